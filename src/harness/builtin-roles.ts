@@ -1,0 +1,19 @@
+import { Rng, cpuSeed } from '../machine/rng.js';
+import { runWorkload } from '../machine/runloop.js';
+import { compileWorkload, type Workload } from '../machine/workload.js';
+import { registerRole } from './roles.js';
+import { runScript, type ScriptCommand } from './script.js';
+import { churn, type ChurnArgs, allocStress, type AllocStressArgs } from './selfcheck-roles.js';
+
+export interface WorkloadArgs {
+  workload: Workload;
+  seed: number;
+}
+
+registerRole('workload', (cpu, machine, args: WorkloadArgs) => {
+  const w = compileWorkload(args.workload, machine.config.speculation, machine.layout.vpnLimit);
+  return runWorkload(cpu, w, new Rng(cpuSeed(args.seed, cpu.id)));
+});
+registerRole('script', (cpu, machine, args: ScriptCommand[]) => runScript(cpu, machine, args));
+registerRole('churn', (cpu, machine, args: ChurnArgs) => churn(cpu, machine, args));
+registerRole('allocStress', (cpu, machine, args: AllocStressArgs) => allocStress(cpu, machine, args));

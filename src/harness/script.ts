@@ -1,0 +1,124 @@
+import { Access, FlushKind, Which } from '../machine/constants.js';
+import type { Cpu } from '../machine/cpu.js';
+import { H } from '../machine/layout.js';
+import type { Machine } from '../machine/machine.js';
+import { ring, waitUntil } from '../machine/ipi.js';
+
+/**
+ * A tiny machine-level script for one CPU thread: the steps tests and
+ * self-checks need to stage a race by hand (no kernel model involved).
+ * Flags are the machine's scratch words; waits on them keep taking IPIs.
+ */
+export type ScriptCommand =
+  | { op: 'switchMm'; asid: number }
+  | { op: 'irq'; on: boolean }
+  | { op: 'setFlag'; flag: number; value: number }
+  | { op: 'waitFlag'; flag: number; value: number }
+  | { op: 'access'; type: 'load' | 'store' | 'fetch'; vpn: number; off?: number; value?: number }
+  | { op: 'flush'; kind: 'all' | 'asid' | 'range'; asid?: number; start?: number; end?: number; which?: number; mask?: number | 'cpumask' }
+  | { op: 'flushLocal'; kind: 'all' | 'asid' | 'range'; asid?: number; start?: number; end?: number; which?: number }
+  | { op: 'syncIpi'; mask: number }
+  | { op: 'unmapFree'; asid: number; vpn: number; pages: number; order: 'flush-then-free' | 'free-then-flush' | 'free-no-flush' }
+  | { op: 'alloc'; owner: number }
+  | { op: 'stop' };
+
+/** The per-command results of a script: access results, frames, wait times (ms). */
+export type ScriptResult = (number | null)[];
+
+const ACCESS = { load: Access.LOAD, store: Access.STORE, fetch: Access.FETCH } as const;
+const KIND = { all: FlushKind.ALL, asid: FlushKind.ASID, range: FlushKind.RANGE } as const;
+
+function scratch(flag: number): number {
+  if (!Number.isInteger(flag) || flag < 0 || flag >= H.SCRATCH_WORDS) throw new Error(`flag ${flag} out of range`);
+  return H.SCRATCH + flag;
+}
+
+export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): ScriptResult {
+  const i32 = machine.i32;
+  const L = machine.layout;
+  const out: ScriptResult = [];
+  for (const cmd of script) {
+    switch (cmd.op) {
+      case 'switchMm':
+        cpu.switchMm(cmd.asid);
+        out.push(null);
+        break;
+      case 'irq':
+        cpu.setIrq(cmd.on);
+        out.push(null);
+        break;
+      case 'setFlag':
+        Atomics.store(i32, scratch(cmd.flag), cmd.value);
+        for (let c = 0; c < L.cfg.cpus; c++) ring(i32, L, c);
+        out.push(null);
+        break;
+      case 'waitFlag': {
+        const at = scratch(cmd.flag);
+        const t0 = performance.now();
+        // Spinning at instruction boundaries: interrupts are taken if enabled.
+        waitUntil(
+          i32,
+          L,
+          cpu.id,
+          () => Atomics.load(i32, at) === cmd.value,
+          () => {
+            cpu.step++;
+            cpu.pollIpis();
+          },
+          60_000,
+          () => new Error(`CPU ${cpu.id}: flag ${cmd.flag} never became ${cmd.value}`),
+        );
+        out.push(performance.now() - t0);
+        break;
+      }
+      case 'access': {
+        cpu.resume();
+        cpu.step++;
+        out.push(cpu.access(ACCESS[cmd.type], cmd.vpn, cmd.off ?? 0, cmd.value ?? 0));
+        cpu.boundary();
+        cpu.quiesce();
+        break;
+      }
+      case 'flush':
+      case 'flushLocal': {
+        const r = { kind: KIND[cmd.kind], asid: cmd.asid ?? cpu.asid, start: cmd.start ?? 0, end: cmd.end ?? 0, which: cmd.which ?? Which.ALL };
+        const t0 = performance.now();
+        if (cmd.op === 'flushLocal') cpu.flushLocal(r);
+        else {
+          const mask = cmd.mask === undefined || cmd.mask === 'cpumask' ? machine.cpumask(r.asid) : cmd.mask;
+          cpu.flush(r, mask);
+        }
+        out.push(performance.now() - t0);
+        break;
+      }
+      case 'syncIpi': {
+        const t0 = performance.now();
+        cpu.syncIpi(cmd.mask);
+        out.push(performance.now() - t0);
+        break;
+      }
+      case 'unmapFree': {
+        const frames: number[] = [];
+        for (let v = cmd.vpn; v < cmd.vpn + cmd.pages; v++) {
+          const old = cpu.pt.unmap(cmd.asid, v);
+          if (old) frames.push(old & 0xfffff);
+        }
+        if (cmd.order !== 'flush-then-free') for (const f of frames) cpu.freeFrame(f);
+        if (cmd.order !== 'free-no-flush') {
+          cpu.flush({ kind: FlushKind.RANGE, asid: cmd.asid, start: cmd.vpn, end: cmd.vpn + cmd.pages, which: Which.DTLB | Which.ITLB }, machine.cpumask(cmd.asid));
+        }
+        if (cmd.order === 'flush-then-free') for (const f of frames) cpu.freeFrame(f);
+        out.push(frames.length);
+        break;
+      }
+      case 'alloc':
+        out.push(cpu.alloc.alloc(1, cmd.owner));
+        break;
+      case 'stop':
+        machine.requestStop();
+        out.push(null);
+        break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+import { FlushKind, FrameKind, PTE_FRAME_MASK, Pte, Which } from '../machine/constants.js';
+import type { Cpu } from '../machine/cpu.js';
+import type { Machine } from '../machine/machine.js';
+import { Rng, cpuSeed } from '../machine/rng.js';
+
+/**
+ * Machine-level initiator roles for the self-check and the machine's tests:
+ * no kernel model, just the three steps of the invariant in a chosen order.
+ */
+
+export interface ChurnArgs {
+  asid: number;
+  /** The mapped range the other CPUs access. */
+  start: number;
+  pages: number;
+  rounds: number;
+  /** Pages unmapped and remapped per round. */
+  batch: number;
+  /** The correct order, or the two broken ones (for showing the checker works). */
+  order: 'flush-then-free' | 'free-then-flush' | 'free-no-flush';
+  seed: number;
+  /** Raise the machine's stop flag when done (default true). */
+  stop?: boolean;
+}
+
+export interface ChurnResult {
+  pagesFreed: number;
+  flushes: number;
+}
+
+/**
+ * Repeatedly take `batch` pages away from address space `asid` (clear PTEs,
+ * invalidate, free: in `order`) and map fresh frames in their place, so that
+ * the other CPUs keep finding mapped pages while freed frames are reused at
+ * once (the allocator is LIFO by default).
+ */
+export function churn(cpu: Cpu, machine: Machine, a: ChurnArgs): ChurnResult {
+  const rng = new Rng(cpuSeed(a.seed, cpu.id));
+  const frames: number[] = [];
+  let pagesFreed = 0;
+  let flushes = 0;
+  const flags = Pte.WRITE;
+  for (let r = 0; r < a.rounds && !machine.aborted(); r++) {
+    const v0 = a.start + rng.below(Math.max(1, a.pages - a.batch + 1));
+    const v1 = Math.min(a.start + a.pages, v0 + a.batch);
+    frames.length = 0;
+    for (let v = v0; v < v1; v++) {
+      const old = cpu.pt.unmap(a.asid, v);
+      if (old & Pte.PRESENT) frames.push(old & PTE_FRAME_MASK);
+    }
+    const free = (): void => {
+      for (const f of frames) cpu.freeFrame(f);
+      pagesFreed += frames.length;
+    };
+    const remap = (): void => {
+      for (let v = v0; v < v1; v++) {
+        const f = cpu.alloc.alloc(FrameKind.DATA, a.asid);
+        if (f < 0) throw new Error('churn: out of frames');
+        cpu.pt.map(a.asid, v, f, flags);
+      }
+    };
+    if (a.order === 'flush-then-free') {
+      cpu.flush({ kind: FlushKind.RANGE, asid: a.asid, start: v0, end: v1, which: Which.DTLB }, machine.cpumask(a.asid));
+      flushes++;
+      free();
+      remap();
+    } else {
+      // Broken orders: the frames are reused while translations to them live.
+      free();
+      remap();
+      if (a.order === 'free-then-flush') {
+        cpu.flush({ kind: FlushKind.RANGE, asid: a.asid, start: v0, end: v1, which: Which.DTLB }, machine.cpumask(a.asid));
+        flushes++;
+      }
+    }
+  }
+  if (a.stop ?? true) machine.requestStop();
+  return { pagesFreed, flushes };
+}
+
+export interface AllocStressArgs {
+  ops: number;
+  seed: number;
+  /** At most this many frames held at once. */
+  hold: number;
+}
+
+/** Random allocations and frees; returns the frames still held at the end. */
+export function allocStress(cpu: Cpu, machine: Machine, a: AllocStressArgs): { held: number[]; allocs: number; frees: number; failed: number } {
+  const rng = new Rng(cpuSeed(a.seed, cpu.id));
+  const held: number[] = [];
+  let allocs = 0;
+  let frees = 0;
+  let failed = 0;
+  for (let i = 0; i < a.ops; i++) {
+    if (held.length < a.hold && (held.length === 0 || rng.below(2) === 0)) {
+      const f = cpu.alloc.alloc(FrameKind.DATA, cpu.id);
+      if (f < 0) failed++;
+      else {
+        held.push(f);
+        allocs++;
+      }
+    } else {
+      const k = rng.below(held.length);
+      const f = held[k];
+      held[k] = held[held.length - 1];
+      held.pop();
+      cpu.alloc.free(f, cpu.id, 0, 0);
+      frees++;
+    }
+  }
+  return { held, allocs, frees, failed };
+}

@@ -1,0 +1,87 @@
+import { threadId } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { MachineConfig } from '../machine/config.js';
+import { Cpu } from '../machine/cpu.js';
+import { Machine, type CpuCounters } from '../machine/machine.js';
+import type { TlbEntry } from '../machine/tlb.js';
+import { getRole } from './roles.js';
+import './builtin-roles.js';
+
+/** One iteration's work for a CPU thread. */
+export interface CpuTask {
+  role: string;
+  args?: unknown;
+  /** Wait at the machine's start barrier for this many threads before the role runs. */
+  barrier?: number;
+}
+
+export interface CpuTaskResult {
+  cpu: number;
+  result: unknown;
+  steps: number;
+}
+
+/**
+ * The control API of one CPU thread, exposed with comlink. Control only:
+ * attach to a machine, run a task, read counters and caches. Everything on
+ * the hot paths goes through the shared buffer.
+ */
+export class CpuHost {
+  private machine: Machine | null = null;
+  private cpu: Cpu | null = null;
+  private closeResolve!: () => void;
+  readonly closed = new Promise<void>((r) => (this.closeResolve = r));
+
+  /** Bind this thread to CPU `id` of the machine in `sab`. */
+  attach(config: MachineConfig, sab: SharedArrayBuffer, id: number): number {
+    this.machine = Machine.attach(config, sab);
+    this.cpu = new Cpu(this.machine.views, id);
+    return threadId;
+  }
+
+  /** Run one task to completion, synchronously in this thread. */
+  run(task: CpuTask): CpuTaskResult {
+    const machine = this.machine;
+    if (!machine) throw new Error('CPU thread is not attached to a machine');
+    // A fresh Cpu object per task: the machine was reset in place, and the
+    // object's cached state (current mm, interrupts, epoch) must follow.
+    const cpu = (this.cpu = new Cpu(machine.views, this.cpu!.id));
+    if (task.barrier) machine.barrier(task.barrier);
+    try {
+      const result = getRole(task.role)(cpu, machine, task.args);
+      return { cpu: cpu.id, result, steps: cpu.step };
+    } catch (e) {
+      // Wake every thread waiting on this one, then report.
+      machine.abort();
+      throw e;
+    } finally {
+      cpu.quiesce();
+    }
+  }
+
+  counters(): CpuCounters {
+    return this.machine!.counters(this.cpu!.id);
+  }
+
+  caches(): TlbEntry[] {
+    return this.machine!.caches(this.cpu!.id);
+  }
+
+  threadId(): number {
+    return threadId;
+  }
+
+  close(): void {
+    this.closeResolve();
+  }
+}
+
+/** Piscina task: serve the control API on `port` until close(). */
+export default async function serve({ port }: { port: MessagePort }): Promise<void> {
+  const host = new CpuHost();
+  Comlink.expose(host, nodeEndpoint(port));
+  await host.closed;
+  port.close();
+}

@@ -1,0 +1,594 @@
+import { FrameAllocator } from './allocator.js';
+import { recordViolation } from './checker.js';
+import {
+  Access,
+  type AccessCode,
+  CpuOp,
+  FlushKind,
+  FrameKind,
+  PTE_FRAME_MASK,
+  Pte,
+  TAG_VPN_BITS,
+  ViolationKind,
+  WC_LEVEL_SHIFT,
+  tableKindOfLevel,
+} from './constants.js';
+import { ipiTimeout, handlePending, post, acked, waitUntil } from './ipi.js';
+import { A, C, F, H, K, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views } from './layout.js';
+import { PageTables } from './pagetable.js';
+import { MachineAborted } from './sync.js';
+import { type FlushRequest, invalidateCpu } from './tlb.js';
+
+const YD = Pte.YOUNG | Pte.DIRTY;
+
+/** Result of Cpu.access. */
+export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
+
+/**
+ * One simulated CPU: its TLBs and walk cache, its view of the page tables,
+ * its IPI mailbox, and the initiator side of TLB flushes. A Cpu object lives
+ * in the thread that plays that CPU; everything it shares is in the buffer.
+ *
+ * Instruction atomicity. An access (TLB lookup, walk, fill, the memory access
+ * and the checker's look at the frame) is one instruction. IPIs are taken only
+ * between instructions, so with IPI-based flushes an instruction can never
+ * overlap the flush that a sender is waiting for. For hardware-broadcast
+ * flushes the CPU publishes an EPOCH word: odd while it executes, changed at
+ * least every `quantum` instructions and between the steps of a multi-step
+ * software operation (gup_fast), even when it is not executing at all. A
+ * broadcast initiator invalidates the remote entries, then waits until every
+ * CPU's EPOCH is even or has changed: like the DSB after a broadcast TLBI, that
+ * waits for memory accesses that used the old translations to complete, but
+ * not for a software walker with interrupts off.
+ *
+ * Fills racing an invalidation. After publishing a TLB or walk-cache entry the
+ * filler re-reads the page-table entry it came from; if it changed, the new
+ * entry is dropped. An invalidator always clears the page-table entry before
+ * it scans the caches, so with sequentially consistent accesses either the
+ * re-read sees the clear, or the scan sees the entry: no stale fill survives.
+ */
+export class Cpu {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly L: Layout;
+  readonly alloc: FrameAllocator;
+  readonly pt: PageTables;
+  /** Address space loaded (-1: none). */
+  asid = -1;
+  irq = true;
+  /** Steps executed (instructions and multi-step pieces). */
+  step = 0;
+  /** CpuOp in progress, for violation records and the watchdog. */
+  op: number = CpuOp.NONE;
+
+  private epoch = 0;
+  private readonly ctr: number;
+  private readonly W: number;
+  private readonly shift: number;
+  private readonly contents: number;
+  private readonly frameMeta: number;
+  private readonly shadow: number;
+  private readonly dBase: number;
+  private readonly dSetMask: number;
+  private readonly dWays: number;
+  private readonly iBase: number;
+  private readonly iSetMask: number;
+  private readonly iWays: number;
+  private readonly wcBase: number;
+  private readonly wcN: number;
+  private readonly pendingAt: number;
+  private readonly epochAt: number;
+  private readonly watchersAt: number;
+  /** Shadow (generation at write) of the entry returned by the last readEntry. */
+  private lastShadow = 0;
+  /** Location of that entry. */
+  private lastAt = 0;
+  private readonly pollFn = (): void => this.pollIpis();
+  private readonly noPoll = (): void => {};
+
+  // gup_fast in progress: stage 0 = none, 1..3 = next level to read (3 = pgd), 4 = pin.
+  private gupStage = 0;
+  private gupVpn = 0;
+  private gupTable = 0;
+  private gupGen = 0;
+
+  constructor(
+    views: Views,
+    readonly id: number,
+  ) {
+    this.i32 = views.i32;
+    this.f64 = views.f64;
+    const L = (this.L = views.layout);
+    this.alloc = new FrameAllocator(this.i32, L);
+    this.pt = new PageTables(this.i32, L, this.alloc);
+    this.ctr = L.counter(id, 0);
+    this.W = L.W;
+    this.shift = L.shift;
+    this.contents = L.contents;
+    this.frameMeta = L.frameMeta;
+    this.shadow = L.shadow;
+    this.dBase = L.dtlbBase(id);
+    this.dSetMask = L.cfg.dtlb.sets - 1;
+    this.dWays = L.cfg.dtlb.ways;
+    this.iBase = L.itlbBase(id);
+    this.iSetMask = L.cfg.itlb.sets - 1;
+    this.iWays = L.cfg.itlb.ways;
+    this.wcBase = L.wcBase(id);
+    this.wcN = L.cfg.walkCache;
+    this.pendingAt = L.cpu(id, C.PENDING);
+    this.epochAt = L.cpu(id, C.EPOCH);
+    this.watchersAt = L.cpu(id, C.EPOCH_WATCHERS);
+    this.epoch = Atomics.load(this.i32, this.epochAt);
+    this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
+    this.asid = Atomics.load(this.i32, L.cpu(id, C.CUR_MM));
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** Counter value (own counters). */
+  count(name: keyof typeof K): number {
+    return this.f64[this.ctr + K[name]];
+  }
+
+  /** Load address space `asid` (switch_mm): sets this CPU's bit in its cpumask. */
+  switchMm(asid: number): void {
+    this.asid = asid;
+    Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_MM), asid);
+    if (asid >= 0) Atomics.or(this.i32, this.L.space(asid, A.CPUMASK), 1 << this.id);
+    this.f64[this.ctr + K.switches]++;
+  }
+
+  setIrq(on: boolean): void {
+    if (on === this.irq) return;
+    this.irq = on;
+    if (!on) this.f64[this.ctr + K.irqOffSince] = this.step;
+    Atomics.store(this.i32, this.L.cpu(this.id, C.IRQ_ENABLED), on ? 1 : 0);
+    if (on) this.pollIpis();
+  }
+
+  setOp(op: number): void {
+    this.op = op;
+    Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_OP), op);
+  }
+
+  /** Name the kernel operation in flight on this CPU (recorded with frees). */
+  setKernelOp(op: number, arg: number): void {
+    Atomics.store(this.i32, this.L.cpu(this.id, C.KERNEL_OP), op);
+    Atomics.store(this.i32, this.L.cpu(this.id, C.KERNEL_ARG), arg);
+  }
+  kernelOp(): number {
+    return Atomics.load(this.i32, this.L.cpu(this.id, C.KERNEL_OP));
+  }
+  kernelArg(): number {
+    return Atomics.load(this.i32, this.L.cpu(this.id, C.KERNEL_ARG));
+  }
+
+  /** Free a frame on behalf of the kernel op in flight on this CPU. */
+  freeFrame(frame: number): void {
+    this.alloc.free(frame, this.id, this.kernelOp(), this.kernelArg());
+  }
+
+  // ----------------------------------------------------- quiescence (EPOCH)
+
+  /** Start executing instructions (EPOCH becomes odd). */
+  resume(): void {
+    if ((this.epoch & 1) === 0) this.publishEpoch(this.epoch + 1);
+  }
+  /** Stop executing instructions (EPOCH becomes even). Returns whether it was running. */
+  quiesce(): boolean {
+    if ((this.epoch & 1) === 0) return false;
+    this.publishEpoch(this.epoch + 1);
+    return true;
+  }
+  /** Instruction boundary at which in-flight accesses are complete. */
+  boundary(): void {
+    if (this.epoch & 1) this.publishEpoch(this.epoch + 2);
+    this.f64[this.ctr + K.stepNow] = this.step;
+  }
+  private publishEpoch(e: number): void {
+    this.epoch = e | 0;
+    Atomics.store(this.i32, this.epochAt, this.epoch);
+    if (Atomics.load(this.i32, this.watchersAt) !== 0) Atomics.notify(this.i32, this.epochAt);
+  }
+
+  // ------------------------------------------------------------- accesses
+
+  /**
+   * One load, store or instruction fetch of word `off` of page `vpn` in the
+   * current address space. Returns AccessResult.
+   */
+  access(type: AccessCode, vpn: number, off: number, value = 0): number {
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const c = this.ctr;
+    f64[c + K.accesses]++;
+    const asid = this.asid;
+    if (asid < 0) {
+      f64[c + K.faults]++;
+      return AccessResult.FAULT;
+    }
+    const fetch = type === Access.FETCH;
+    const tag = ((asid + 1) << TAG_VPN_BITS) | vpn;
+    const ways = fetch ? this.iWays : this.dWays;
+    const sb = fetch
+      ? this.iBase + (vpn & this.iSetMask) * (ways * TLB_ENTRY_WORDS + 1)
+      : this.dBase + (vpn & this.dSetMask) * (ways * TLB_ENTRY_WORDS + 1);
+    let at = -1;
+    for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) {
+      if (Atomics.load(i32, a) === tag) {
+        at = a;
+        break;
+      }
+    }
+    let pte = 0;
+    let gen = 0;
+    if (at >= 0) {
+      pte = Atomics.load(i32, at + 1);
+      gen = Atomics.load(i32, at + 2);
+      // A store through a clean entry re-walks to set the dirty bit (x86 does).
+      if (type === Access.STORE && (pte & (Pte.DIRTY | Pte.WRITE)) === Pte.WRITE) at = -1;
+    }
+    if (at >= 0) {
+      f64[c + (fetch ? K.itlbHits : K.dtlbHits)]++;
+    } else {
+      f64[c + (fetch ? K.itlbMisses : K.dtlbMisses)]++;
+      pte = this.walkAndFill(vpn, type, false);
+      if (pte <= 0) {
+        if (pte === 0) f64[c + K.faults]++;
+        return pte === 0 ? AccessResult.FAULT : AccessResult.VIOLATION;
+      }
+      gen = this.lastShadow;
+    }
+    if ((type === Access.STORE && !(pte & Pte.WRITE)) || (fetch && !(pte & Pte.EXEC))) {
+      f64[c + K.faults]++;
+      return AccessResult.FAULT;
+    }
+    const frame = pte & PTE_FRAME_MASK;
+    const wAt = this.contents + frame * this.W + off;
+    if (type === Access.STORE) {
+      Atomics.store(i32, wAt, value);
+      f64[c + K.stores]++;
+    } else {
+      Atomics.load(i32, wAt);
+      f64[c + (fetch ? K.fetches : K.loads)]++;
+    }
+    // The checker: the frame must still be the allocation the translation was
+    // made for. Looked at after the access, so a free that the access raced is seen.
+    const fm = this.frameMeta + frame * F.WORDS;
+    if (Atomics.load(i32, fm + F.GEN) !== gen || Atomics.load(i32, fm + F.KIND) !== FrameKind.DATA) {
+      this.violation(fetch ? ViolationKind.STALE_FETCH : ViolationKind.STALE_DATA, vpn, frame, gen, 0);
+      return AccessResult.VIOLATION;
+    }
+    return AccessResult.OK;
+  }
+
+  /** A speculative walk for vpn: fills the TLB (I-TLB when `exec`) if it finds a translation. */
+  speculativeWalk(vpn: number, exec: boolean): void {
+    if (this.asid < 0) return;
+    this.f64[this.ctr + K.speculativeWalks]++;
+    const prev = this.op;
+    this.op = CpuOp.SPECULATIVE_WALK;
+    this.walkAndFill(vpn, exec ? Access.FETCH : Access.LOAD, true);
+    this.op = prev;
+  }
+
+  /**
+   * Read entry `idx` of table `t` that the walker reached through a pointer
+   * filled with generation `gen`, as a `level` table. Returns the entry, or -1
+   * after recording a violation if the table was freed or reallocated.
+   */
+  private readEntry(t: number, gen: number, level: number, idx: number, vpn: number, vkind: number): number {
+    const i32 = this.i32;
+    const at = this.contents + t * this.W + idx;
+    const sat = this.shadow + t * this.W + idx;
+    let e = Atomics.load(i32, at);
+    let s = Atomics.load(i32, sat);
+    for (let tries = 0; tries < 8; tries++) {
+      const again = Atomics.load(i32, at);
+      if (again === e) break;
+      e = again;
+      s = Atomics.load(i32, sat);
+    }
+    const fm = this.frameMeta + t * F.WORDS;
+    if (Atomics.load(i32, fm + F.GEN) !== gen || Atomics.load(i32, fm + F.KIND) !== tableKindOfLevel(level)) {
+      this.violation(vkind, vpn, t, gen, level);
+      return -1;
+    }
+    this.lastShadow = s;
+    this.lastAt = at;
+    return e;
+  }
+
+  /**
+   * Hardware walk for vpn through the walk cache and the tables, then fill the
+   * TLB for `type`. Returns the PTE (with young/dirty as set), 0 when there is
+   * no translation, -1 after a violation. lastShadow holds the data frame's
+   * generation at fill.
+   */
+  private walkAndFill(vpn: number, type: AccessCode, speculative: boolean): number {
+    const i32 = this.i32;
+    const asid = this.asid;
+    const shift = this.shift;
+    const m = this.W - 1;
+    if (!speculative) this.f64[this.ctr + K.walks]++;
+    let t = -1;
+    let tGen = 0;
+    const wc1 = this.wcN > 0 ? this.wcFind(asid, 1, vpn >>> shift) : -1;
+    if (wc1 >= 0) {
+      t = Atomics.load(i32, wc1 + 1);
+      tGen = Atomics.load(i32, wc1 + 2);
+      this.f64[this.ctr + K.walkCacheHits]++;
+    } else {
+      let pm = -1;
+      let pmGen = 0;
+      const wc2 = this.wcN > 0 ? this.wcFind(asid, 2, vpn >>> (2 * shift)) : -1;
+      if (wc2 >= 0) {
+        pm = Atomics.load(i32, wc2 + 1);
+        pmGen = Atomics.load(i32, wc2 + 2);
+        this.f64[this.ctr + K.walkCacheHits]++;
+      } else {
+        const root = Atomics.load(i32, this.L.space(asid, A.PGD_FRAME));
+        const rootGen = Atomics.load(i32, this.L.space(asid, A.PGD_GEN));
+        const e = this.readEntry(root, rootGen, 3, (vpn >>> (2 * shift)) & m, vpn, ViolationKind.WALK_TABLE);
+        if (e < 0) return -1;
+        if (!(e & Pte.PRESENT)) return 0;
+        pm = e & PTE_FRAME_MASK;
+        pmGen = this.lastShadow;
+        if (this.wcN > 0) this.wcFill(asid, 2, vpn >>> (2 * shift), pm, pmGen, this.lastAt, e);
+      }
+      const e = this.readEntry(pm, pmGen, 2, (vpn >>> shift) & m, vpn, ViolationKind.WALK_TABLE);
+      if (e < 0) return -1;
+      if (!(e & Pte.PRESENT)) return 0;
+      t = e & PTE_FRAME_MASK;
+      tGen = this.lastShadow;
+      if (this.wcN > 0) this.wcFill(asid, 1, vpn >>> shift, t, tGen, this.lastAt, e);
+    }
+    let pte = this.readEntry(t, tGen, 1, vpn & m, vpn, ViolationKind.WALK_TABLE);
+    if (pte < 0) return -1;
+    if (!(pte & Pte.PRESENT)) return 0;
+    const pteAt = this.lastAt;
+    const gen = this.lastShadow;
+    // The walker sets young (and dirty for a store) in the PTE, atomically with
+    // respect to the kernel's ptep_get_and_clear.
+    const want = pte | Pte.YOUNG | (type === Access.STORE && pte & Pte.WRITE ? Pte.DIRTY : 0);
+    if (want !== pte) {
+      if (Atomics.compareExchange(i32, pteAt, pte, want) !== pte) return 0;
+      pte = want;
+    }
+    this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt);
+    this.lastShadow = gen;
+    return pte;
+  }
+
+  private fillTlb(fetch: boolean, asid: number, vpn: number, pte: number, gen: number, srcAt: number): void {
+    const i32 = this.i32;
+    const ways = fetch ? this.iWays : this.dWays;
+    const setWords = ways * TLB_ENTRY_WORDS + 1;
+    const sb = fetch ? this.iBase + (vpn & this.iSetMask) * setWords : this.dBase + (vpn & this.dSetMask) * setWords;
+    const tag = ((asid + 1) << TAG_VPN_BITS) | vpn;
+    let way = -1;
+    for (let w = 0; w < ways; w++) {
+      const t = Atomics.load(i32, sb + w * TLB_ENTRY_WORDS);
+      if (t === tag) {
+        way = w;
+        break;
+      }
+      if (t === 0 && way < 0) way = w;
+    }
+    if (way < 0) {
+      const victimAt = sb + ways * TLB_ENTRY_WORDS;
+      const v = Atomics.load(i32, victimAt);
+      way = v % ways;
+      Atomics.store(i32, victimAt, (v + 1) % ways);
+    }
+    const a = sb + way * TLB_ENTRY_WORDS;
+    Atomics.store(i32, a, 0);
+    Atomics.store(i32, a + 1, pte);
+    Atomics.store(i32, a + 2, gen);
+    Atomics.store(i32, a, tag);
+    this.f64[this.ctr + K.fills]++;
+    // Re-read the source (see the class comment): a changed PTE means an
+    // invalidation may have scanned this set before the tag was published.
+    if ((Atomics.load(i32, srcAt) | YD) !== (pte | YD)) Atomics.compareExchange(i32, a, tag, 0);
+  }
+
+  private wcFind(asid: number, level: number, prefix: number): number {
+    const i32 = this.i32;
+    const tag = ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+    for (let e = 0, a = this.wcBase; e < this.wcN; e++, a += WC_ENTRY_WORDS) {
+      if (Atomics.load(i32, a) === tag) return a;
+    }
+    return -1;
+  }
+
+  private wcFill(asid: number, level: number, prefix: number, table: number, gen: number, srcAt: number, srcVal: number): void {
+    const i32 = this.i32;
+    const tag = ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+    const victimAt = this.wcBase + this.wcN * WC_ENTRY_WORDS;
+    const v = Atomics.load(i32, victimAt);
+    Atomics.store(i32, victimAt, (v + 1) % this.wcN);
+    const a = this.wcBase + v * WC_ENTRY_WORDS;
+    Atomics.store(i32, a, 0);
+    Atomics.store(i32, a + 1, table);
+    Atomics.store(i32, a + 2, gen);
+    Atomics.store(i32, a, tag);
+    if (Atomics.load(i32, srcAt) !== srcVal) Atomics.compareExchange(i32, a, tag, 0);
+  }
+
+  private violation(kind: number, vpn: number, frame: number, genFill: number, level: number): void {
+    this.f64[this.ctr + K.violations]++;
+    recordViolation(this.i32, this.L, { kind, cpu: this.id, vpn, frame, genFill, ownerBefore: this.asid, cpuOp: this.op, step: this.step, level });
+  }
+
+  // -------------------------------------------------------------- gup_fast
+
+  /** Whether a gup_fast walk is in progress (it spans several steps). */
+  get inGup(): boolean {
+    return this.gupStage !== 0;
+  }
+
+  /**
+   * Start a lockless software walk for vpn (get_user_pages_fast): interrupts
+   * off, then one table level per gupStep(), then pin, then interrupts on.
+   */
+  gupBegin(vpn: number): void {
+    this.f64[this.ctr + K.gupWalks]++;
+    this.setIrq(false);
+    this.gupVpn = vpn;
+    this.gupStage = 3;
+    this.gupTable = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_FRAME));
+    this.gupGen = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_GEN));
+  }
+
+  /** One step of the gup_fast walk; returns true when the walk is over. */
+  gupStep(): boolean {
+    const vpn = this.gupVpn;
+    const prev = this.op;
+    this.op = CpuOp.GUP_FAST;
+    let done = false;
+    if (this.gupStage >= 1 && this.gupStage <= 3) {
+      const level = this.gupStage;
+      const idx = (vpn >>> (this.shift * (level - 1))) & (this.W - 1);
+      const e = this.readEntry(this.gupTable, this.gupGen, level, idx, vpn, ViolationKind.GUP_TABLE);
+      if (e < 0 || !(e & Pte.PRESENT)) done = true;
+      else {
+        this.gupTable = e & PTE_FRAME_MASK;
+        this.gupGen = this.lastShadow;
+        this.gupStage = level === 1 ? 4 : level - 1;
+      }
+    } else {
+      // Pin: the page must still be the allocation the PTE pointed at.
+      const fm = this.frameMeta + this.gupTable * F.WORDS;
+      if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA) {
+        this.violation(ViolationKind.GUP_PIN, vpn, this.gupTable, this.gupGen, 0);
+      }
+      done = true;
+    }
+    this.op = prev;
+    if (done) {
+      this.gupStage = 0;
+      this.setIrq(true);
+    }
+    return done;
+  }
+
+  // ------------------------------------------------------------------ IPIs
+
+  /** At an instruction boundary with interrupts enabled: take pending IPIs. */
+  pollIpis(): void {
+    if (this.irq && Atomics.load(this.i32, this.pendingAt) !== 0) this.handleIpis();
+  }
+
+  private handleIpis(): void {
+    const n = handlePending(this.i32, this.L, this.id, (r) => {
+      invalidateCpu(this.i32, this.L, this.id, r);
+    });
+    this.f64[this.ctr + K.ipisReceived] += n;
+  }
+
+  /**
+   * flush_tlb_*: invalidate `r` on this CPU and on the others, by IPI to the
+   * CPUs of `mask` (the address space's cpumask) or by hardware broadcast to
+   * every CPU, as the machine is configured. Returns when no CPU can use an
+   * invalidated translation any more and no access through one is in flight.
+   */
+  flush(r: FlushRequest, mask: number): void {
+    invalidateCpu(this.i32, this.L, this.id, r);
+    this.f64[this.ctr + K.localFlushes]++;
+    if (this.L.cfg.flush === 'broadcast') this.broadcast(r);
+    else this.ipiMany(mask & ~(1 << this.id), r);
+  }
+
+  /** Flush only this CPU's caches (local_flush_tlb_*). */
+  flushLocal(r: FlushRequest): void {
+    invalidateCpu(this.i32, this.L, this.id, r);
+    this.f64[this.ctr + K.localFlushes]++;
+  }
+
+  /**
+   * An IPI that invalidates nothing (tlb_remove_table_sync_one): returns once
+   * every CPU of mask has passed an interrupts-enabled instruction boundary.
+   */
+  syncIpi(mask: number): void {
+    this.f64[this.ctr + K.syncIpisSent]++;
+    this.ipiMany(mask & ~(1 << this.id), { kind: FlushKind.SYNC, asid: 0, start: 0, end: 0, which: 0 });
+  }
+
+  /** Post r to every CPU of targets and wait for each acknowledgement. */
+  ipiMany(targets: number, r: FlushRequest): void {
+    const { i32, L } = this;
+    const seqs: number[] = [];
+    for (let t = 0; t < L.cfg.cpus; t++) {
+      if (targets & (1 << t)) {
+        seqs[t] = post(i32, L, this.id, t, r);
+        this.f64[this.ctr + K.ipisSent]++;
+      }
+    }
+    const wasRunning = this.quiesce();
+    const poll = this.irq ? this.pollFn : this.noPoll;
+    try {
+      for (let t = 0; t < L.cfg.cpus; t++) {
+        if (!(targets & (1 << t))) continue;
+        const seq = seqs[t];
+        if (acked(i32, L, this.id, t, seq)) continue;
+        Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), t + 1);
+        waitUntil(
+          i32,
+          L,
+          this.id,
+          () => acked(i32, L, this.id, t, seq),
+          poll,
+          L.cfg.ipiTimeoutMs,
+          (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms),
+        );
+      }
+    } finally {
+      Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), 0);
+      if (wasRunning) this.resume();
+    }
+  }
+
+  /**
+   * Hardware-broadcast invalidation: the initiator drops the entries in every
+   * other CPU's caches itself, then waits, as the DSB after a broadcast TLBI
+   * does, until each CPU has no instruction in flight that began before.
+   */
+  private broadcast(r: FlushRequest): void {
+    const { i32, L } = this;
+    const n = L.cfg.cpus;
+    this.f64[this.ctr + K.broadcastsSent]++;
+    for (let c = 0; c < n; c++) if (c !== this.id) invalidateCpu(i32, L, c, r);
+    const wasRunning = this.quiesce();
+    try {
+      for (let c = 0; c < n; c++) {
+        if (c === this.id) continue;
+        const at = L.cpu(c, C.EPOCH);
+        const e = Atomics.load(i32, at);
+        if ((e & 1) === 0) continue;
+        this.waitEpoch(c, at, e);
+      }
+    } finally {
+      if (wasRunning) this.resume();
+    }
+  }
+
+  private waitEpoch(c: number, at: number, e: number): void {
+    const { i32, L } = this;
+    for (let i = 0; i < L.cfg.spinLimit; i++) if (Atomics.load(i32, at) !== e) return;
+    const watchers = L.cpu(c, C.EPOCH_WATCHERS);
+    const t0 = performance.now();
+    Atomics.add(i32, watchers, 1);
+    try {
+      while (Atomics.load(i32, at) === e) {
+        if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
+        const waited = performance.now() - t0;
+        if (waited > L.cfg.ipiTimeoutMs) {
+          throw new Error(`CPU ${c} did not complete the instruction in flight during a broadcast invalidation from CPU ${this.id} within ${(waited / 1000).toFixed(1)} s`);
+        }
+        Atomics.wait(i32, at, e, 50);
+      }
+    } finally {
+      Atomics.sub(i32, watchers, 1);
+    }
+  }
+}

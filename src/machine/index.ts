@@ -1,0 +1,12 @@
+export * from './constants.js';
+export * from './config.js';
+export { Machine, type CpuCounters } from './machine.js';
+export { Cpu, AccessResult } from './cpu.js';
+export { FrameAllocator, DoubleFreeError } from './allocator.js';
+export { PageTables } from './pagetable.js';
+export type { Violation } from './checker.js';
+export type { FlushRequest, TlbEntry } from './tlb.js';
+export { IpiTimeoutError } from './errors.js';
+export { MachineAborted } from './sync.js';
+export type { Workload, AccessRange, OpMix } from './workload.js';
+export { Rng, cpuSeed } from './rng.js';

@@ -1,0 +1,302 @@
+import type { MachineConfig } from './config.js';
+
+/**
+ * The one place that knows where things live in the shared buffer. Every other
+ * module asks a Layout for an index; nobody else computes offsets.
+ *
+ * The buffer is one Int32 area followed by one Float64 area (per-CPU counters
+ * that only their own CPU writes). Regions, in order:
+ *   header | frame metadata | frame contents | table-entry shadows |
+ *   free ring | address spaces | per-CPU state | mailboxes | TLBs |
+ *   walk caches | violation log || counters (Float64)
+ */
+
+/** Global header words. */
+export const H = {
+  MAGIC: 0,
+  /** Non-zero: every CPU leaves its run loop at the next quiescence point. */
+  STOP: 1,
+  ITERATION: 2,
+  SEED_LO: 3,
+  SEED_HI: 4,
+  /** Start barrier: arrivals and generation. */
+  BARRIER_COUNT: 5,
+  BARRIER_GEN: 6,
+  /** Allocator: futex-style lock (0 free, 1 held, 2 held with waiters). */
+  ALLOC_LOCK: 7,
+  ALLOC_HEAD: 8,
+  ALLOC_TAIL: 9,
+  ALLOC_RNG: 10,
+  /** Violation log: records claimed (may exceed capacity) and overflow count. */
+  VLOG_COUNT: 11,
+  VLOG_OVERFLOW: 12,
+  /** Global IPI serial number, for reports. */
+  IPI_SERIAL: 13,
+  /** Set when a thread failed: the others stop waiting and leave. */
+  ABORT: 14,
+  /** Frames handed out since reset (monotonic). */
+  ALLOC_COUNT: 15,
+  FREE_COUNT: 16,
+  /** Words free for the harness and tests to signal between threads. */
+  SCRATCH: 20,
+  SCRATCH_WORDS: 12,
+  WORDS: 32,
+} as const;
+export const MAGIC = 0x53_4d_50_31; // "SMP1"
+
+/** Per-frame metadata words. */
+export const F = {
+  KIND: 0,
+  /** Incremented at every allocation. */
+  GEN: 1,
+  /** Address-space id of the owner (-1: kernel / none). */
+  OWNER: 2,
+  /** Who freed it last: the freeing CPU's kernel op code, its argument, and the CPU. */
+  FREE_OP: 3,
+  FREE_ARG: 4,
+  FREE_CPU: 5,
+  /** Owner before the last free. */
+  PREV_OWNER: 6,
+  WORDS: 8,
+} as const;
+
+/** Address-space (mm context) slot words. */
+export const A = {
+  LIVE: 0,
+  PGD_FRAME: 1,
+  PGD_GEN: 2,
+  /** CPUs that have run this address space (bit per CPU). */
+  CPUMASK: 3,
+  WORDS: 4,
+} as const;
+
+/** Per-CPU state words. */
+export const C = {
+  /** Address-space slot currently loaded, -1 for none. */
+  CUR_MM: 0,
+  IRQ_ENABLED: 1,
+  /** Odd while executing instructions (changes at every quiescence point), even when quiescent. */
+  EPOCH: 2,
+  /** 1 while blocked in Atomics.wait on DOORBELL. */
+  SLEEPING: 3,
+  /** Bumped by anyone who makes something this CPU waits for true. */
+  DOORBELL: 4,
+  /** Bit per sender with an unhandled mailbox request. */
+  PENDING: 5,
+  /** CpuOp of the step in progress. */
+  CUR_OP: 6,
+  /** Kernel operation in flight on this CPU (code defined by the kernel model) and its argument. */
+  KERNEL_OP: 7,
+  KERNEL_ARG: 8,
+  /** CPU this one waits on for an IPI acknowledgement, +1 (0: none). */
+  WAITING_ON: 9,
+  /** Invalidations applied to this CPU's caches (by anyone: remote broadcasts too). */
+  INVAL_DTLB: 10,
+  INVAL_ITLB: 11,
+  INVAL_WALK: 12,
+  /** 1 while this CPU runs an iteration. */
+  RUNNING: 13,
+  /** Initiators sleeping until EPOCH changes (the CPU notifies EPOCH when non-zero). */
+  EPOCH_WATCHERS: 14,
+  WORDS: 16,
+} as const;
+
+/** Mailbox slot words: one slot per (target, sender) pair. */
+export const M = {
+  /** Request and acknowledgement sequence numbers: pending while REQ != ACK. */
+  REQ: 0,
+  ACK: 1,
+  KIND: 2,
+  ASID: 3,
+  START: 4,
+  END: 5,
+  WHICH: 6,
+  SERIAL: 7,
+  WORDS: 8,
+} as const;
+
+/** Violation record words. */
+export const V = {
+  VALID: 0,
+  KIND: 1,
+  CPU: 2,
+  VPN: 3,
+  FRAME: 4,
+  FRAME_KIND: 5,
+  GEN_FILL: 6,
+  GEN_NOW: 7,
+  OWNER_BEFORE: 8,
+  OWNER_NOW: 9,
+  STEP_LO: 10,
+  STEP_HI: 11,
+  ITERATION: 12,
+  SEED_LO: 13,
+  SEED_HI: 14,
+  CPU_OP: 15,
+  FREE_OP: 16,
+  FREE_ARG: 17,
+  FREE_CPU: 18,
+  /** Kernel op in flight on the freeing CPU when the violation was seen. */
+  FREER_OP_NOW: 19,
+  FREER_ARG_NOW: 20,
+  /** Table level for walker violations (1..3), 0 otherwise. */
+  LEVEL: 21,
+  WORDS: 24,
+} as const;
+
+/** Per-CPU counters (Float64, written only by their own CPU). */
+export const COUNTER_NAMES = [
+  'steps',
+  'accesses',
+  'loads',
+  'stores',
+  'fetches',
+  'dtlbHits',
+  'dtlbMisses',
+  'itlbHits',
+  'itlbMisses',
+  'walks',
+  'speculativeWalks',
+  'walkCacheHits',
+  'faults',
+  'fills',
+  'ipisReceived',
+  'ipisSent',
+  'broadcastsSent',
+  'syncIpisSent',
+  'localFlushes',
+  'gupWalks',
+  'irqOffSteps',
+  'switches',
+  'violations',
+  /** Step number of this CPU's run (published, for reports and the watchdog). */
+  'stepNow',
+  /** Step at which interrupts were last disabled. */
+  'irqOffSince',
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+export const K = Object.fromEntries(COUNTER_NAMES.map((n, i) => [n, i])) as Record<CounterName, number>;
+const COUNTER_WORDS = 32;
+
+/** Words of one TLB entry: tag, pte value, frame generation at fill. */
+export const TLB_ENTRY_WORDS = 3;
+export const TE = { TAG: 0, PTE: 1, GEN: 2 } as const;
+/** Words of one walk-cache entry: tag, table frame, its generation at fill. */
+export const WC_ENTRY_WORDS = 3;
+export const WE = { TAG: 0, FRAME: 1, GEN: 2 } as const;
+
+export class Layout {
+  readonly cfg: MachineConfig;
+  readonly W: number;
+  /** log2(entries per table) */
+  readonly shift: number;
+  readonly frameMeta: number;
+  readonly contents: number;
+  readonly shadow: number;
+  readonly freeRing: number;
+  readonly spaces: number;
+  readonly cpuState: number;
+  readonly mailbox: number;
+  readonly tlbs: number;
+  readonly dtlbWords: number;
+  readonly itlbWords: number;
+  readonly wcWords: number;
+  readonly perCpuTlbWords: number;
+  readonly vlog: number;
+  readonly int32Words: number;
+  readonly counterBytes: number;
+  readonly byteLength: number;
+
+  constructor(cfg: MachineConfig) {
+    this.cfg = cfg;
+    this.W = cfg.wordsPerPage;
+    this.shift = Math.log2(cfg.wordsPerPage);
+    let at = H.WORDS;
+    const take = (n: number): number => {
+      const start = at;
+      at += n;
+      return start;
+    };
+    this.frameMeta = take(cfg.frames * F.WORDS);
+    this.contents = take(cfg.frames * this.W);
+    this.shadow = take(cfg.frames * this.W);
+    this.freeRing = take(cfg.frames);
+    this.spaces = take(cfg.addressSpaces * A.WORDS);
+    this.cpuState = take(cfg.cpus * C.WORDS);
+    this.mailbox = take(cfg.cpus * cfg.cpus * M.WORDS);
+    // TLB sets: entries, then one victim (round-robin) word per set.
+    this.dtlbWords = cfg.dtlb.sets * (cfg.dtlb.ways * TLB_ENTRY_WORDS + 1);
+    this.itlbWords = cfg.itlb.sets * (cfg.itlb.ways * TLB_ENTRY_WORDS + 1);
+    this.wcWords = cfg.walkCache * WC_ENTRY_WORDS + 1;
+    this.perCpuTlbWords = this.dtlbWords + this.itlbWords + this.wcWords;
+    this.tlbs = take(cfg.cpus * this.perCpuTlbWords);
+    this.vlog = take(cfg.violationLogSize * V.WORDS);
+    // Float64 area must start on an 8-byte boundary.
+    if (at % 2) at++;
+    this.int32Words = at;
+    this.counterBytes = cfg.cpus * COUNTER_WORDS * 8;
+    this.byteLength = this.int32Words * 4 + this.counterBytes;
+  }
+
+  frame(f: number, field: number): number {
+    return this.frameMeta + f * F.WORDS + field;
+  }
+  word(f: number, i: number): number {
+    return this.contents + f * this.W + i;
+  }
+  shadowWord(f: number, i: number): number {
+    return this.shadow + f * this.W + i;
+  }
+  space(asid: number, field: number): number {
+    return this.spaces + asid * A.WORDS + field;
+  }
+  cpu(c: number, field: number): number {
+    return this.cpuState + c * C.WORDS + field;
+  }
+  /** Mailbox slot of `target` written by `sender`. */
+  slot(target: number, sender: number, field: number): number {
+    return this.mailbox + (target * this.cfg.cpus + sender) * M.WORDS + field;
+  }
+  dtlbBase(c: number): number {
+    return this.tlbs + c * this.perCpuTlbWords;
+  }
+  itlbBase(c: number): number {
+    return this.dtlbBase(c) + this.dtlbWords;
+  }
+  wcBase(c: number): number {
+    return this.itlbBase(c) + this.itlbWords;
+  }
+  violation(i: number, field: number): number {
+    return this.vlog + i * V.WORDS + field;
+  }
+  /** Index into the Float64 counter view. */
+  counter(c: number, k: number): number {
+    return c * COUNTER_WORDS + k;
+  }
+
+  /** Table indexes of a vpn: [pgd index, pmd index, pte index]. */
+  indexes(vpn: number): [number, number, number] {
+    const m = this.W - 1;
+    return [(vpn >>> (2 * this.shift)) & m, (vpn >>> this.shift) & m, vpn & m];
+  }
+  /** Number of virtual pages the three levels cover. */
+  get vpnLimit(): number {
+    return 1 << (3 * this.shift);
+  }
+}
+
+/** Typed views of one machine's shared buffer; cheap to create in every thread. */
+export class Views {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  constructor(
+    readonly layout: Layout,
+    readonly sab: SharedArrayBuffer,
+  ) {
+    if (sab.byteLength !== layout.byteLength) {
+      throw new Error(`shared buffer is ${sab.byteLength} bytes, layout wants ${layout.byteLength}`);
+    }
+    this.i32 = new Int32Array(sab, 0, layout.int32Words);
+    this.f64 = new Float64Array(sab, layout.int32Words * 4, layout.counterBytes / 8);
+  }
+}

@@ -1,0 +1,125 @@
+import { Access, CpuOp } from './constants.js';
+import type { Cpu } from './cpu.js';
+import { H } from './layout.js';
+import type { Rng } from './rng.js';
+import type { CompiledWorkload } from './workload.js';
+
+const OP_LOAD = 0;
+const OP_STORE = 1;
+const OP_FETCH = 2;
+const OP_IRQ_OFF = 3;
+const OP_SWITCH = 4;
+const OP_GUP = 5;
+const OP_IDLE = 6;
+
+/** Pick a page from flattened (start, pages) pairs, uniformly over the pages. */
+function pickPage(ranges: number[], rng: Rng): number {
+  if (ranges.length === 2) return ranges[0] + rng.below(ranges[1]);
+  let total = 0;
+  for (let i = 1; i < ranges.length; i += 2) total += ranges[i];
+  let k = rng.below(total);
+  for (let i = 0; i < ranges.length; i += 2) {
+    if (k < ranges[i + 1]) return ranges[i] + k;
+    k -= ranges[i + 1];
+  }
+  return ranges[0];
+}
+
+/**
+ * A CPU's run loop: draw an operation per step from the seeded stream and
+ * execute it. At every step boundary with interrupts enabled it takes pending
+ * IPIs; every `quantum` steps (and between the steps of a gup_fast walk) it
+ * passes a quiescence point and looks at the stop flag. Multi-step operations
+ * (interrupts-off spans, gup_fast, idle) always complete before it returns, so
+ * a CPU never leaves an iteration with interrupts disabled.
+ *
+ * Returns the number of steps executed.
+ */
+export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
+  const i32 = cpu.i32;
+  const quantum = cpu.L.cfg.quantum;
+  const W = cpu.L.W;
+  const cum = w.cumulative;
+  const spec = w.speculation;
+  if (cpu.asid !== w.spaces[0]) cpu.switchMm(w.spaces[0]);
+  cpu.resume();
+  let q = 0;
+  let irqOffLeft = 0;
+  let idleLeft = 0;
+  let steps = 0;
+  const limit = w.steps;
+  for (;;) {
+    if (++q >= quantum) {
+      q = 0;
+      cpu.boundary();
+      if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup && Atomics.load(i32, H.STOP) !== 0) break;
+    }
+    if (steps >= limit && irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup) break;
+    cpu.pollIpis();
+    cpu.step++;
+    steps++;
+    if (cpu.inGup) {
+      cpu.gupStep();
+      // Each level of a software walk is its own instruction.
+      cpu.boundary();
+      if (!cpu.inGup) cpu.setOp(CpuOp.NONE);
+      continue;
+    }
+    if (idleLeft > 0) {
+      if (--idleLeft === 0) cpu.setOp(CpuOp.NONE);
+      continue;
+    }
+    if (irqOffLeft > 0 && --irqOffLeft === 0) {
+      cpu.setIrq(true);
+      cpu.setOp(CpuOp.NONE);
+    }
+    if (spec > 0 && rng.float() < spec) {
+      const exec = w.execRanges.length > 0 && (rng.next() & 7) === 0;
+      cpu.speculativeWalk(pickPage(exec ? w.execRanges : w.readRanges, rng), exec);
+    }
+    const r = rng.next();
+    let op = 0;
+    while (r >= cum[op]) op++;
+    switch (op) {
+      case OP_LOAD:
+        cpu.op = CpuOp.LOAD;
+        cpu.access(Access.LOAD, pickPage(w.readRanges, rng), r & (W - 1));
+        break;
+      case OP_STORE:
+        cpu.op = CpuOp.STORE;
+        cpu.access(Access.STORE, pickPage(w.writeRanges, rng), r & (W - 1), (cpu.id << 24) | (cpu.step & 0xffffff));
+        break;
+      case OP_FETCH:
+        cpu.op = CpuOp.FETCH;
+        cpu.access(Access.FETCH, pickPage(w.execRanges, rng), r & (W - 1));
+        break;
+      case OP_IRQ_OFF:
+        if (cpu.irq) {
+          cpu.setOp(CpuOp.IRQ_OFF);
+          cpu.setIrq(false);
+          irqOffLeft = w.irqOffSteps;
+        }
+        break;
+      case OP_SWITCH: {
+        const next = w.spaces[rng.below(w.spaces.length)];
+        if (next !== cpu.asid) cpu.switchMm(next);
+        break;
+      }
+      case OP_GUP:
+        if (cpu.irq) {
+          cpu.setOp(CpuOp.GUP_FAST);
+          cpu.gupBegin(pickPage(w.readRanges, rng));
+          cpu.boundary();
+        }
+        break;
+      case OP_IDLE:
+        cpu.setOp(CpuOp.IDLE);
+        idleLeft = w.idleSteps;
+        break;
+    }
+  }
+  cpu.op = CpuOp.NONE;
+  cpu.boundary();
+  cpu.quiesce();
+  return steps;
+}

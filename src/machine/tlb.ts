@@ -1,0 +1,146 @@
+import { FlushKind, TAG_VPN_BITS, TAG_VPN_MASK, WC_LEVEL_SHIFT, WC_PREFIX_MASK, Which } from './constants.js';
+import { C, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout } from './layout.js';
+
+/**
+ * Invalidation of one CPU's translation caches, used both by the CPU itself
+ * (local flush, IPI handler) and by a remote initiator (hardware broadcast).
+ *
+ * Only the owning CPU fills entries; anyone may invalidate one, and always with
+ * a compare-and-swap of the tag to zero, so an invalidation never destroys an
+ * entry it did not examine. A fill racing an invalidation is dealt with on the
+ * filling side (see Cpu.fillTlb: it re-reads the page-table entry after
+ * publishing the tag).
+ */
+
+export interface FlushRequest {
+  kind: number;
+  asid: number;
+  /** vpn range [start, end) for FlushKind.RANGE */
+  start: number;
+  end: number;
+  which: number;
+}
+
+export function tlbTag(asid: number, vpn: number): number {
+  return ((asid + 1) << TAG_VPN_BITS) | vpn;
+}
+
+export function wcTag(asid: number, level: number, prefix: number): number {
+  return ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+}
+
+function tlbMatches(tag: number, kind: number, asid: number, start: number, end: number): boolean {
+  if (kind === FlushKind.ALL) return true;
+  if ((tag >>> TAG_VPN_BITS) - 1 !== asid) return false;
+  if (kind === FlushKind.ASID) return true;
+  const vpn = tag & TAG_VPN_MASK;
+  return vpn >= start && vpn < end;
+}
+
+function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest): number {
+  let dropped = 0;
+  const setWords = ways * TLB_ENTRY_WORDS + 1;
+  for (let s = 0; s < sets; s++) {
+    const sb = base + s * setWords;
+    for (let w = 0; w < ways; w++) {
+      const at = sb + w * TLB_ENTRY_WORDS;
+      const tag = Atomics.load(i32, at);
+      if (tag !== 0 && tlbMatches(tag, r.kind, r.asid, r.start, r.end)) {
+        if (Atomics.compareExchange(i32, at, tag, 0) === tag) dropped++;
+      }
+    }
+  }
+  return dropped;
+}
+
+/**
+ * Whether a walk-cache entry goes: whole-ASID and global flushes drop every
+ * entry of the ASID; a range flush drops entries whose span intersects the
+ * range when it is a non-leaf flush (Which.WALK) or when the hardware drops
+ * walk-cache entries on leaf invalidates (`leafDrops`).
+ */
+function wcMatches(tag: number, r: FlushRequest, shift: number, leafDrops: boolean): boolean {
+  if (r.kind === FlushKind.ALL) return true;
+  if ((tag >>> TAG_VPN_BITS) - 1 !== r.asid) return false;
+  if (r.kind === FlushKind.ASID) return true;
+  if (!(r.which & Which.WALK) && !leafDrops) return false;
+  const level = (tag >>> WC_LEVEL_SHIFT) & 3;
+  const span = shift * level;
+  const lo = (tag & WC_PREFIX_MASK) * 2 ** span;
+  const hi = lo + 2 ** span;
+  return lo < r.end && r.start < hi;
+}
+
+export interface Dropped {
+  dtlb: number;
+  itlb: number;
+  walk: number;
+}
+
+/** Apply a flush request to `cpu`'s caches; returns the entries dropped. */
+export function invalidateCpu(i32: Int32Array, L: Layout, cpu: number, r: FlushRequest): Dropped {
+  const out: Dropped = { dtlb: 0, itlb: 0, walk: 0 };
+  if (r.kind === FlushKind.SYNC) return out;
+  const cfg = L.cfg;
+  // Data-side requests cover data TLB; a request that names the walk cache alone
+  // (a pure table flush) still drops leaf entries of the range, as a non-leaf
+  // TLBI does.
+  if (r.which & (Which.DTLB | Which.WALK)) out.dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r);
+  if (r.which & Which.ITLB) out.itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r);
+  if (cfg.walkCache > 0 && r.which & (Which.DTLB | Which.ITLB | Which.WALK)) {
+    const base = L.wcBase(cpu);
+    for (let e = 0; e < cfg.walkCache; e++) {
+      const at = base + e * WC_ENTRY_WORDS;
+      const tag = Atomics.load(i32, at);
+      if (tag !== 0 && wcMatches(tag, r, L.shift, cfg.leafDropsWalkCache)) {
+        if (Atomics.compareExchange(i32, at, tag, 0) === tag) out.walk++;
+      }
+    }
+  }
+  if (out.dtlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_DTLB), out.dtlb);
+  if (out.itlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_ITLB), out.itlb);
+  if (out.walk) Atomics.add(i32, L.cpu(cpu, C.INVAL_WALK), out.walk);
+  return out;
+}
+
+/** One valid entry of a TLB or walk cache, decoded (for inspection and tests). */
+export interface TlbEntry {
+  cache: 'dtlb' | 'itlb' | 'walk';
+  asid: number;
+  /** TLB: the vpn. Walk cache: first vpn of the entry's span. */
+  vpn: number;
+  /** Walk cache only: 1 (points at a PTE table) or 2 (points at a PMD table). */
+  level?: number;
+  /** TLB: the page-table entry value cached; walk cache: the table frame. */
+  value: number;
+  gen: number;
+  set?: number;
+  way?: number;
+}
+
+export function dumpCpuCaches(i32: Int32Array, L: Layout, cpu: number): TlbEntry[] {
+  const out: TlbEntry[] = [];
+  const cfg = L.cfg;
+  const sets = (cache: 'dtlb' | 'itlb', base: number, n: number, ways: number): void => {
+    const setWords = ways * TLB_ENTRY_WORDS + 1;
+    for (let s = 0; s < n; s++) {
+      for (let w = 0; w < ways; w++) {
+        const at = base + s * setWords + w * TLB_ENTRY_WORDS;
+        const tag = Atomics.load(i32, at);
+        if (tag === 0) continue;
+        out.push({ cache, asid: (tag >>> TAG_VPN_BITS) - 1, vpn: tag & TAG_VPN_MASK, value: Atomics.load(i32, at + 1), gen: Atomics.load(i32, at + 2), set: s, way: w });
+      }
+    }
+  };
+  sets('dtlb', L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways);
+  sets('itlb', L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways);
+  const base = L.wcBase(cpu);
+  for (let e = 0; e < cfg.walkCache; e++) {
+    const at = base + e * WC_ENTRY_WORDS;
+    const tag = Atomics.load(i32, at);
+    if (tag === 0) continue;
+    const level = (tag >>> WC_LEVEL_SHIFT) & 3;
+    out.push({ cache: 'walk', asid: (tag >>> TAG_VPN_BITS) - 1, level, vpn: (tag & WC_PREFIX_MASK) * 2 ** (L.shift * level), value: Atomics.load(i32, at + 1), gen: Atomics.load(i32, at + 2) });
+  }
+  return out;
+}

@@ -1,0 +1,3 @@
+// Thread entry point of a simulated CPU: a piscina task that serves the CPU's
+// control API (src/harness/worker-host.ts). No logic lives here.
+export { default } from '../src/harness/worker-host.js';
