@@ -3,7 +3,7 @@ import { runWorkload } from '../machine/runloop.js';
 import { compileWorkload, type Workload } from '../machine/workload.js';
 import { registerRole } from './roles.js';
 import { runScript, type ScriptCommand } from './script.js';
-import { churn, type ChurnArgs, allocStress, type AllocStressArgs } from './selfcheck-roles.js';
+import { allocStress, type AllocStressArgs, churn, type ChurnArgs, invalidateRace, type InvalidateRaceArgs } from './selfcheck-roles.js';
 
 export interface WorkloadArgs {
   workload: Workload;
@@ -17,3 +17,4 @@ registerRole('workload', (cpu, machine, args: WorkloadArgs) => {
 registerRole('script', (cpu, machine, args: ScriptCommand[]) => runScript(cpu, machine, args));
 registerRole('churn', (cpu, machine, args: ChurnArgs) => churn(cpu, machine, args));
 registerRole('allocStress', (cpu, machine, args: AllocStressArgs) => allocStress(cpu, machine, args));
+registerRole('invalidateRace', (cpu, machine, args: InvalidateRaceArgs) => invalidateRace(cpu, machine, args));

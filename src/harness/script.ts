@@ -1,6 +1,6 @@
 import { Access, FlushKind, Which } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
-import { H } from '../machine/layout.js';
+import { C, H } from '../machine/layout.js';
 import type { Machine } from '../machine/machine.js';
 import { ring, waitUntil } from '../machine/ipi.js';
 
@@ -20,6 +20,12 @@ export type ScriptCommand =
   | { op: 'syncIpi'; mask: number }
   | { op: 'unmapFree'; asid: number; vpn: number; pages: number; order: 'flush-then-free' | 'free-then-flush' | 'free-no-flush' }
   | { op: 'alloc'; owner: number }
+  /** Result: the flag's value now. */
+  | { op: 'readFlag'; flag: number }
+  /** Wait (without taking it) until an IPI is pending for this CPU. */
+  | { op: 'waitPending' }
+  /** Execute `steps` empty instruction boundaries (taking IPIs if interrupts are on). */
+  | { op: 'spin'; steps: number }
   | { op: 'stop' };
 
 /** The per-command results of a script: access results, frames, wait times (ms). */
@@ -113,6 +119,23 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
       }
       case 'alloc':
         out.push(cpu.alloc.alloc(1, cmd.owner));
+        break;
+      case 'readFlag':
+        out.push(Atomics.load(i32, scratch(cmd.flag)));
+        break;
+      case 'waitPending':
+        waitUntil(i32, L, cpu.id, () => Atomics.load(i32, L.cpu(cpu.id, C.PENDING)) !== 0, () => {}, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
+        out.push(null);
+        break;
+      case 'spin':
+        cpu.resume();
+        for (let i = 0; i < cmd.steps; i++) {
+          cpu.step++;
+          cpu.pollIpis();
+          cpu.boundary();
+        }
+        cpu.quiesce();
+        out.push(null);
         break;
       case 'stop':
         machine.requestStop();

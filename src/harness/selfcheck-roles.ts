@@ -111,3 +111,44 @@ export function allocStress(cpu: Cpu, machine: Machine, a: AllocStressArgs): { h
   }
   return { held, allocs, frees, failed };
 }
+
+export interface InvalidateRaceArgs {
+  asid: number;
+  start: number;
+  pages: number;
+  rounds: number;
+  /** Instruction boundaries to let the other CPUs fill before each teardown. */
+  settle: number;
+  seed: number;
+}
+
+/**
+ * Map a range, let the other CPUs fill their TLBs from it, then clear the
+ * PTEs and flush while they keep trying to fill, and look for survivors: any
+ * cached translation of the range once the flush has returned is a fill that
+ * raced the invalidation and outlived it. Frees the frames after the look.
+ */
+export function invalidateRace(cpu: Cpu, machine: Machine, a: InvalidateRaceArgs): { survivors: number; rounds: number } {
+  let survivors = 0;
+  const end = a.start + a.pages;
+  let r = 0;
+  for (; r < a.rounds && !machine.aborted(); r++) {
+    for (let v = a.start; v < end; v++) {
+      const f = cpu.alloc.alloc(FrameKind.DATA, a.asid);
+      if (f < 0) throw new Error('invalidateRace: out of frames');
+      cpu.pt.map(a.asid, v, f, Pte.WRITE);
+    }
+    for (let i = 0; i < a.settle; i++) cpu.pollIpis();
+    const frames: number[] = [];
+    for (let v = a.start; v < end; v++) frames.push(cpu.pt.unmap(a.asid, v) & PTE_FRAME_MASK);
+    cpu.flush({ kind: FlushKind.RANGE, asid: a.asid, start: a.start, end, which: Which.DTLB | Which.ITLB }, machine.cpumask(a.asid));
+    for (let c = 0; c < machine.config.cpus; c++) {
+      for (const e of machine.caches(c)) {
+        if ((e.cache === 'dtlb' || e.cache === 'itlb') && e.asid === a.asid && e.vpn >= a.start && e.vpn < end) survivors++;
+      }
+    }
+    for (const f of frames) cpu.freeFrame(f);
+  }
+  machine.requestStop();
+  return { survivors, rounds: r };
+}

@@ -83,5 +83,7 @@ export default async function serve({ port }: { port: MessagePort }): Promise<vo
   const host = new CpuHost();
   Comlink.expose(host, nodeEndpoint(port));
   await host.closed;
+  // Let comlink post close()'s own reply before the port goes.
+  await new Promise((r) => setImmediate(r));
   port.close();
 }

@@ -202,6 +202,7 @@ export class Cpu {
     const f64 = this.f64;
     const c = this.ctr;
     f64[c + K.accesses]++;
+    this.op = type + 1; // CpuOp.LOAD, STORE, FETCH
     const asid = this.asid;
     if (asid < 0) {
       f64[c + K.faults]++;

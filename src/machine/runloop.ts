@@ -82,15 +82,12 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     while (r >= cum[op]) op++;
     switch (op) {
       case OP_LOAD:
-        cpu.op = CpuOp.LOAD;
         cpu.access(Access.LOAD, pickPage(w.readRanges, rng), r & (W - 1));
         break;
       case OP_STORE:
-        cpu.op = CpuOp.STORE;
         cpu.access(Access.STORE, pickPage(w.writeRanges, rng), r & (W - 1), (cpu.id << 24) | (cpu.step & 0xffffff));
         break;
       case OP_FETCH:
-        cpu.op = CpuOp.FETCH;
         cpu.access(Access.FETCH, pickPage(w.execRanges, rng), r & (W - 1));
         break;
       case OP_IRQ_OFF:
