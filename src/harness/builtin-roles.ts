@@ -1,3 +1,4 @@
+import { hitRate, ipiSender, rawPingClient, rawPingServer } from './bench-roles.js';
 import { Rng, cpuSeed } from '../machine/rng.js';
 import { runWorkload } from '../machine/runloop.js';
 import { compileWorkload, type Workload } from '../machine/workload.js';
@@ -18,3 +19,7 @@ registerRole('script', (cpu, machine, args: ScriptCommand[]) => runScript(cpu, m
 registerRole('churn', (cpu, machine, args: ChurnArgs) => churn(cpu, machine, args));
 registerRole('allocStress', (cpu, machine, args: AllocStressArgs) => allocStress(cpu, machine, args));
 registerRole('invalidateRace', (cpu, machine, args: InvalidateRaceArgs) => invalidateRace(cpu, machine, args));
+registerRole('rawPingClient', (cpu, machine, args) => rawPingClient(cpu, machine, args));
+registerRole('rawPingServer', (cpu, machine) => rawPingServer(cpu, machine));
+registerRole('ipiSender', (cpu, machine, args) => ipiSender(cpu, machine, args));
+registerRole('hitRate', (cpu, machine, args) => hitRate(cpu, machine, args));

@@ -1,8 +1,8 @@
 import { Access, FlushKind, Which } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
-import { C, H } from '../machine/layout.js';
+import { H } from '../machine/layout.js';
 import type { Machine } from '../machine/machine.js';
-import { ring, waitUntil } from '../machine/ipi.js';
+import { ipiPosted, ring, waitUntil } from '../machine/ipi.js';
 
 /**
  * A tiny machine-level script for one CPU thread: the steps tests and
@@ -124,7 +124,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         out.push(Atomics.load(i32, scratch(cmd.flag)));
         break;
       case 'waitPending':
-        waitUntil(i32, L, cpu.id, () => Atomics.load(i32, L.cpu(cpu.id, C.PENDING)) !== 0, () => {}, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
+        waitUntil(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), () => {}, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
         out.push(null);
         break;
       case 'spin':

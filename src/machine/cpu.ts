@@ -13,8 +13,8 @@ import {
   WC_LEVEL_SHIFT,
   tableKindOfLevel,
 } from './constants.js';
-import { ipiTimeout, handlePending, post, acked, waitUntil } from './ipi.js';
-import { A, C, F, H, K, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views } from './layout.js';
+import { IpiState, acked, handlePosted, ipiTimeout, post, tryClaim, waitUntil } from './ipi.js';
+import { A, C, F, H, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { MachineAborted } from './sync.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
@@ -62,6 +62,10 @@ export class Cpu {
   op: number = CpuOp.NONE;
 
   private epoch = 0;
+  /** Whether other CPUs invalidate this CPU's caches directly (broadcast flushes). */
+  private readonly remoteInvalidation: boolean;
+  /** Loaded data goes here, so the JIT cannot drop the load. */
+  sink = 0;
   private readonly ctr: number;
   private readonly W: number;
   private readonly shift: number;
@@ -76,7 +80,8 @@ export class Cpu {
   private readonly iWays: number;
   private readonly wcBase: number;
   private readonly wcN: number;
-  private readonly pendingAt: number;
+  /** This CPU's IPI inbox state word (IpiState.POSTED: a request waits). */
+  readonly inboxAt: number;
   private readonly epochAt: number;
   private readonly watchersAt: number;
   /** Shadow (generation at write) of the entry returned by the last readEntry. */
@@ -115,7 +120,8 @@ export class Cpu {
     this.iWays = L.cfg.itlb.ways;
     this.wcBase = L.wcBase(id);
     this.wcN = L.cfg.walkCache;
-    this.pendingAt = L.cpu(id, C.PENDING);
+    this.remoteInvalidation = L.cfg.flush === 'broadcast';
+    this.inboxAt = L.inbox(id, M.STATE);
     this.epochAt = L.cpu(id, C.EPOCH);
     this.watchersAt = L.cpu(id, C.EPOCH_WATCHERS);
     this.epoch = Atomics.load(this.i32, this.epochAt);
@@ -201,7 +207,6 @@ export class Cpu {
     const i32 = this.i32;
     const f64 = this.f64;
     const c = this.ctr;
-    f64[c + K.accesses]++;
     this.op = type + 1; // CpuOp.LOAD, STORE, FETCH
     const asid = this.asid;
     if (asid < 0) {
@@ -214,18 +219,32 @@ export class Cpu {
     const sb = fetch
       ? this.iBase + (vpn & this.iSetMask) * (ways * TLB_ENTRY_WORDS + 1)
       : this.dBase + (vpn & this.dSetMask) * (ways * TLB_ENTRY_WORDS + 1);
+    // Tags are read with SC loads where a broadcast can clear them (the
+    // quiescence handshake orders this CPU's later lookups after the remote
+    // invalidation); with IPI flushes this CPU is the only writer of its TLBs
+    // and plain loads see everything there is to see.
     let at = -1;
-    for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) {
-      if (Atomics.load(i32, a) === tag) {
-        at = a;
-        break;
+    if (this.remoteInvalidation) {
+      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) {
+        if (Atomics.load(i32, a) === tag) {
+          at = a;
+          break;
+        }
+      }
+    } else {
+      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) {
+        if (i32[a] === tag) {
+          at = a;
+          break;
+        }
       }
     }
     let pte = 0;
     let gen = 0;
     if (at >= 0) {
-      pte = Atomics.load(i32, at + 1);
-      gen = Atomics.load(i32, at + 2);
+      // Value and generation are written only by this CPU (fillTlb).
+      pte = i32[at + 1];
+      gen = i32[at + 2];
       // A store through a clean entry re-walks to set the dirty bit (x86 does).
       if (type === Access.STORE && (pte & (Pte.DIRTY | Pte.WRITE)) === Pte.WRITE) at = -1;
     }
@@ -247,16 +266,19 @@ export class Cpu {
     const frame = pte & PTE_FRAME_MASK;
     const wAt = this.contents + frame * this.W + off;
     if (type === Access.STORE) {
-      Atomics.store(i32, wAt, value);
+      i32[wAt] = value;
       f64[c + K.stores]++;
     } else {
-      Atomics.load(i32, wAt);
+      this.sink ^= i32[wAt];
       f64[c + (fetch ? K.fetches : K.loads)]++;
     }
     // The checker: the frame must still be the allocation the translation was
-    // made for. Looked at after the access, so a free that the access raced is seen.
+    // made for. Looked at after the access, so a free that the access raced is
+    // seen. Plain loads cannot fire falsely: under a correct policy the free
+    // happens-after this access completes (through the IPI acknowledgement or
+    // the quiescence handshake), so these loads cannot see it.
     const fm = this.frameMeta + frame * F.WORDS;
-    if (Atomics.load(i32, fm + F.GEN) !== gen || Atomics.load(i32, fm + F.KIND) !== FrameKind.DATA) {
+    if (i32[fm + F.GEN] !== gen || i32[fm + F.KIND] !== FrameKind.DATA) {
       this.violation(fetch ? ViolationKind.STALE_FETCH : ViolationKind.STALE_DATA, vpn, frame, gen, 0);
       return AccessResult.VIOLATION;
     }
@@ -477,14 +499,16 @@ export class Cpu {
 
   /** At an instruction boundary with interrupts enabled: take pending IPIs. */
   pollIpis(): void {
-    if (this.irq && Atomics.load(this.i32, this.pendingAt) !== 0) this.handleIpis();
+    if (this.irq && (Atomics.load(this.i32, this.inboxAt) & 3) === IpiState.POSTED) this.handleIpis();
   }
 
-  private handleIpis(): void {
-    const n = handlePending(this.i32, this.L, this.id, (r) => {
-      invalidateCpu(this.i32, this.L, this.id, r);
-    });
-    this.f64[this.ctr + K.ipisReceived] += n;
+  private readonly ipiReq: FlushRequest = { kind: 0, asid: 0, start: 0, end: 0, which: 0 };
+  private readonly applyIpi = (r: FlushRequest): void => {
+    invalidateCpu(this.i32, this.L, this.id, r, true);
+  };
+  /** Take every pending IPI now (callers check interrupts are enabled). */
+  handleIpis(): void {
+    this.f64[this.ctr + K.ipisReceived] += handlePosted(this.i32, this.L, this.id, this.ipiReq, this.applyIpi);
   }
 
   /**
@@ -494,7 +518,7 @@ export class Cpu {
    * invalidated translation any more and no access through one is in flight.
    */
   flush(r: FlushRequest, mask: number): void {
-    invalidateCpu(this.i32, this.L, this.id, r);
+    invalidateCpu(this.i32, this.L, this.id, r, true);
     this.f64[this.ctr + K.localFlushes]++;
     if (this.L.cfg.flush === 'broadcast') this.broadcast(r);
     else this.ipiMany(mask & ~(1 << this.id), r);
@@ -502,7 +526,7 @@ export class Cpu {
 
   /** Flush only this CPU's caches (local_flush_tlb_*). */
   flushLocal(r: FlushRequest): void {
-    invalidateCpu(this.i32, this.L, this.id, r);
+    invalidateCpu(this.i32, this.L, this.id, r, true);
     this.f64[this.ctr + K.localFlushes]++;
   }
 
@@ -515,37 +539,60 @@ export class Cpu {
     this.ipiMany(mask & ~(1 << this.id), { kind: FlushKind.SYNC, asid: 0, start: 0, end: 0, which: 0 });
   }
 
+  private readonly seqs = new Int32Array(32);
+
   /** Post r to every CPU of targets and wait for each acknowledgement. */
   ipiMany(targets: number, r: FlushRequest): void {
-    const { i32, L } = this;
-    const seqs: number[] = [];
-    for (let t = 0; t < L.cfg.cpus; t++) {
-      if (targets & (1 << t)) {
-        seqs[t] = post(i32, L, this.id, t, r);
-        this.f64[this.ctr + K.ipisSent]++;
-      }
-    }
+    const { i32, L, seqs } = this;
+    const n = L.cfg.cpus;
     const wasRunning = this.quiesce();
     const poll = this.irq ? this.pollFn : this.noPoll;
     try {
-      for (let t = 0; t < L.cfg.cpus; t++) {
+      for (let t = 0; t < n; t++) {
+        if (!(targets & (1 << t))) continue;
+        let seq = tryClaim(i32, L, t);
+        if (seq < 0) seq = this.waitClaim(t, poll);
+        seqs[t] = seq;
+        post(i32, L, this.id, t, r, seq, ++this.f64[this.ctr + K.ipisSent]);
+      }
+      for (let t = 0; t < n; t++) {
         if (!(targets & (1 << t))) continue;
         const seq = seqs[t];
-        if (acked(i32, L, this.id, t, seq)) continue;
+        let done = false;
+        for (let i = 0; i < L.cfg.spinLimit && !(done = acked(i32, L, t, seq)); i++) poll();
+        if (done) continue;
         Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), t + 1);
-        waitUntil(
-          i32,
-          L,
-          this.id,
-          () => acked(i32, L, this.id, t, seq),
-          poll,
-          L.cfg.ipiTimeoutMs,
-          (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms),
-        );
+        waitUntil(i32, L, this.id, () => acked(i32, L, t, seq), poll, L.cfg.ipiTimeoutMs, (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms));
+        Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), 0);
       }
     } finally {
-      Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), 0);
       if (wasRunning) this.resume();
+    }
+  }
+
+  /** Wait until `target`'s inbox can be claimed and claim it, taking own IPIs meanwhile. */
+  private waitClaim(target: number, poll: () => void): number {
+    const { i32, L } = this;
+    const stateAt = L.inbox(target, M.STATE);
+    const waitersAt = L.inbox(target, M.WAITERS);
+    for (let i = 0; i < L.cfg.spinLimit; i++) {
+      poll();
+      const seq = tryClaim(i32, L, target);
+      if (seq >= 0) return seq;
+    }
+    const t0 = performance.now();
+    for (;;) {
+      poll();
+      const seq = tryClaim(i32, L, target);
+      if (seq >= 0) return seq;
+      if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
+      const waited = performance.now() - t0;
+      if (waited > L.cfg.ipiTimeoutMs) throw ipiTimeout(i32, this.f64, L, Atomics.load(i32, L.inbox(target, M.SENDER)), target, waited);
+      Atomics.add(i32, waitersAt, 1);
+      const v = Atomics.load(i32, stateAt);
+      // Short sleeps: this CPU's own inbox may fill meanwhile and must be served.
+      if ((v & 3) === IpiState.CLAIMED || (v & 3) === IpiState.POSTED) Atomics.wait(i32, stateAt, v, 1);
+      Atomics.sub(i32, waitersAt, 1);
     }
   }
 
@@ -558,7 +605,7 @@ export class Cpu {
     const { i32, L } = this;
     const n = L.cfg.cpus;
     this.f64[this.ctr + K.broadcastsSent]++;
-    for (let c = 0; c < n; c++) if (c !== this.id) invalidateCpu(i32, L, c, r);
+    for (let c = 0; c < n; c++) if (c !== this.id) invalidateCpu(i32, L, c, r, false);
     const wasRunning = this.quiesce();
     try {
       for (let c = 0; c < n; c++) {

@@ -5,71 +5,106 @@ import { MachineAborted } from './sync.js';
 import type { FlushRequest } from './tlb.js';
 
 /**
- * IPI mailboxes. Each target has one slot per sender; a slot holds at most one
- * request, because a sender waits for every acknowledgement before it posts
- * again (smp_call_function_many with wait=1).
+ * IPIs. Each target CPU has one inbox line holding one request at a time. Its
+ * STATE word is (sequence << 2) | state, state one of IpiState:
  *
- * Post (sender):  fill slot fields → REQ = seq → PENDING |= sender bit →
- *                 bump target DOORBELL (notify if it sleeps).
- * Handle (target, at an instruction boundary with interrupts enabled):
- *                 take PENDING → for each slot with REQ != ACK: read fields,
- *                 apply → ACK = REQ → bump sender DOORBELL (notify if it sleeps).
- * Every store and load of these words is sequentially consistent (Atomics),
- * which is what makes the PENDING/DOORBELL/SLEEPING handshakes free of lost
- * wake-ups: a waiter announces SLEEPING before it re-reads its condition.
+ *   sender: CAS STATE from FREE or DONE to CLAIMED (wait while another sender
+ *           holds it) → write the request fields → STATE = (seq+1, POSTED) →
+ *           wait until STATE shows its sequence DONE, or any later sequence.
+ *   target: at an instruction boundary with interrupts enabled, sees POSTED →
+ *           reads the fields → applies the request → STATE = (seq, DONE) →
+ *           rings the sender if it sleeps, wakes senders waiting to claim.
+ *
+ * A DONE inbox is free for the next sender at once: the previous sender
+ * recognises its acknowledgement by sequence even if another request has
+ * been posted since. So one IPI is: the claim (the line comes to the sender),
+ * the target's read, the target's DONE, the sender's read: the same four
+ * line transfers as a raw ping-pong.
+ *
+ * Every access to STATE is sequentially consistent (Atomics): the fields are
+ * written before POSTED and read after it, the target's work is done before
+ * DONE and the sender acts on nothing before it sees DONE. A sender waiting
+ * to claim or for DONE keeps taking its own IPIs when its interrupts are
+ * enabled, as smp_call_function requires, so CPUs IPI-ing each other cannot
+ * deadlock.
  */
+export const IpiState = { FREE: 0, CLAIMED: 1, POSTED: 2, DONE: 3 } as const;
 
 /** Make `cpu` notice a change it may be sleeping on. */
 export function ring(i32: Int32Array, L: Layout, cpu: number): void {
-  Atomics.add(i32, L.cpu(cpu, C.DOORBELL), 1);
-  if (Atomics.load(i32, L.cpu(cpu, C.SLEEPING)) !== 0) Atomics.notify(i32, L.cpu(cpu, C.DOORBELL));
+  // Whoever calls this has already made the awaited condition true (an SC
+  // store). A waiter announces SLEEPING before it samples DOORBELL and
+  // re-checks the condition, so if SLEEPING reads 0 here the waiter will see
+  // the condition itself: only a sleeper needs the bump and the notify.
+  if (Atomics.load(i32, L.cpu(cpu, C.SLEEPING)) !== 0) {
+    Atomics.add(i32, L.cpu(cpu, C.DOORBELL), 1);
+    Atomics.notify(i32, L.cpu(cpu, C.DOORBELL));
+  }
 }
 
-/** Post `r` from `sender` to `target`; returns the sequence number to wait for. */
-export function post(i32: Int32Array, L: Layout, sender: number, target: number, r: FlushRequest): number {
-  const s = (f: number): number => L.slot(target, sender, f);
-  const seq = (Atomics.load(i32, s(M.REQ)) + 1) | 0;
-  Atomics.store(i32, s(M.KIND), r.kind);
-  Atomics.store(i32, s(M.ASID), r.asid);
-  Atomics.store(i32, s(M.START), r.start);
-  Atomics.store(i32, s(M.END), r.end);
-  Atomics.store(i32, s(M.WHICH), r.which);
-  Atomics.store(i32, s(M.SERIAL), Atomics.add(i32, H.IPI_SERIAL, 1) + 1);
-  Atomics.store(i32, s(M.REQ), seq);
-  Atomics.or(i32, L.cpu(target, C.PENDING), 1 << sender);
-  ring(i32, L, target);
-  return seq;
+/** Whether `target` has a request waiting to be taken. */
+export function ipiPosted(i32: Int32Array, L: Layout, target: number): boolean {
+  return (Atomics.load(i32, L.inbox(target, M.STATE)) & 3) === IpiState.POSTED;
+}
+
+/** Try to claim `target`'s inbox; returns the sequence number the post will carry, or -1. */
+export function tryClaim(i32: Int32Array, L: Layout, target: number): number {
+  const at = L.inbox(target, M.STATE);
+  const v = Atomics.load(i32, at);
+  const st = v & 3;
+  if (st !== IpiState.FREE && st !== IpiState.DONE) return -1;
+  if (Atomics.compareExchange(i32, at, v, (v & ~3) | IpiState.CLAIMED) !== v) return -1;
+  return ((v >>> 2) + 1) & 0x3fffffff;
 }
 
 /**
- * Handle every pending request of `target`, calling `apply` for each. Returns
- * the number handled.
+ * Fill a claimed inbox and post it as sequence `seq`. The fields are plain
+ * stores: the sequentially consistent store of POSTED publishes them, and
+ * the target's sequentially consistent load that sees POSTED synchronises
+ * with it, so its plain loads of the fields that follow see these values
+ * (the ECMAScript memory model's happens-before through an SC write-read).
  */
-export function handlePending(i32: Int32Array, L: Layout, target: number, apply: (r: FlushRequest) => void): number {
-  let bits = Atomics.exchange(i32, L.cpu(target, C.PENDING), 0);
-  let handled = 0;
-  while (bits !== 0) {
-    const sender = 31 - Math.clz32(bits & -bits);
-    bits &= bits - 1;
-    const s = (f: number): number => L.slot(target, sender, f);
-    const req = Atomics.load(i32, s(M.REQ));
-    if (req === Atomics.load(i32, s(M.ACK))) continue;
-    apply({
-      kind: Atomics.load(i32, s(M.KIND)),
-      asid: Atomics.load(i32, s(M.ASID)),
-      start: Atomics.load(i32, s(M.START)),
-      end: Atomics.load(i32, s(M.END)),
-      which: Atomics.load(i32, s(M.WHICH)),
-    });
-    Atomics.store(i32, s(M.ACK), req);
-    ring(i32, L, sender);
-    handled++;
-  }
-  return handled;
+export function post(i32: Int32Array, L: Layout, sender: number, target: number, r: FlushRequest, seq: number, serial: number): void {
+  const b = L.inbox(target, 0);
+  i32[b + M.SENDER] = sender;
+  i32[b + M.KIND] = r.kind;
+  i32[b + M.ASID] = r.asid;
+  i32[b + M.START] = r.start;
+  i32[b + M.END] = r.end;
+  i32[b + M.WHICH] = r.which;
+  i32[b + M.SERIAL] = serial;
+  Atomics.store(i32, b + M.STATE, (seq << 2) | IpiState.POSTED);
+  ring(i32, L, target);
 }
 
-export function acked(i32: Int32Array, L: Layout, sender: number, target: number, seq: number): boolean {
-  return Atomics.load(i32, L.slot(target, sender, M.ACK)) === seq;
+/**
+ * Take the request posted to `target`, if any: `apply` it (with a request
+ * object reused across calls), acknowledge, wake the sender and any sender
+ * waiting to claim. Returns 1 if a request was handled, else 0.
+ */
+export function handlePosted(i32: Int32Array, L: Layout, target: number, r: FlushRequest, apply: (r: FlushRequest) => void): number {
+  const b = L.inbox(target, 0);
+  const v = Atomics.load(i32, b + M.STATE);
+  if ((v & 3) !== IpiState.POSTED) return 0;
+  // Plain loads after the SC load that saw POSTED: see post().
+  const sender = i32[b + M.SENDER];
+  r.kind = i32[b + M.KIND];
+  r.asid = i32[b + M.ASID];
+  r.start = i32[b + M.START];
+  r.end = i32[b + M.END];
+  r.which = i32[b + M.WHICH];
+  apply(r);
+  Atomics.store(i32, b + M.STATE, (v & ~3) | IpiState.DONE);
+  ring(i32, L, sender);
+  if (Atomics.load(i32, b + M.WAITERS) !== 0) Atomics.notify(i32, b + M.STATE);
+  return 1;
+}
+
+/** Whether `target` has acknowledged the request the sender posted as `seq`. */
+export function acked(i32: Int32Array, L: Layout, target: number, seq: number): boolean {
+  const v = Atomics.load(i32, L.inbox(target, M.STATE));
+  const later = (((v >>> 2) - seq) << 2) >> 2; // sequence difference, wrap-safe
+  return later > 0 || (later === 0 && (v & 3) === IpiState.DONE);
 }
 
 /**
@@ -111,7 +146,7 @@ export function waitUntil(
 
 /** The stuck-CPU error for an unacknowledged IPI from sender to target. */
 export function ipiTimeout(i32: Int32Array, f64: Float64Array, L: Layout, sender: number, target: number, waitedMs: number): IpiTimeoutError {
-  const serial = Atomics.load(i32, L.slot(target, sender, M.SERIAL));
+  const serial = Atomics.load(i32, L.inbox(target, M.SERIAL));
   const irqOn = Atomics.load(i32, L.cpu(target, C.IRQ_ENABLED)) !== 0;
   const op = Atomics.load(i32, L.cpu(target, C.CUR_OP));
   const since = f64[L.counter(target, K.irqOffSince)];

@@ -30,8 +30,6 @@ export const H = {
   /** Violation log: records claimed (may exceed capacity) and overflow count. */
   VLOG_COUNT: 11,
   VLOG_OVERFLOW: 12,
-  /** Global IPI serial number, for reports. */
-  IPI_SERIAL: 13,
   /** Set when a thread failed: the others stop waiting and leave. */
   ABORT: 14,
   /** Frames handed out since reset (monotonic). */
@@ -70,49 +68,62 @@ export const A = {
   WORDS: 4,
 } as const;
 
-/** Per-CPU state words. */
+/**
+ * Per-CPU state words, in three 64-byte lines so that the words a CPU writes
+ * all the time (EPOCH), the words others write to signal it (DOORBELL,
+ * EPOCH_WATCHERS) and the statistics do not share a cache line: on the hot paths a
+ * shared line bounces between cores at every write.
+ */
 export const C = {
+  // Line 0: written by the CPU itself, read by others.
   /** Address-space slot currently loaded, -1 for none. */
   CUR_MM: 0,
   IRQ_ENABLED: 1,
   /** Odd while executing instructions (changes at every quiescence point), even when quiescent. */
   EPOCH: 2,
-  /** 1 while blocked in Atomics.wait on DOORBELL. */
-  SLEEPING: 3,
-  /** Bumped by anyone who makes something this CPU waits for true. */
-  DOORBELL: 4,
-  /** Bit per sender with an unhandled mailbox request. */
-  PENDING: 5,
   /** CpuOp of the step in progress. */
-  CUR_OP: 6,
+  CUR_OP: 4,
   /** Kernel operation in flight on this CPU (code defined by the kernel model) and its argument. */
-  KERNEL_OP: 7,
-  KERNEL_ARG: 8,
+  KERNEL_OP: 5,
+  KERNEL_ARG: 6,
   /** CPU this one waits on for an IPI acknowledgement, +1 (0: none). */
-  WAITING_ON: 9,
-  /** Invalidations applied to this CPU's caches (by anyone: remote broadcasts too). */
-  INVAL_DTLB: 10,
-  INVAL_ITLB: 11,
-  INVAL_WALK: 12,
+  WAITING_ON: 7,
   /** 1 while this CPU runs an iteration. */
-  RUNNING: 13,
+  RUNNING: 8,
+  // Line 1: read by others at every wake-up, written rarely.
+  /** 1 while blocked in Atomics.wait on DOORBELL (written by the CPU when it sleeps). */
+  SLEEPING: 17,
+  /** Bumped by anyone who makes something this CPU sleeps on true. */
+  DOORBELL: 16,
   /** Initiators sleeping until EPOCH changes (the CPU notifies EPOCH when non-zero). */
-  EPOCH_WATCHERS: 14,
-  WORDS: 16,
+  EPOCH_WATCHERS: 18,
+  // Line 2: statistics. Invalidations applied to this CPU's caches, by anyone.
+  INVAL_DTLB: 32,
+  INVAL_ITLB: 33,
+  INVAL_WALK: 34,
+  WORDS: 48,
 } as const;
 
-/** Mailbox slot words: one slot per (target, sender) pair. */
+/**
+ * IPI inbox words: one inbox per target CPU, in one 64-byte line, so that a
+ * request, its "posted" signal and its acknowledgement travel in a single
+ * cache line (a shootdown IPI then costs about what a raw ping-pong does).
+ * Senders to the same target take turns: see ipi.ts.
+ */
 export const M = {
-  /** Request and acknowledgement sequence numbers: pending while REQ != ACK. */
-  REQ: 0,
-  ACK: 1,
+  /** IpiState: FREE, CLAIMED (a sender fills it), POSTED, DONE (acknowledged). */
+  STATE: 0,
+  SENDER: 1,
   KIND: 2,
   ASID: 3,
   START: 4,
   END: 5,
   WHICH: 6,
+  /** The sender's IPI number, for reports. */
   SERIAL: 7,
-  WORDS: 8,
+  /** Senders sleeping until the inbox is FREE. */
+  WAITERS: 8,
+  WORDS: 16,
 } as const;
 
 /** Violation record words. */
@@ -144,38 +155,41 @@ export const V = {
   WORDS: 24,
 } as const;
 
-/** Per-CPU counters (Float64, written only by their own CPU). */
-export const COUNTER_NAMES = [
-  'steps',
-  'accesses',
-  'loads',
-  'stores',
-  'fetches',
-  'dtlbHits',
-  'dtlbMisses',
-  'itlbHits',
-  'itlbMisses',
-  'walks',
-  'speculativeWalks',
-  'walkCacheHits',
-  'faults',
-  'fills',
-  'ipisReceived',
-  'ipisSent',
-  'broadcastsSent',
-  'syncIpisSent',
-  'localFlushes',
-  'gupWalks',
-  'irqOffSteps',
-  'switches',
-  'violations',
-  /** Step number of this CPU's run (published, for reports and the watchdog). */
-  'stepNow',
-  /** Step at which interrupts were last disabled. */
-  'irqOffSince',
-] as const;
-export type CounterName = (typeof COUNTER_NAMES)[number];
-export const K = Object.fromEntries(COUNTER_NAMES.map((n, i) => [n, i])) as Record<CounterName, number>;
+/**
+ * Per-CPU counters (Float64, written only by their own CPU). An object literal
+ * of constants, so that the JIT folds `K.hits` into an offset on the hot path.
+ * stepNow is the CPU's step count as last published (for reports and the
+ * watchdog); irqOffSince the step at which interrupts were last disabled.
+ */
+export const K = {
+  steps: 0,
+  accesses: 1,
+  loads: 2,
+  stores: 3,
+  fetches: 4,
+  dtlbHits: 5,
+  dtlbMisses: 6,
+  itlbHits: 7,
+  itlbMisses: 8,
+  walks: 9,
+  speculativeWalks: 10,
+  walkCacheHits: 11,
+  faults: 12,
+  fills: 13,
+  ipisReceived: 14,
+  ipisSent: 15,
+  broadcastsSent: 16,
+  syncIpisSent: 17,
+  localFlushes: 18,
+  gupWalks: 19,
+  irqOffSteps: 20,
+  switches: 21,
+  violations: 22,
+  stepNow: 23,
+  irqOffSince: 24,
+} as const;
+export type CounterName = keyof typeof K;
+export const COUNTER_NAMES = Object.keys(K) as CounterName[];
 const COUNTER_WORDS = 32;
 
 /** Words of one TLB entry: tag, pte value, frame generation at fill. */
@@ -211,7 +225,7 @@ export class Layout {
     this.cfg = cfg;
     this.W = cfg.wordsPerPage;
     this.shift = Math.log2(cfg.wordsPerPage);
-    let at = H.WORDS;
+    let at: number = H.WORDS;
     const take = (n: number): number => {
       const start = at;
       at += n;
@@ -222,8 +236,9 @@ export class Layout {
     this.shadow = take(cfg.frames * this.W);
     this.freeRing = take(cfg.frames);
     this.spaces = take(cfg.addressSpaces * A.WORDS);
+    at = (at + 15) & ~15; // 64-byte lines from here
     this.cpuState = take(cfg.cpus * C.WORDS);
-    this.mailbox = take(cfg.cpus * cfg.cpus * M.WORDS);
+    this.mailbox = take(cfg.cpus * M.WORDS);
     // TLB sets: entries, then one victim (round-robin) word per set.
     this.dtlbWords = cfg.dtlb.sets * (cfg.dtlb.ways * TLB_ENTRY_WORDS + 1);
     this.itlbWords = cfg.itlb.sets * (cfg.itlb.ways * TLB_ENTRY_WORDS + 1);
@@ -231,8 +246,8 @@ export class Layout {
     this.perCpuTlbWords = this.dtlbWords + this.itlbWords + this.wcWords;
     this.tlbs = take(cfg.cpus * this.perCpuTlbWords);
     this.vlog = take(cfg.violationLogSize * V.WORDS);
-    // Float64 area must start on an 8-byte boundary.
-    if (at % 2) at++;
+    // The Float64 area starts on a cache line.
+    at = (at + 15) & ~15; // 64-byte aligned, so no CPU shares a counter line
     this.int32Words = at;
     this.counterBytes = cfg.cpus * COUNTER_WORDS * 8;
     this.byteLength = this.int32Words * 4 + this.counterBytes;
@@ -253,9 +268,9 @@ export class Layout {
   cpu(c: number, field: number): number {
     return this.cpuState + c * C.WORDS + field;
   }
-  /** Mailbox slot of `target` written by `sender`. */
-  slot(target: number, sender: number, field: number): number {
-    return this.mailbox + (target * this.cfg.cpus + sender) * M.WORDS + field;
+  /** A word of `target`'s IPI inbox. */
+  inbox(target: number, field: number): number {
+    return this.mailbox + target * M.WORDS + field;
   }
   dtlbBase(c: number): number {
     return this.tlbs + c * this.perCpuTlbWords;

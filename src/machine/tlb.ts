@@ -37,19 +37,26 @@ function tlbMatches(tag: number, kind: number, asid: number, start: number, end:
   return vpn >= start && vpn < end;
 }
 
-function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest): number {
+function invalidateSet(i32: Int32Array, sb: number, ways: number, r: FlushRequest, local: boolean): number {
   let dropped = 0;
-  const setWords = ways * TLB_ENTRY_WORDS + 1;
-  for (let s = 0; s < sets; s++) {
-    const sb = base + s * setWords;
-    for (let w = 0; w < ways; w++) {
-      const at = sb + w * TLB_ENTRY_WORDS;
-      const tag = Atomics.load(i32, at);
-      if (tag !== 0 && tlbMatches(tag, r.kind, r.asid, r.start, r.end)) {
-        if (Atomics.compareExchange(i32, at, tag, 0) === tag) dropped++;
-      }
+  for (let w = 0, at = sb; w < ways; w++, at += TLB_ENTRY_WORDS) {
+    const tag = local ? i32[at] : Atomics.load(i32, at);
+    if (tag !== 0 && tlbMatches(tag, r.kind, r.asid, r.start, r.end)) {
+      if (Atomics.compareExchange(i32, at, tag, 0) === tag) dropped++;
     }
   }
+  return dropped;
+}
+
+function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest, local: boolean): number {
+  let dropped = 0;
+  const setWords = ways * TLB_ENTRY_WORDS + 1;
+  if (r.kind === FlushKind.RANGE && r.end - r.start < sets) {
+    // A short range looks only at the sets its pages index (invlpg per page).
+    for (let v = r.start; v < r.end; v++) dropped += invalidateSet(i32, base + (v & (sets - 1)) * setWords, ways, r, local);
+    return dropped;
+  }
+  for (let s = 0; s < sets; s++) dropped += invalidateSet(i32, base + s * setWords, ways, r, local);
   return dropped;
 }
 
@@ -66,9 +73,20 @@ function wcMatches(tag: number, r: FlushRequest, shift: number, leafDrops: boole
   if (!(r.which & Which.WALK) && !leafDrops) return false;
   const level = (tag >>> WC_LEVEL_SHIFT) & 3;
   const span = shift * level;
-  const lo = (tag & WC_PREFIX_MASK) * 2 ** span;
-  const hi = lo + 2 ** span;
+  const lo = (tag & WC_PREFIX_MASK) << span; // spans stay below 2^24
+  const hi = lo + (1 << span);
   return lo < r.end && r.start < hi;
+}
+
+function invalidateWalkCache(i32: Int32Array, base: number, n: number, r: FlushRequest, shift: number, leafDrops: boolean, local: boolean): number {
+  let dropped = 0;
+  for (let e = 0, at = base; e < n; e++, at += WC_ENTRY_WORDS) {
+    const tag = local ? i32[at] : Atomics.load(i32, at);
+    if (tag !== 0 && wcMatches(tag, r, shift, leafDrops)) {
+      if (Atomics.compareExchange(i32, at, tag, 0) === tag) dropped++;
+    }
+  }
+  return dropped;
 }
 
 export interface Dropped {
@@ -77,25 +95,27 @@ export interface Dropped {
   walk: number;
 }
 
-/** Apply a flush request to `cpu`'s caches; returns the entries dropped. */
-export function invalidateCpu(i32: Int32Array, L: Layout, cpu: number, r: FlushRequest): Dropped {
+/**
+ * Apply a flush request to `cpu`'s caches; returns the entries dropped.
+ *
+ * `local`: the caller is `cpu` itself. It may then look at its tags with plain
+ * loads: it is the only thread that ever writes a non-zero tag there, so a
+ * plain load sees every valid entry, and at worst a stale non-zero value of an
+ * entry a broadcast already dropped (the CAS then fails, harmlessly). A remote
+ * initiator must use SC loads: the fill-revalidation handshake (cpu.ts)
+ * depends on its scan being ordered after its page-table update.
+ */
+export function invalidateCpu(i32: Int32Array, L: Layout, cpu: number, r: FlushRequest, local: boolean): Dropped {
   const out: Dropped = { dtlb: 0, itlb: 0, walk: 0 };
   if (r.kind === FlushKind.SYNC) return out;
   const cfg = L.cfg;
   // Data-side requests cover data TLB; a request that names the walk cache alone
   // (a pure table flush) still drops leaf entries of the range, as a non-leaf
   // TLBI does.
-  if (r.which & (Which.DTLB | Which.WALK)) out.dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r);
-  if (r.which & Which.ITLB) out.itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r);
+  if (r.which & (Which.DTLB | Which.WALK)) out.dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r, local);
+  if (r.which & Which.ITLB) out.itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r, local);
   if (cfg.walkCache > 0 && r.which & (Which.DTLB | Which.ITLB | Which.WALK)) {
-    const base = L.wcBase(cpu);
-    for (let e = 0; e < cfg.walkCache; e++) {
-      const at = base + e * WC_ENTRY_WORDS;
-      const tag = Atomics.load(i32, at);
-      if (tag !== 0 && wcMatches(tag, r, L.shift, cfg.leafDropsWalkCache)) {
-        if (Atomics.compareExchange(i32, at, tag, 0) === tag) out.walk++;
-      }
-    }
+    out.walk = invalidateWalkCache(i32, L.wcBase(cpu), cfg.walkCache, r, L.shift, cfg.leafDropsWalkCache, local);
   }
   if (out.dtlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_DTLB), out.dtlb);
   if (out.itlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_ITLB), out.itlb);
