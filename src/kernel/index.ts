@@ -1,0 +1,23 @@
+export * from './ops.js';
+export { Mm, LocalCounter, SharedCounter, type Vma, type VmaFlags, type FlushPendingCounter } from './mm.js';
+export {
+  MmuGather,
+  DEFAULT_BATCH_CAPACITY,
+  type GatherOptions,
+  frameKindOf,
+  tlb_gather_mmu,
+  tlb_start_vma,
+  tlb_end_vma,
+  tlb_remove_tlb_entry,
+  tlb_remove_page,
+  pte_free_tlb,
+  pmd_free_tlb,
+  tlb_flush_mmu,
+  tlb_finish_mmu,
+} from './mmu_gather.js';
+export * from './gather_trace.js';
+export { POLICIES, policyNames, createPolicy, type PolicyFactory, type PolicyOptions, type TlbPolicy } from './policies/index.js';
+export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables } from './memory.js';
+export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport } from './syscalls.js';
+export { staleAfterReturn, staleTablePointers, recordStaleAfterReturn, entryIsCurrent, type StaleEntry } from './stale.js';
+export { runKernelScript, type KernelCommand, type KernelCommandResult } from './script.js';

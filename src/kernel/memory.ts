@@ -1,0 +1,191 @@
+import { FlushKind, PTE_FRAME_MASK, Pte } from '../machine/constants.js';
+import type { Cpu } from '../machine/cpu.js';
+import type { FlushEvent } from './gather_trace.js';
+import type { Mm, Vma } from './mm.js';
+import type { MmuGather } from './mmu_gather.js';
+import { Step, kernelOp } from './ops.js';
+import { leafWhich } from './policies/common.js';
+
+/**
+ * The page-table side of mm/memory.c and mm/mremap.c that drives a gather:
+ * zapping PTEs (unmap_vmas), freeing page-table pages (free_pgtables /
+ * free_pgd_range) and moving PTEs (move_page_tables).
+ *
+ * Ordering kept from the kernel: an entry is cleared (ptep_get_and_clear,
+ * pmd_clear, pud_clear) BEFORE the frame it pointed to is handed to the
+ * gather, so whatever the gather does afterwards, no new walk can reach the
+ * frame through the page tables; only cached translations can.
+ *
+ * Geometry: a PTE table maps W pages (Linux's PMD_SIZE), a PMD table W*W
+ * (PUD_SIZE); the pgd is never freed here. A ceiling of 0 means "no limit"
+ * (the top of the address space), as in the kernel.
+ */
+
+/**
+ * unmap_page_range for one vma, bracketed by tlb_start_vma/tlb_end_vma:
+ * clears every present PTE of [start, end) ∩ vma, then remove_tlb_entry and
+ * (unless VM_PFNMAP) remove_page. Returns the number of PTEs cleared.
+ */
+export function unmapPageRange(tlb: MmuGather, vma: Vma, start: number, end: number): number {
+  const s = Math.max(start, vma.start);
+  const e = Math.min(end, vma.end);
+  if (s >= e) return 0;
+  tlb.tlbStartVma(vma);
+  const n = zapRange(tlb, vma, s, e);
+  tlb.tlbEndVma(vma);
+  return n;
+}
+
+/** unmap_vmas: unmapPageRange for each vma over [start, end). */
+export function unmapVmas(tlb: MmuGather, vmas: readonly Vma[], start: number, end: number): number {
+  let n = 0;
+  for (const v of vmas) n += unmapPageRange(tlb, v, start, end);
+  return n;
+}
+
+/** zap_pte_range over [start, end) of one vma (tables missing are skipped). */
+function zapRange(tlb: MmuGather, vma: Vma, start: number, end: number): number {
+  const cpu = tlb.cpu;
+  const pt = cpu.pt;
+  const W = cpu.L.W;
+  const asid = tlb.mm.asid;
+  const op = kernelOp(tlb.syscall, Step.UNMAP_VMAS);
+  let n = 0;
+  for (let vpn = start; vpn < end; ) {
+    const tableEnd = Math.min(end, (vpn | (W - 1)) + 1);
+    const t = pt.table(asid, vpn, 1);
+    if (t < 0) {
+      vpn = tableEnd;
+      continue;
+    }
+    for (; vpn < tableEnd; vpn++) {
+      if (!(pt.entry(t, vpn & (W - 1)) & Pte.PRESENT)) continue;
+      cpu.setKernelOp(op, vpn);
+      const old = pt.clearEntry(t, vpn & (W - 1));
+      if (!(old & Pte.PRESENT)) continue;
+      n++;
+      tlb.tlbRemoveTlbEntry(vpn);
+      if (!vma.pfnmap) tlb.tlbRemovePage(old & PTE_FRAME_MASK);
+    }
+  }
+  return n;
+}
+
+const top = (ceiling: number): number => (ceiling === 0 ? Infinity : ceiling);
+
+/**
+ * free_pgd_range(tlb, addr, end, floor, ceiling): unhook and hand to the
+ * gather every PTE table wholly inside [floor, ceiling) that maps part of
+ * [addr, end), and every PMD table likewise. Only entries still present are
+ * touched, so overlapping calls never free a table twice.
+ */
+export function freePgdRange(tlb: MmuGather, addr: number, end: number, floor: number, ceiling: number): void {
+  const cpu = tlb.cpu;
+  const W = cpu.L.W;
+  const P = W; // span of a PTE table (PMD_SIZE)
+  const limit = cpu.L.vpnLimit;
+  cpu.setKernelOp(kernelOp(tlb.syscall, Step.FREE_PGTABLES), addr);
+  addr -= addr % P;
+  if (addr < floor) {
+    addr += P;
+    if (addr >= limit) return;
+  }
+  if (ceiling) {
+    ceiling -= ceiling % P;
+    if (!ceiling) return;
+  }
+  if (end - 1 > top(ceiling) - 1) end -= P;
+  if (addr > end - 1) return;
+  const M = W * W; // span of a PMD table (PUD_SIZE)
+  const pgd = cpu.pt.pgd(tlb.mm.asid);
+  for (let a = addr; a < end; ) {
+    const next = Math.min(a - (a % M) + M, end);
+    const gi = Math.floor(a / M) % W;
+    const ge = cpu.pt.entry(pgd, gi);
+    if (ge & Pte.PRESENT) freePmdRange(tlb, pgd, gi, ge & PTE_FRAME_MASK, a, next, floor, ceiling);
+    a = next;
+  }
+}
+
+/** free_pmd_range: the PTE tables of [addr, end), then the PMD table if wholly inside [floor, ceiling). */
+function freePmdRange(tlb: MmuGather, pgd: number, gi: number, pmd: number, addr: number, end: number, floor: number, ceiling: number): void {
+  const pt = tlb.cpu.pt;
+  const W = tlb.cpu.L.W;
+  const M = W * W;
+  for (let a = addr; a < end; a += W) {
+    const pi = Math.floor(a / W) % W;
+    const pe = pt.entry(pmd, pi);
+    if (!(pe & Pte.PRESENT)) continue;
+    // free_pte_range: pmd_clear, then pte_free_tlb.
+    pt.clearEntry(pmd, pi);
+    tlb.pteFreeTlb(pe & PTE_FRAME_MASK, a);
+  }
+  const start = addr - (addr % M);
+  if (start < floor) return;
+  if (ceiling) {
+    ceiling -= ceiling % M;
+    if (!ceiling) return;
+  }
+  if (end - 1 > top(ceiling) - 1) return;
+  // pud_clear (our pgd entry), then pmd_free_tlb.
+  pt.clearEntry(pgd, gi);
+  tlb.pmdFreeTlb(pmd, start);
+}
+
+/**
+ * free_pgtables(tlb, vmas, floor, ceiling): the vmas are the ones being
+ * removed (sorted); nearby ones (gap ≤ one PTE table span) are grouped into
+ * one free_pgd_range, whose ceiling is the next group's start or `ceiling`.
+ */
+export function freePgtables(tlb: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): void {
+  const W = tlb.cpu.L.W;
+  for (let i = 0; i < vmas.length; ) {
+    const addr = vmas[i].start;
+    let j = i;
+    while (j + 1 < vmas.length && vmas[j + 1].start <= vmas[j].end + W) j++;
+    const next = vmas[j + 1];
+    freePgdRange(tlb, addr, vmas[j].end, floor, next ? next.start : ceiling);
+    i = j + 1;
+  }
+}
+
+/**
+ * move_page_tables(vma, oldStart, vma, newStart, len): move each present PTE
+ * (ptep_get_and_clear at the old address, set_pte_at at the new one, new
+ * tables allocated as needed), ascending, then flush_tlb_range(vma) over the
+ * old range. Frames are not freed. Returns the PTEs moved and the flush it
+ * issued (null when nothing moved). Throws when out of frames for a table.
+ */
+export function movePageTables(
+  cpu: Cpu,
+  mm: Mm,
+  vma: Vma,
+  oldStart: number,
+  newStart: number,
+  len: number,
+  syscall: number,
+): { moved: number; flush: FlushEvent | null } {
+  const pt = cpu.pt;
+  const W = cpu.L.W;
+  const asid = mm.asid;
+  const op = kernelOp(syscall, Step.MOVE_PAGE_TABLES);
+  let moved = 0;
+  for (let i = 0; i < len; i++) {
+    const from = oldStart + i;
+    const t = pt.table(asid, from, 1);
+    if (t < 0 || !(pt.entry(t, from & (W - 1)) & Pte.PRESENT)) continue;
+    cpu.setKernelOp(op, from);
+    const to = newStart + i;
+    const nt = pt.ensurePteTable(asid, to);
+    if (nt < 0) throw new Error(`out of frames for a page table at vpn ${to}`);
+    const old = pt.clearEntry(t, from & (W - 1));
+    if (!(old & Pte.PRESENT)) continue;
+    pt.setEntry(nt, to & (W - 1), old);
+    moved++;
+  }
+  if (!moved) return { moved, flush: null };
+  const which = leafWhich(vma.exec);
+  cpu.flush({ kind: FlushKind.RANGE, asid, start: oldStart, end: oldStart + len, which }, pt.cpumask(asid));
+  const flush: FlushEvent = { t: 'flush', seq: 0, cls: len === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid, start: oldStart, end: oldStart + len, which, by: 'move_page_tables' };
+  return { moved, flush };
+}

@@ -1,0 +1,18 @@
+import { Which } from '../../machine/constants.js';
+import type { MmuGather } from '../mmu_gather.js';
+import { Step } from '../ops.js';
+
+/** flush_tlb_range(vma, ...) on an architecture that skips the I-TLB for non-exec vmas (ARM, tile). */
+export function leafWhich(exec: boolean): number {
+  return Which.DTLB | (exec ? Which.ITLB : 0);
+}
+
+/**
+ * tlb_remove_page found the batch full: the gather must call tlb_flush_mmu
+ * before queueing more (the kernel does it inside tlb_remove_page, or in
+ * zap_pte_range on force_flush). Names the step so frees are attributed to it.
+ */
+export function forceFlush(tlb: MmuGather): void {
+  tlb.enterStep(Step.TLB_FLUSH_MMU);
+  tlb.policy.tlbFlushMmu(tlb);
+}

@@ -1,0 +1,59 @@
+import { Which } from '../../machine/constants.js';
+import type { MmuGather } from '../mmu_gather.js';
+import type { PolicyFactory, TlbPolicy } from './types.js';
+
+/**
+ * sh-2.6.38: arch/sh/include/asm/tlb.h as of 2.6.38.
+ *
+ *   tlb_gather_mmu        init_tlb_gather: empty range (fullmm: everything)
+ *   tlb_start_vma         flush_cache_range only
+ *   tlb_remove_tlb_entry  widens start/end by the page
+ *   tlb_remove_page       free_page_and_swap_cache: freed AT ONCE
+ *   pte/pmd_free_tlb      pte_free / pmd_free: freed AT ONCE
+ *   tlb_end_vma           if !fullmm and end: flush_tlb_range(vma, start, end),
+ *                         re-init the range
+ *   tlb_finish_mmu        flush_tlb_mm only if fullmm
+ *
+ * SH's flush_tlb_range drops matching entries from both the ITLB and the
+ * UTLB whatever the vma flags, so range flushes here target D and I TLBs.
+ *
+ * Why it is wrong on SMP: frames go back to the allocator before the
+ * invalidate (race 1); and shift_arg_pages, with no start_vma/end_vma and no
+ * fullmm, frees the vacated stack's page tables with no flush at all, which is
+ * the hole Peter Zijlstra confirms for sh in the seed (race 3).
+ */
+class Sh2638 implements TlbPolicy {
+  readonly name = 'sh-2.6.38';
+
+  gather(tlb: MmuGather): void {
+    this.init(tlb);
+  }
+  tlbStartVma(): void {}
+  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+    tlb.adjustRange(vpn, vpn + 1);
+  }
+  tlbRemovePage(tlb: MmuGather, frame: number): void {
+    tlb.freeNow(frame, 'data');
+  }
+  freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
+    tlb.freeTableNow(level, table);
+  }
+  tlbEndVma(tlb: MmuGather): void {
+    if (tlb.fullmm || !tlb.hasRange) return;
+    tlb.flushRange(tlb.start, tlb.end, Which.DTLB | Which.ITLB);
+    this.init(tlb);
+  }
+  tlbFlushMmu(): void {
+    // sh had no batching: nothing to flush for.
+  }
+  tlbFinishMmu(tlb: MmuGather): void {
+    if (tlb.fullmm) tlb.flushMm();
+  }
+
+  private init(tlb: MmuGather): void {
+    tlb.resetRange();
+    if (tlb.fullmm) tlb.adjustRange(0, tlb.taskSize);
+  }
+}
+
+export const sh2638: PolicyFactory = () => new Sh2638();

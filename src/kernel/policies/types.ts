@@ -1,0 +1,53 @@
+import type { MmuGather } from '../mmu_gather.js';
+import type { Vma } from '../mm.js';
+
+/**
+ * An architecture's mmu_gather: the hooks asm/tlb.h defines. The generic
+ * gather (MmuGather) owns the state and the primitives (range, batches,
+ * flush, free, sync IPI) and calls exactly one hook per kernel call; the
+ * policy decides when to invalidate, what range, and when frames go back.
+ *
+ * Everything a policy does to the machine goes through the gather's
+ * primitives, so the trace is complete.
+ */
+export interface TlbPolicy {
+  readonly name: string;
+  /** tlb_gather_mmu: initialise the arch state (tlb.fullmm is already set). */
+  gather(tlb: MmuGather): void;
+  tlbStartVma(tlb: MmuGather, vma: Vma): void;
+  /** tlb_remove_tlb_entry: the PTE of vpn was cleared. */
+  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void;
+  /** tlb_remove_page: the data frame the cleared PTE pointed to. */
+  tlbRemovePage(tlb: MmuGather, frame: number): void;
+  /**
+   * pte_free_tlb (level 1) / pmd_free_tlb (level 2): the table frame was
+   * unhooked from its parent entry; it maps [vpn, spanEnd).
+   */
+  freeTable(tlb: MmuGather, level: 1 | 2, table: number, vpn: number, spanEnd: number): void;
+  tlbEndVma(tlb: MmuGather, vma: Vma): void;
+  /** tlb_flush_mmu: invalidate what is pending, then free the batches. */
+  tlbFlushMmu(tlb: MmuGather): void;
+  /**
+   * tlb_finish_mmu. [start, end) is what the caller passed in 2.6-era kernels
+   * (tlb_finish_mmu(tlb, start, end)); policies that predate or postdate that
+   * argument ignore it.
+   */
+  tlbFinishMmu(tlb: MmuGather, start: number, end: number): void;
+}
+
+/** Options a policy factory accepts (each policy reads the ones it knows). */
+export interface PolicyOptions {
+  /** generic-range: flush I-TLBs always, or only when an exec vma was gathered. */
+  itlb?: 'vma-exec' | 'always';
+  /** arm-2.6.38 / ia64-2.6.38: tlb_fast_mode (uniprocessor): free at once, no batching. */
+  fastMode?: boolean;
+  /**
+   * linux-6: what a nested gather (tlb_flush_pending > 1 at finish) does.
+   * 'full' (5.2+): fullmm flush with freed_tables set. 'range-drops-freed-tables'
+   * (4.20-5.1): reset the range to the caller's and lose freed_tables, so the
+   * flush is leaf-only (the 2019 bug, domain.md race 9).
+   */
+  nested?: 'full' | 'range-drops-freed-tables';
+}
+
+export type PolicyFactory = (opts?: PolicyOptions) => TlbPolicy;
