@@ -10,3 +10,4 @@ export { IpiTimeoutError } from './errors.js';
 export { MachineAborted } from './sync.js';
 export type { Workload, AccessRange, OpMix } from './workload.js';
 export { Rng, cpuSeed } from './rng.js';
+export { FLAVOURS, flavourNames, type HardwareFlavour } from './flavours.js';

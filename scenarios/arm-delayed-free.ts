@@ -1,0 +1,43 @@
+import { defineScenario } from '../src/harness/scenario.js';
+
+/**
+ * domain.md 5.1, the seed's bug. CPU 0 munmaps a region that CPUs 1..3,
+ * running the same mm, keep reading and writing through their TLBs. ARM
+ * before "ARM: tlb: delay page freeing for SMP and ARMv7 CPUs" frees each
+ * page in tlb_remove_page, while zapping, and flushes only in tlb_end_vma:
+ * in between, a page is free (and soon someone else's) while the other CPUs
+ * still translate to it. The delayed-free fix batches the frees after the
+ * flush.
+ */
+const DATA = { start: 0, pages: 48 };
+
+export default defineScenario({
+  name: 'arm-delayed-free',
+  title: 'ARM SMP delayed free: munmap frees pages before the TLB flush',
+  description:
+    'CPU 0 munmaps a 48-page region that CPUs 1..n-1 (same mm) are reading and writing. A policy that frees a page before the flush leaves the other CPUs a translation to a free or reallocated frame; the checker sees an access whose frame generation at fill differs from the current one.',
+  domain: '5.1',
+  cpus: 4,
+  iterations: 200,
+  machine: { frames: 512 },
+  setup: [
+    { op: 'createMm', asid: 0 },
+    { op: 'switchMm', asid: 0 },
+    { op: 'mmap', asid: 0, start: DATA.start, pages: DATA.pages, write: true },
+  ],
+  script: [
+    // Let the other CPUs fill their TLBs with the region first.
+    { op: 'waitSteps', steps: 600 },
+    { op: 'munmap', asid: 0, start: DATA.start, end: DATA.start + DATA.pages },
+  ],
+  workload: () => ({ spaces: [0], ranges: [DATA], mix: { load: 2, store: 1 } }),
+  combinations: [
+    { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },
+    { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
+    { arch: 'arm-2.6.38', hw: 'arm11mpcore', expect: 'clean' },
+    { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-range', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
+  ],
+});

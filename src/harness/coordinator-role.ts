@@ -1,0 +1,77 @@
+import { type KernelCommand, type KernelCommandResult, Kernel, type PolicyOptions, runKernelScript } from '../kernel/index.js';
+import type { Cpu } from '../machine/cpu.js';
+import { C, K } from '../machine/layout.js';
+import { MachineAborted } from '../machine/sync.js';
+import type { Machine } from '../machine/machine.js';
+import type { CoordinatorCommand } from './scenario.js';
+
+export interface CoordinatorArgs {
+  arch: string;
+  archOptions?: PolicyOptions;
+  batchCapacity?: number;
+  setup: CoordinatorCommand[];
+  script: CoordinatorCommand[];
+  /** Threads at the start barrier (every CPU of the iteration). */
+  parties: number;
+}
+
+export interface CoordinatorResult {
+  setup: KernelCommandResult[];
+  script: KernelCommandResult[];
+}
+
+/**
+ * CPU 0's role in a scenario iteration: the kernel side. Runs the setup
+ * (before the other CPUs start), meets them at the start barrier, runs the
+ * racing script, then raises the stop flag.
+ */
+export function coordinator(cpu: Cpu, machine: Machine, a: CoordinatorArgs): CoordinatorResult {
+  const kernel = new Kernel(cpu, { policy: a.arch, policyOptions: a.archOptions, batchCapacity: a.batchCapacity });
+  const run = (cmds: CoordinatorCommand[]): KernelCommandResult[] => {
+    const out: KernelCommandResult[] = [];
+    for (const cmd of cmds) {
+      if (cmd.op === 'waitSteps') waitSteps(cpu, machine, cmd.steps);
+      else if (cmd.op === 'spin') spin(cpu, cmd.steps);
+      else out.push(...runKernelScript(kernel, machine, [cmd as KernelCommand]));
+    }
+    return out;
+  };
+  try {
+    const setup = run(a.setup);
+    machine.barrier(a.parties);
+    const script = run(a.script);
+    return { setup, script };
+  } finally {
+    machine.requestStop();
+  }
+}
+
+/**
+ * Wait until every other CPU has published at least `steps` steps, taking
+ * IPIs meanwhile. Nobody rings for step counts, so the sleeps are short
+ * (0.1 ms): long enough to give the 2 host cores to the CPUs being waited for.
+ */
+function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
+  const L = machine.layout;
+  const f64 = machine.views.f64;
+  const i32 = machine.i32;
+  const t0 = performance.now();
+  for (let round = 0; ; round++) {
+    let behind = false;
+    for (let c = 0; c < L.cfg.cpus; c++) if (c !== cpu.id && f64[L.counter(c, K.stepNow)] < steps) behind = true;
+    if (!behind) return;
+    cpu.pollIpis();
+    if (machine.aborted()) throw new MachineAborted();
+    if (round > 200) {
+      if (performance.now() - t0 > 30_000) throw new Error(`CPUs did not reach ${steps} steps within 30 s`);
+      Atomics.wait(i32, L.cpu(cpu.id, C.DOORBELL), Atomics.load(i32, L.cpu(cpu.id, C.DOORBELL)), 0.1);
+    }
+  }
+}
+
+function spin(cpu: Cpu, steps: number): void {
+  for (let i = 0; i < steps; i++) {
+    cpu.step++;
+    cpu.pollIpis();
+  }
+}

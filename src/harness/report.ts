@@ -1,0 +1,146 @@
+import { type GatherStats, addStats, emptyStats, kernelOpName } from '../kernel/index.js';
+import type { Violation } from '../machine/checker.js';
+import { CPU_OP_NAMES, FRAME_KIND_NAMES, VIOLATION_KIND_NAMES } from '../machine/constants.js';
+import type { CpuCounters } from '../machine/machine.js';
+
+/** A violation as reports print it: codes decoded, addresses as bytes (4 KiB pages). */
+export interface ViolationReport {
+  kind: string;
+  cpu: number;
+  /** Virtual page number and address. */
+  vpn: number;
+  address: string;
+  frame: number;
+  frameKind: string;
+  genAtFill: number;
+  genNow: number;
+  ownerBefore: number;
+  ownerNow: number;
+  step: number;
+  iteration: number;
+  seed: number;
+  /** What the CPU was doing. */
+  cpuOp: string;
+  /** Table level the walker read (walker violations). */
+  level: number | null;
+  /** The kernel operation that freed the frame, and on which CPU. */
+  freedBy: { op: string; cpu: number } | null;
+  /** What the freeing CPU was doing when the violation was seen. */
+  freerNow: string | null;
+}
+
+export const PAGE_SHIFT = 12;
+
+export function describeViolation(v: Violation): ViolationReport {
+  return {
+    kind: VIOLATION_KIND_NAMES[v.kind] ?? `kind ${v.kind}`,
+    cpu: v.cpu,
+    vpn: v.vpn,
+    address: `0x${(v.vpn * 2 ** PAGE_SHIFT).toString(16)}`,
+    frame: v.frame,
+    frameKind: FRAME_KIND_NAMES[v.frameKind] ?? `kind ${v.frameKind}`,
+    genAtFill: v.genAtFill,
+    genNow: v.genNow,
+    ownerBefore: v.ownerBefore,
+    ownerNow: v.ownerNow,
+    step: v.step,
+    iteration: v.iteration,
+    seed: v.seed,
+    cpuOp: CPU_OP_NAMES[v.cpuOp] ?? `op ${v.cpuOp}`,
+    level: v.level || null,
+    freedBy: v.freedBy.cpu >= 0 ? { op: kernelOpName(v.freedBy.op), cpu: v.freedBy.cpu } : null,
+    freerNow: v.freedBy.cpu >= 0 ? kernelOpName(v.freerNow.op) : null,
+  };
+}
+
+/** Machine-wide event counts summed over CPUs and iterations. */
+export interface MachineTotals {
+  steps: number;
+  accesses: number;
+  ipisSent: number;
+  ipisReceived: number;
+  broadcasts: number;
+  syncIpis: number;
+  dtlbMisses: number;
+  itlbMisses: number;
+  walks: number;
+  speculativeWalks: number;
+  gupWalks: number;
+  entriesDropped: { dtlb: number; itlb: number; walk: number };
+}
+
+export function emptyTotals(): MachineTotals {
+  return {
+    steps: 0,
+    accesses: 0,
+    ipisSent: 0,
+    ipisReceived: 0,
+    broadcasts: 0,
+    syncIpis: 0,
+    dtlbMisses: 0,
+    itlbMisses: 0,
+    walks: 0,
+    speculativeWalks: 0,
+    gupWalks: 0,
+    entriesDropped: { dtlb: 0, itlb: 0, walk: 0 },
+  };
+}
+
+export function addCounters(t: MachineTotals, c: CpuCounters): void {
+  t.steps += c.steps;
+  t.accesses += c.accesses;
+  t.ipisSent += c.ipisSent;
+  t.ipisReceived += c.ipisReceived;
+  t.broadcasts += c.broadcastsSent;
+  t.syncIpis += c.syncIpisSent;
+  t.dtlbMisses += c.dtlbMisses;
+  t.itlbMisses += c.itlbMisses;
+  t.walks += c.walks;
+  t.speculativeWalks += c.speculativeWalks;
+  t.gupWalks += c.gupWalks;
+  t.entriesDropped.dtlb += c.invalidatedDtlb;
+  t.entriesDropped.itlb += c.invalidatedItlb;
+  t.entriesDropped.walk += c.invalidatedWalk;
+}
+
+/** The outcome of one combination of a scenario. */
+export interface CombinationReport {
+  arch: string;
+  archOptions: Record<string, unknown>;
+  /** arch with its options, as the CLI takes it. */
+  archLabel: string;
+  hw: string;
+  expected: 'caught' | 'clean' | null;
+  outcome: 'caught' | 'clean';
+  /** null when the scenario states no expectation for this combination. */
+  asExpected: boolean | null;
+  iterations: number;
+  /** Violations recorded, in all iterations (log overflow included). */
+  violations: number;
+  violatingIterations: number;
+  firstViolatingIteration: number | null;
+  /** Wall time from the start of this combination to the end of the first violating iteration. */
+  timeToFirstMs: number | null;
+  firstViolation: ViolationReport | null;
+  wallMs: number;
+  iterationsPerSecond: number;
+  machine: MachineTotals;
+  kernel: GatherStats;
+}
+
+/** What `smpsim run --json` prints and runScenario returns. */
+export interface RunReport {
+  tool: 'smpsim';
+  version: string;
+  scenario: string;
+  title: string;
+  mode: 'stress' | 'pct';
+  seed: number;
+  cpus: number;
+  combinations: CombinationReport[];
+  /** Every combination as expected (combinations without expectation are ignored). */
+  ok: boolean;
+  interrupted: boolean;
+}
+
+export { addStats, emptyStats };
