@@ -28,6 +28,12 @@ export interface RunOptions {
   onProgress?: (p: { combination: number; combinations: number; label: string; iteration: number; iterations: number; violations: number }) => void;
   /** Polled between iterations: true stops the run (report marked interrupted). */
   shouldStop?: () => boolean;
+  /** stress (default): free-running threads; pct: deterministic PCT scheduling (see pct.ts). */
+  mode?: 'stress' | 'pct';
+  /** PCT depth: d - 1 priority change points (default 3). */
+  depth?: number;
+  /** Write the first failing iteration (or the last) as Chrome trace-event JSON here. */
+  trace?: string;
 }
 
 /** The combinations a run covers: the scenario's, filtered; or an ad-hoc one. */
