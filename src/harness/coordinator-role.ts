@@ -39,6 +39,8 @@ export function coordinator(cpu: Cpu, machine: Machine, a: CoordinatorArgs): Coo
   try {
     const setup = run(a.setup);
     machine.barrier(a.parties);
+    // A controlled run starts at the barrier: from here on, turns.
+    cpu.gate.enter();
     const script = run(a.script);
     return { setup, script };
   } finally {
@@ -60,7 +62,11 @@ function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
     let behind = false;
     for (let c = 0; c < L.cfg.cpus; c++) if (c !== cpu.id && f64[L.counter(c, K.stepNow)] < steps) behind = true;
     if (!behind) return;
-    cpu.pollIpis();
+    const progressed = cpu.pollIpis();
+    if (cpu.gate.controlling) {
+      cpu.gate.point(progressed);
+      continue;
+    }
     if (machine.aborted()) throw new MachineAborted();
     if (round > 200) {
       if (performance.now() - t0 > 30_000) throw new Error(`CPUs did not reach ${steps} steps within 30 s`);
@@ -73,5 +79,6 @@ function spin(cpu: Cpu, steps: number): void {
   for (let i = 0; i < steps; i++) {
     cpu.step++;
     cpu.pollIpis();
+    cpu.yieldPoint(true);
   }
 }

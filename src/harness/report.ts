@@ -122,6 +122,8 @@ export interface CombinationReport {
   /** Wall time from the start of this combination to the end of the first violating iteration. */
   timeToFirstMs: number | null;
   firstViolation: ViolationReport | null;
+  /** pct mode: the token `smpsim replay` re-runs the first violating iteration from. */
+  replay: string | null;
   wallMs: number;
   iterationsPerSecond: number;
   machine: MachineTotals;

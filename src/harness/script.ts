@@ -69,7 +69,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
           () => Atomics.load(i32, at) === cmd.value,
           () => {
             cpu.step++;
-            cpu.pollIpis();
+            return cpu.pollIpis();
           },
           60_000,
           () => new Error(`CPU ${cpu.id}: flag ${cmd.flag} never became ${cmd.value}`),
@@ -124,7 +124,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         out.push(Atomics.load(i32, scratch(cmd.flag)));
         break;
       case 'waitPending':
-        waitUntil(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), () => {}, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
+        waitUntil(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), () => false, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
         out.push(null);
         break;
       case 'spin':

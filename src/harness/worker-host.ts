@@ -5,6 +5,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { MachineConfig } from '../machine/config.js';
 import { Cpu } from '../machine/cpu.js';
 import { Machine, type CpuCounters } from '../machine/machine.js';
+import { wallMicros } from '../machine/recorder.js';
 import type { TlbEntry } from '../machine/tlb.js';
 import { getRole } from './roles.js';
 import './builtin-roles.js';
@@ -15,12 +16,16 @@ export interface CpuTask {
   args?: unknown;
   /** Wait at the machine's start barrier for this many threads before the role runs. */
   barrier?: number;
+  /** Record this CPU's events (a traced iteration): stamped with gate steps or wall-clock microseconds. */
+  record?: 'steps' | 'wall';
 }
 
 export interface CpuTaskResult {
   cpu: number;
   result: unknown;
   steps: number;
+  /** Recorded events (flat, see machine/recorder.ts), when the task asked for them. */
+  events?: number[];
 }
 
 /**
@@ -48,10 +53,17 @@ export class CpuHost {
     // A fresh Cpu object per task: the machine was reset in place, and the
     // object's cached state (current mm, interrupts, epoch) must follow.
     const cpu = (this.cpu = new Cpu(machine.views, this.cpu!.id));
-    if (task.barrier) machine.barrier(task.barrier);
+    const gate = cpu.gate;
+    const rec = task.record ? cpu.startRecording(task.record === 'steps' ? () => gate.step : wallMicros) : null;
     try {
+      if (task.barrier) {
+        machine.barrier(task.barrier);
+        // A controlled run starts at the barrier: from here on, turns.
+        gate.enter();
+      }
       const result = getRole(task.role)(cpu, machine, task.args);
-      return { cpu: cpu.id, result, steps: cpu.step };
+      gate.finish();
+      return { cpu: cpu.id, result, steps: cpu.step, events: rec?.data };
     } catch (e) {
       // Wake every thread waiting on this one, then report.
       machine.abort();

@@ -25,6 +25,8 @@ export class DoubleFreeError extends Error {
  * frame's state at least as new as the access.
  */
 export class FrameAllocator {
+  /** Called after every allocation and free with (frame, kind, freed) (recording, yield points). */
+  onChange: ((frame: number, kind: number, freed: boolean) => void) | null = null;
   private readonly n: number;
   private readonly order: number;
   constructor(
@@ -97,6 +99,7 @@ export class FrameAllocator {
     Atomics.store(i32, L.frame(f, F.OWNER), owner);
     Atomics.store(i32, L.frame(f, F.KIND), kind);
     Atomics.add(i32, H.ALLOC_COUNT, 1);
+    this.onChange?.(f, kind, false);
     return f;
   }
 
@@ -119,6 +122,7 @@ export class FrameAllocator {
     i32[H.ALLOC_TAIL] = tail + 1;
     mutexUnlock(i32, H.ALLOC_LOCK);
     Atomics.add(i32, H.FREE_COUNT, 1);
+    this.onChange?.(f, was, true);
   }
 
   /** Number of free frames right now. */

@@ -16,6 +16,8 @@ import {
 import { IpiState, acked, handlePosted, ipiTimeout, post, tryClaim, waitUntil } from './ipi.js';
 import { A, C, F, H, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views } from './layout.js';
 import { PageTables } from './pagetable.js';
+import { Gate } from './gate.js';
+import { Ev, Recorder } from './recorder.js';
 import { MachineAborted } from './sync.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 
@@ -60,6 +62,10 @@ export class Cpu {
   step = 0;
   /** CpuOp in progress, for violation records and the watchdog. */
   op: number = CpuOp.NONE;
+  /** The step gate of controlled runs (inactive in stress runs). */
+  readonly gate: Gate;
+  /** Event recording, in a traced iteration only. */
+  rec: Recorder | null = null;
 
   private epoch = 0;
   /** Whether other CPUs invalidate this CPU's caches directly (broadcast flushes). */
@@ -88,8 +94,8 @@ export class Cpu {
   private lastShadow = 0;
   /** Location of that entry. */
   private lastAt = 0;
-  private readonly pollFn = (): void => this.pollIpis();
-  private readonly noPoll = (): void => {};
+  private readonly pollFn = (): boolean => this.pollIpis();
+  private readonly noPoll = (): boolean => false;
 
   // gup_fast in progress: stage 0 = none, 1..3 = next level to read (3 = pgd), 4 = pin.
   private gupStage = 0;
@@ -127,6 +133,25 @@ export class Cpu {
     this.epoch = Atomics.load(this.i32, this.epochAt);
     this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
     this.asid = Atomics.load(this.i32, L.cpu(id, C.CUR_MM));
+    this.gate = new Gate(this.i32, L, id);
+    // Page-table writes, allocations and frees are the kernel's visible
+    // actions: yield points of a controlled run, events of a trace.
+    this.pt.onWrite = () => this.yieldPoint(true);
+    this.alloc.onChange = (frame, kind, freed) => {
+      if (this.rec !== null) this.rec.ev(freed ? Ev.FREE : Ev.ALLOC, frame, kind);
+      this.yieldPoint(true);
+    };
+  }
+
+  /** Under a controlled run's gate: one step done, wait for the next turn. */
+  yieldPoint(progress: boolean): void {
+    if (this.gate.controlling) this.gate.point(progress);
+  }
+
+  /** Record events from now on (a traced iteration); `clock` stamps them. */
+  startRecording(clock: () => number): Recorder {
+    this.rec = new Recorder(this.id, clock);
+    return this.rec;
   }
 
   // ---------------------------------------------------------------- state
@@ -149,6 +174,7 @@ export class Cpu {
     this.irq = on;
     if (!on) this.f64[this.ctr + K.irqOffSince] = this.step;
     Atomics.store(this.i32, this.L.cpu(this.id, C.IRQ_ENABLED), on ? 1 : 0);
+    if (this.rec !== null) this.rec.ev(Ev.IRQ, on ? 1 : 0);
     if (on) this.pollIpis();
   }
 
@@ -159,6 +185,7 @@ export class Cpu {
 
   /** Name the kernel operation in flight on this CPU (recorded with frees). */
   setKernelOp(op: number, arg: number): void {
+    if (this.rec !== null) this.rec.ev(Ev.KERNEL_OP, op, arg);
     Atomics.store(this.i32, this.L.cpu(this.id, C.KERNEL_OP), op);
     Atomics.store(this.i32, this.L.cpu(this.id, C.KERNEL_ARG), arg);
   }
@@ -291,8 +318,9 @@ export class Cpu {
     this.f64[this.ctr + K.speculativeWalks]++;
     const prev = this.op;
     this.op = CpuOp.SPECULATIVE_WALK;
-    this.walkAndFill(vpn, exec ? Access.FETCH : Access.LOAD, true);
+    const pte = this.walkAndFill(vpn, exec ? Access.FETCH : Access.LOAD, true);
     this.op = prev;
+    if (this.rec !== null) this.rec.ev(Ev.SPEC_WALK, vpn, pte > 0 ? 1 : 0);
   }
 
   /**
@@ -410,6 +438,7 @@ export class Cpu {
     Atomics.store(i32, a + 2, gen);
     Atomics.store(i32, a, tag);
     this.f64[this.ctr + K.fills]++;
+    if (this.rec !== null) this.rec.ev(Ev.FILL, fetch ? 1 : 0, vpn, pte & PTE_FRAME_MASK);
     // Re-read the source (see the class comment): a changed PTE means an
     // invalidation may have scanned this set before the tag was published.
     if ((Atomics.load(i32, srcAt) | YD) !== (pte | YD)) Atomics.compareExchange(i32, a, tag, 0);
@@ -440,6 +469,7 @@ export class Cpu {
 
   private violation(kind: number, vpn: number, frame: number, genFill: number, level: number): void {
     this.f64[this.ctr + K.violations]++;
+    if (this.rec !== null) this.rec.ev(Ev.VIOLATION, kind, vpn, frame);
     recordViolation(this.i32, this.L, { kind, cpu: this.id, vpn, frame, genFill, ownerBefore: this.asid, cpuOp: this.op, step: this.step, level });
   }
 
@@ -488,6 +518,7 @@ export class Cpu {
       done = true;
     }
     this.op = prev;
+    if (this.rec !== null) this.rec.ev(Ev.GUP, done && this.gupStage === 4 ? 0 : this.gupStage, vpn, done ? 1 : 0);
     if (done) {
       this.gupStage = 0;
       this.setIrq(true);
@@ -497,18 +528,25 @@ export class Cpu {
 
   // ------------------------------------------------------------------ IPIs
 
-  /** At an instruction boundary with interrupts enabled: take pending IPIs. */
-  pollIpis(): void {
-    if (this.irq && (Atomics.load(this.i32, this.inboxAt) & 3) === IpiState.POSTED) this.handleIpis();
+  /** At an instruction boundary with interrupts enabled: take a pending IPI. Returns whether one was taken. */
+  pollIpis(): boolean {
+    if (this.irq && (Atomics.load(this.i32, this.inboxAt) & 3) === IpiState.POSTED) return this.handleIpis() > 0;
+    return false;
   }
 
   private readonly ipiReq: FlushRequest = { kind: 0, asid: 0, start: 0, end: 0, which: 0 };
   private readonly applyIpi = (r: FlushRequest): void => {
     invalidateCpu(this.i32, this.L, this.id, r, true);
   };
-  /** Take every pending IPI now (callers check interrupts are enabled). */
-  handleIpis(): void {
-    this.f64[this.ctr + K.ipisReceived] += handlePosted(this.i32, this.L, this.id, this.ipiReq, this.applyIpi);
+  /** Take the pending IPI now (callers check interrupts are enabled). Returns how many were taken. */
+  handleIpis(): number {
+    if (this.rec !== null) {
+      const b = this.L.inbox(this.id, 0);
+      this.rec.ev(Ev.IPI_HANDLE, Atomics.load(this.i32, b + M.SENDER), Atomics.load(this.i32, b + M.SERIAL), Atomics.load(this.i32, b + M.KIND));
+    }
+    const n = handlePosted(this.i32, this.L, this.id, this.ipiReq, this.applyIpi);
+    this.f64[this.ctr + K.ipisReceived] += n;
+    return n;
   }
 
   /**
@@ -518,10 +556,13 @@ export class Cpu {
    * invalidated translation any more and no access through one is in flight.
    */
   flush(r: FlushRequest, mask: number): void {
+    if (this.rec !== null) this.rec.ev(Ev.FLUSH, r.kind, r.start, r.end);
     invalidateCpu(this.i32, this.L, this.id, r, true);
     this.f64[this.ctr + K.localFlushes]++;
+    this.yieldPoint(true);
     if (this.L.cfg.flush === 'broadcast') this.broadcast(r);
     else this.ipiMany(mask & ~(1 << this.id), r);
+    if (this.rec !== null) this.rec.ev(Ev.FLUSH_DONE, r.kind);
   }
 
   /** Flush only this CPU's caches (local_flush_tlb_*). */
@@ -553,16 +594,19 @@ export class Cpu {
         let seq = tryClaim(i32, L, t);
         if (seq < 0) seq = this.waitClaim(t, poll);
         seqs[t] = seq;
-        post(i32, L, this.id, t, r, seq, ++this.f64[this.ctr + K.ipisSent]);
+        const serial = ++this.f64[this.ctr + K.ipisSent];
+        post(i32, L, this.id, t, r, seq, serial);
+        if (this.rec !== null) this.rec.ev(Ev.IPI_SEND, t, serial, r.kind);
+        this.yieldPoint(true);
       }
       for (let t = 0; t < n; t++) {
         if (!(targets & (1 << t))) continue;
         const seq = seqs[t];
         let done = false;
-        for (let i = 0; i < L.cfg.spinLimit && !(done = acked(i32, L, t, seq)); i++) poll();
+        if (!this.gate.controlling) for (let i = 0; i < L.cfg.spinLimit && !(done = acked(i32, L, t, seq)); i++) poll();
         if (done) continue;
         Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), t + 1);
-        waitUntil(i32, L, this.id, () => acked(i32, L, t, seq), poll, L.cfg.ipiTimeoutMs, (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms));
+        waitUntil(i32, L, this.id, () => acked(i32, L, t, seq), poll, L.cfg.ipiTimeoutMs, (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms), this.gate);
         Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), 0);
       }
     } finally {
@@ -571,8 +615,16 @@ export class Cpu {
   }
 
   /** Wait until `target`'s inbox can be claimed and claim it, taking own IPIs meanwhile. */
-  private waitClaim(target: number, poll: () => void): number {
+  private waitClaim(target: number, poll: () => boolean): number {
     const { i32, L } = this;
+    if (this.gate.controlling) {
+      for (;;) {
+        const progressed = poll();
+        const seq = tryClaim(i32, L, target);
+        if (seq >= 0) return seq;
+        this.gate.point(progressed);
+      }
+    }
     const stateAt = L.inbox(target, M.STATE);
     const waitersAt = L.inbox(target, M.WAITERS);
     for (let i = 0; i < L.cfg.spinLimit; i++) {
@@ -605,7 +657,11 @@ export class Cpu {
     const { i32, L } = this;
     const n = L.cfg.cpus;
     this.f64[this.ctr + K.broadcastsSent]++;
-    for (let c = 0; c < n; c++) if (c !== this.id) invalidateCpu(i32, L, c, r, false);
+    for (let c = 0; c < n; c++) {
+      if (c === this.id) continue;
+      invalidateCpu(i32, L, c, r, false);
+      this.yieldPoint(true);
+    }
     const wasRunning = this.quiesce();
     try {
       for (let c = 0; c < n; c++) {
@@ -622,6 +678,10 @@ export class Cpu {
 
   private waitEpoch(c: number, at: number, e: number): void {
     const { i32, L } = this;
+    if (this.gate.controlling) {
+      while (Atomics.load(i32, at) === e) this.gate.point(this.pollIpis());
+      return;
+    }
     for (let i = 0; i < L.cfg.spinLimit; i++) if (Atomics.load(i32, at) !== e) return;
     const watchers = L.cpu(c, C.EPOCH_WATCHERS);
     const t0 = performance.now();

@@ -2,6 +2,7 @@ import { CPU_OP_NAMES } from './constants.js';
 import { IpiTimeoutError } from './errors.js';
 import { C, H, K, M, type Layout } from './layout.js';
 import { MachineAborted } from './sync.js';
+import type { Gate } from './gate.js';
 import type { FlushRequest } from './tlb.js';
 
 /**
@@ -110,7 +111,9 @@ export function acked(i32: Int32Array, L: Layout, target: number, seq: number): 
 /**
  * Block `self` until `done()` holds: spin up to spinLimit, then sleep on the
  * own doorbell (whoever makes `done` true rings it). `poll` runs on every
- * round (the waiter handles its own IPIs there when its interrupts are on).
+ * round (the waiter handles its own IPIs there when its interrupts are on;
+ * it returns whether it did something). Under a controlled run's gate every
+ * round is a yield point instead.
  * Throws MachineAborted if another thread failed, and `onTimeout()`'s error
  * past `timeoutMs`.
  */
@@ -119,10 +122,19 @@ export function waitUntil(
   L: Layout,
   self: number,
   done: () => boolean,
-  poll: () => void,
+  poll: () => boolean,
   timeoutMs: number,
   onTimeout: (waitedMs: number) => Error,
+  gate: Gate | null = null,
 ): void {
+  if (gate !== null && gate.controlling) {
+    // Controlled run: every round is a yield point (no spinning, no clock).
+    for (;;) {
+      const progressed = poll();
+      if (done()) return;
+      gate.point(progressed);
+    }
+  }
   for (let i = 0; i < L.cfg.spinLimit; i++) {
     poll();
     if (done()) return;

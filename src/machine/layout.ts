@@ -126,6 +126,26 @@ export const M = {
   WORDS: 16,
 } as const;
 
+/** Step-gate words (controlled runs; see gate.ts). Per-thread words follow the header. */
+export const G = {
+  /** Non-zero while the gate controls the threads. */
+  ACTIVE: 0,
+  /** The thread allowed to execute its next step. */
+  TURN: 1,
+  /** Steps executed under the gate so far. */
+  STEP: 2,
+  /** Number of priority change points in use. */
+  CHANGES: 3,
+  HEADER: 16,
+  MAX_CHANGES: 16,
+  /** Per-thread words: priority, blocked flag, finished flag, entered flag. */
+  PRIO: 0,
+  BLOCKED: 1,
+  DONE: 2,
+  ENTERED: 3,
+  THREAD_WORDS: 4,
+} as const;
+
 /** Violation record words. */
 export const V = {
   VALID: 0,
@@ -217,6 +237,7 @@ export class Layout {
   readonly wcWords: number;
   readonly perCpuTlbWords: number;
   readonly vlog: number;
+  readonly gate: number;
   readonly int32Words: number;
   readonly counterBytes: number;
   readonly byteLength: number;
@@ -246,6 +267,7 @@ export class Layout {
     this.perCpuTlbWords = this.dtlbWords + this.itlbWords + this.wcWords;
     this.tlbs = take(cfg.cpus * this.perCpuTlbWords);
     this.vlog = take(cfg.violationLogSize * V.WORDS);
+    this.gate = take(G.HEADER + G.MAX_CHANGES + cfg.cpus * G.THREAD_WORDS);
     // The Float64 area starts on a cache line.
     at = (at + 15) & ~15; // 64-byte aligned, so no CPU shares a counter line
     this.int32Words = at;
@@ -280,6 +302,16 @@ export class Layout {
   }
   wcBase(c: number): number {
     return this.itlbBase(c) + this.itlbWords;
+  }
+  gateWord(field: number): number {
+    return this.gate + field;
+  }
+  /** Step number of priority change point i. */
+  gateChange(i: number): number {
+    return this.gate + G.HEADER + i;
+  }
+  gateThread(t: number, field: number): number {
+    return this.gate + G.HEADER + G.MAX_CHANGES + t * G.THREAD_WORDS + field;
   }
   violation(i: number, field: number): number {
     return this.vlog + i * V.WORDS + field;

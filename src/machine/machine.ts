@@ -1,7 +1,7 @@
 import { FrameAllocator } from './allocator.js';
 import { type Violation, readViolations } from './checker.js';
 import { type MachineConfig, resolveConfig } from './config.js';
-import { A, C, COUNTER_NAMES, type CounterName, H, K, Layout, MAGIC, Views } from './layout.js';
+import { A, C, COUNTER_NAMES, type CounterName, G, H, K, Layout, MAGIC, Views } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { MachineAborted } from './sync.js';
 import { type TlbEntry, dumpCpuCaches } from './tlb.js';
@@ -100,6 +100,7 @@ export class Machine {
     }
     Atomics.add(i32, H.BARRIER_GEN, 1);
     Atomics.notify(i32, H.BARRIER_GEN);
+    Atomics.notify(i32, this.layout.gateWord(G.TURN));
   }
   aborted(): boolean {
     return Atomics.load(this.views.i32, H.ABORT) !== 0;

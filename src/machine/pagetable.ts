@@ -21,6 +21,9 @@ import { A, F, type Layout } from './layout.js';
  * mmap lock held, the simulated hardware only reads.
  */
 export class PageTables {
+  /** Called after every page-table write (a yield point of controlled runs). */
+  onWrite: (() => void) | null = null;
+
   constructor(
     private readonly i32: Int32Array,
     private readonly L: Layout,
@@ -69,11 +72,14 @@ export class PageTables {
     const gen = value & Pte.PRESENT ? Atomics.load(i32, L.frame(target, F.GEN)) : 0;
     Atomics.store(i32, L.shadowWord(table, idx), gen);
     Atomics.store(i32, L.word(table, idx), value);
+    this.onWrite?.();
   }
 
   /** Clear an entry, returning what it held (ptep_get_and_clear / pmd_clear). */
   clearEntry(table: number, idx: number): number {
-    return Atomics.exchange(this.i32, this.L.word(table, idx), 0);
+    const old = Atomics.exchange(this.i32, this.L.word(table, idx), 0);
+    this.onWrite?.();
+    return old;
   }
 
   /**

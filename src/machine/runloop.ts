@@ -1,7 +1,8 @@
 import { Access, CpuOp } from './constants.js';
 import type { Cpu } from './cpu.js';
 import { IpiState } from './ipi.js';
-import { H } from './layout.js';
+import { H, K } from './layout.js';
+import { Ev } from './recorder.js';
 import type { Rng } from './rng.js';
 import type { CompiledWorkload } from './workload.js';
 
@@ -43,6 +44,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
   const cum = w.cumulative;
   const spec = w.speculation;
   const inbox = cpu.inboxAt;
+  const gate = cpu.gate.controlling ? cpu.gate : null;
+  const rec = cpu.rec;
   if (cpu.asid !== w.spaces[0]) cpu.switchMm(w.spaces[0]);
   cpu.resume();
   let q = 0;
@@ -50,25 +53,43 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
   let idleLeft = 0;
   let steps = 0;
   const limit = w.steps;
+  // Controlled runs: past its step budget a CPU goes on accessing memory in
+  // the background, but a background step counts as progress only if it
+  // changed something another thread can wait on (an IPI taken, interrupts
+  // re-enabled, a gup_fast walk advanced). So it runs one step whenever
+  // another thread has made progress and it has the higher priority, and
+  // never keeps the run alive on its own.
+  let background = false;
+  let progressed = false;
   for (;;) {
+    // Under a controlled run's gate every step is one turn.
+    if (gate !== null) {
+      // Once the run is stopping, every step heads for the exit: progress.
+      gate.point(!background || progressed || Atomics.load(i32, H.STOP) !== 0);
+      progressed = false;
+    }
     if (++q >= quantum) {
       q = 0;
       cpu.boundary();
       // The sequentially consistent poll: see below.
-      if (cpu.irq && (Atomics.load(i32, inbox) & 3) === IpiState.POSTED) cpu.handleIpis();
+      if (cpu.irq && (Atomics.load(i32, inbox) & 3) === IpiState.POSTED) progressed = cpu.handleIpis() > 0;
       if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup && Atomics.load(i32, H.STOP) !== 0) break;
     }
-    if (steps >= limit && irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup) break;
+    if (steps >= limit && !background) {
+      if (gate !== null) background = true;
+      else if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup) break;
+    }
     // Poll the IPI inbox at every instruction boundary. This per-step look is a
     // plain load, a hint that costs what a TLB-hit access costs a fifth of;
     // the handler re-reads the inbox with an SC load before it acts, and the
     // quantum boundary above polls with an SC load too, so an IPI is taken
     // within `quantum` steps even if a plain load could lag.
-    if (cpu.irq && (i32[inbox] & 3) === IpiState.POSTED) cpu.handleIpis();
+    if (cpu.irq && (i32[inbox] & 3) === IpiState.POSTED && cpu.handleIpis() > 0) progressed = true;
     cpu.step++;
     steps++;
     if (cpu.inGup) {
       cpu.gupStep();
+      progressed = true;
       // Each level of a software walk is its own instruction.
       cpu.boundary();
       if (!cpu.inGup) cpu.setOp(CpuOp.NONE);
@@ -78,9 +99,13 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       if (--idleLeft === 0) cpu.setOp(CpuOp.NONE);
       continue;
     }
-    if (irqOffLeft > 0 && --irqOffLeft === 0) {
-      cpu.setIrq(true);
-      cpu.setOp(CpuOp.NONE);
+    if (irqOffLeft > 0) {
+      cpu.f64[cpu.L.counter(cpu.id, K.irqOffSteps)]++;
+      if (--irqOffLeft === 0) {
+        progressed = true;
+        cpu.setIrq(true);
+        cpu.setOp(CpuOp.NONE);
+      }
     }
     if (spec > 0 && rng.float() < spec) {
       const exec = w.execRanges.length > 0 && (rng.next() & 7) === 0;
@@ -89,16 +114,18 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     const r = rng.next();
     let op = 0;
     while (r >= cum[op]) op++;
+    // In the background only accesses: nothing that would hold others up.
+    if (background && op > OP_FETCH) op = OP_LOAD;
     switch (op) {
       case OP_LOAD:
-        cpu.access(Access.LOAD, pickPage(w.readRanges, rng), r & (W - 1));
-        break;
       case OP_STORE:
-        cpu.access(Access.STORE, pickPage(w.writeRanges, rng), r & (W - 1), (cpu.id << 24) | (cpu.step & 0xffffff));
+      case OP_FETCH: {
+        const type = op === OP_LOAD ? Access.LOAD : op === OP_STORE ? Access.STORE : Access.FETCH;
+        const vpn = pickPage(op === OP_LOAD ? w.readRanges : op === OP_STORE ? w.writeRanges : w.execRanges, rng);
+        const res = cpu.access(type, vpn, r & (W - 1), (cpu.id << 24) | (cpu.step & 0xffffff));
+        if (rec !== null) rec.ev(Ev.ACCESS, type, vpn, res);
         break;
-      case OP_FETCH:
-        cpu.access(Access.FETCH, pickPage(w.execRanges, rng), r & (W - 1));
-        break;
+      }
       case OP_IRQ_OFF:
         if (cpu.irq) {
           cpu.setOp(CpuOp.IRQ_OFF);

@@ -1,0 +1,53 @@
+import { findScenario, scenarioNames } from '../../scenarios/index.js';
+import type { ViolationReport } from './report.js';
+import { describeViolation } from './report.js';
+import { decodeReplay, type ReplaySpec } from './replay-token.js';
+import { CombinationRunner } from './runner.js';
+import type { Scenario } from './scenario.js';
+import { CpuPool } from './pool.js';
+import { type TraceEvent, eventsHash, interleavingText, mergeEvents } from './trace.js';
+
+export interface ReplayResult {
+  spec: ReplaySpec;
+  violations: ViolationReport[];
+  /** The iteration's events, merged in step order. */
+  events: TraceEvent[];
+  /** The interleaving up to the first violation, one line per step. */
+  interleaving: string[];
+  /** sha256 of the event sequence: the same token gives the same hash. */
+  hash: string;
+}
+
+export interface ReplayOptions {
+  pool?: CpuPool;
+  /** Find a scenario by the reference in the token (default: the registry). */
+  loadScenario?: (ref: string) => Promise<Scenario>;
+}
+
+async function registryScenario(ref: string): Promise<Scenario> {
+  const s = findScenario(ref);
+  if (!s) throw new Error(`replay token names scenario '${ref}', which is not registered (known: ${scenarioNames().join(', ')})`);
+  return s;
+}
+
+/** Re-run exactly the controlled iteration a token names, recording it. */
+export async function replay(token: string, o: ReplayOptions = {}): Promise<ReplayResult> {
+  const spec = decodeReplay(token);
+  const scenario = await (o.loadScenario ?? registryScenario)(spec.scenario);
+  const pool = o.pool ?? new CpuPool();
+  try {
+    const runner = new CombinationRunner(scenario, spec, spec.cpus, pool, 'pct');
+    await runner.bind();
+    const out = await runner.iteration(spec.iteration, spec.seed, { record: true, depth: spec.depth, k: spec.k });
+    const events = mergeEvents(out.events!);
+    return {
+      spec,
+      violations: out.violations.records.map(describeViolation),
+      events,
+      interleaving: interleavingText(events),
+      hash: eventsHash(events),
+    };
+  } finally {
+    if (!o.pool) await pool.close();
+  }
+}
