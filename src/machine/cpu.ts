@@ -213,15 +213,24 @@ export class Cpu {
     this.publishEpoch(this.epoch + 1);
     return true;
   }
-  /** Instruction boundary at which in-flight accesses are complete. */
-  boundary(): void {
-    if (this.epoch & 1) this.publishEpoch(this.epoch + 2);
+  /**
+   * Instruction boundary at which in-flight accesses are complete. Returns
+   * whether a broadcast initiator was waiting for it.
+   */
+  boundary(): boolean {
     this.f64[this.ctr + K.stepNow] = this.step;
+    return (this.epoch & 1) !== 0 && this.publishEpoch(this.epoch + 2);
   }
-  private publishEpoch(e: number): void {
+  /** Whether a broadcast initiator is waiting for this CPU to pass its next quiescence point. */
+  watched(): boolean {
+    return Atomics.load(this.i32, this.watchersAt) !== 0 && Atomics.load(this.i32, this.L.cpu(this.id, C.EPOCH_WATCHED)) === this.epoch;
+  }
+  private publishEpoch(e: number): boolean {
     this.epoch = e | 0;
     Atomics.store(this.i32, this.epochAt, this.epoch);
-    if (Atomics.load(this.i32, this.watchersAt) !== 0) Atomics.notify(this.i32, this.epochAt);
+    if (Atomics.load(this.i32, this.watchersAt) === 0) return false;
+    Atomics.notify(this.i32, this.epochAt);
+    return true;
   }
 
   // ------------------------------------------------------------- accesses
@@ -679,7 +688,15 @@ export class Cpu {
   private waitEpoch(c: number, at: number, e: number): void {
     const { i32, L } = this;
     if (this.gate.controlling) {
-      while (Atomics.load(i32, at) === e) this.gate.point(this.pollIpis());
+      // Announce the wait: until that CPU passes a quiescence point, its steps
+      // count as progress (so it runs although its workload is done).
+      Atomics.store(i32, L.cpu(c, C.EPOCH_WATCHED), e);
+      Atomics.add(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
+      try {
+        while (Atomics.load(i32, at) === e) this.gate.point(this.pollIpis());
+      } finally {
+        Atomics.sub(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
+      }
       return;
     }
     for (let i = 0; i < L.cfg.spinLimit; i++) if (Atomics.load(i32, at) !== e) return;

@@ -1,6 +1,9 @@
 import { G, H, type Layout } from './layout.js';
 import { MachineAborted } from './sync.js';
 
+/** A controlled iteration longer than this is a livelock in the model, not a run. */
+export const MAX_GATE_STEPS = 5_000_000;
+
 /** Every runnable thread is blocked: nothing can ever happen again. */
 export class DeadlockError extends Error {
   constructor(readonly step: number, readonly blocked: number[]) {
@@ -110,6 +113,7 @@ export class Gate {
       Atomics.store(i32, L.gateThread(this.self, G.BLOCKED), 1);
     }
     const step = Atomics.add(i32, L.gateWord(G.STEP), 1) + 1;
+    if (step > MAX_GATE_STEPS) throw new Error(`controlled run exceeded ${MAX_GATE_STEPS} steps: a thread never stops making progress (livelock)`);
     const changes = Atomics.load(i32, L.gateWord(G.CHANGES));
     for (let i = 0; i < changes; i++) {
       if (Atomics.load(i32, L.gateChange(i)) === step) Atomics.store(i32, L.gateThread(this.self, G.PRIO), i + 1);

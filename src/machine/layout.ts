@@ -97,6 +97,8 @@ export const C = {
   DOORBELL: 16,
   /** Initiators sleeping until EPOCH changes (the CPU notifies EPOCH when non-zero). */
   EPOCH_WATCHERS: 18,
+  /** Controlled runs: the EPOCH value a waiting initiator needs to change. */
+  EPOCH_WATCHED: 19,
   // Line 2: statistics. Invalidations applied to this CPU's caches, by anyone.
   INVAL_DTLB: 32,
   INVAL_ITLB: 33,

@@ -64,13 +64,16 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
   for (;;) {
     // Under a controlled run's gate every step is one turn.
     if (gate !== null) {
-      // Once the run is stopping, every step heads for the exit: progress.
-      gate.point(!background || progressed || Atomics.load(i32, H.STOP) !== 0);
+      // Once the run is stopping, every step heads for the exit: progress. So
+      // is every step while a broadcast initiator waits for this CPU's next
+      // quiescence point: that wait ends only through these steps.
+      gate.point(!background || progressed || Atomics.load(i32, H.STOP) !== 0 || cpu.watched());
       progressed = false;
     }
     if (++q >= quantum) {
       q = 0;
-      cpu.boundary();
+      // A broadcast initiator waiting for this boundary has been released: progress.
+      if (cpu.boundary()) progressed = true;
       // The sequentially consistent poll: see below.
       if (cpu.irq && (Atomics.load(i32, inbox) & 3) === IpiState.POSTED) progressed = cpu.handleIpis() > 0;
       if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup && Atomics.load(i32, H.STOP) !== 0) break;

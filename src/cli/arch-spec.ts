@@ -1,0 +1,73 @@
+import type { PolicyOptions } from '../kernel/index.js';
+import { policyNames } from '../kernel/index.js';
+import { UsageError } from './errors.js';
+import { unknownNameMessage } from './suggest.js';
+
+/**
+ * How `--arch` names a policy with options:
+ *
+ *   NAME[:KEY=VALUE[:KEY=VALUE...]]       e.g. generic-range:itlb=always
+ *
+ * Several specs are separated by commas (`--arch arm-2.6.37,linux-6:nested=full`)
+ * or given by repeating --arch. Reports print the same combination as
+ * archLabel() does ("generic-range --itlb always"); archSpec() turns a
+ * combination back into the CLI form, for reproduction commands.
+ */
+export interface ArchSpec {
+  arch: string;
+  archOptions: PolicyOptions;
+}
+
+/**
+ * The values each policy option takes. Keyed by every key of PolicyOptions,
+ * so adding an option there fails to compile until it is listed here.
+ */
+export const POLICY_OPTION_VALUES = {
+  itlb: ['vma-exec', 'always'],
+  fastMode: [true, false],
+  nested: ['full', 'range-drops-freed-tables'],
+} as const satisfies { [K in keyof Required<PolicyOptions>]: readonly Required<PolicyOptions>[K][] };
+
+type OptionKey = keyof typeof POLICY_OPTION_VALUES;
+const OPTION_KEYS = Object.keys(POLICY_OPTION_VALUES) as OptionKey[];
+
+export function parseArchSpec(text: string): ArchSpec {
+  const [name, ...opts] = text.trim().split(':');
+  if (!name) throw new UsageError(`empty architecture in --arch '${text}'`);
+  if (!policyNames().includes(name)) throw new UsageError(unknownNameMessage('architecture policy', name, policyNames()));
+  const archOptions: Record<string, unknown> = {};
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new UsageError(`policy option '${o}' in --arch '${text}' is not KEY=VALUE (e.g. generic-range:itlb=always)`);
+    const rawKey = o.slice(0, eq).trim();
+    const raw = o.slice(eq + 1).trim();
+    const key = OPTION_KEYS.find((k) => k.toLowerCase() === rawKey.toLowerCase().replace(/-/g, ''));
+    if (!key) throw new UsageError(unknownNameMessage('policy option', rawKey, OPTION_KEYS));
+    const allowed: readonly (string | boolean)[] = POLICY_OPTION_VALUES[key];
+    const value = allowed.find((a) => String(a) === raw);
+    if (value === undefined) throw new UsageError(`policy option ${key} takes ${allowed.map(String).join(' or ')}, not '${raw}'`);
+    archOptions[key] = value;
+  }
+  return { arch: name, archOptions: archOptions as PolicyOptions };
+}
+
+/** Every --arch occurrence, comma lists split, parsed. */
+export function parseArchList(values: readonly string[]): ArchSpec[] {
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0)
+    .map(parseArchSpec);
+}
+
+/** A combination in --arch syntax: "generic-range:itlb=always". */
+export function archSpec(c: { arch: string; archOptions?: PolicyOptions | Record<string, unknown> }): string {
+  return [c.arch, ...Object.entries(c.archOptions ?? {}).map(([k, v]) => `${k}=${String(v)}`)].join(':');
+}
+
+/** Same policy and the same options (order-insensitive). */
+export function sameOptions(a: PolicyOptions | undefined, b: PolicyOptions | undefined): boolean {
+  const ea = Object.entries(a ?? {}).filter(([, v]) => v !== undefined);
+  const eb = Object.entries(b ?? {}).filter(([, v]) => v !== undefined);
+  return ea.length === eb.length && ea.every(([k, v]) => (b as Record<string, unknown>)[k] === v);
+}

@@ -1,0 +1,44 @@
+import { policyNames } from '../../kernel/index.js';
+import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { POLICY_OPTION_VALUES } from '../arch-spec.js';
+import { renderTable } from '../table.js';
+
+export interface ListOptions {
+  json?: boolean;
+}
+
+/** `smpsim list`: scenarios, architecture policies, hardware flavours. */
+export function listCommand(o: ListOptions): number {
+  const options = Object.entries(POLICY_OPTION_VALUES).map(([k, vs]) => ({ key: k, values: vs.map(String) }));
+  if (o.json) {
+    const doc = {
+      scenarios: SCENARIOS.map((s) => ({ name: s.name, title: s.title })),
+      policies: policyNames(),
+      policyOptions: options,
+      flavours: flavourNames().map((f) => ({ name: f, description: FLAVOURS[f].description })),
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+  const out = [
+    'Scenarios (smpsim run <name>):',
+    indent(renderTable([{ header: 'name' }, { header: 'title' }], SCENARIOS.map((s) => [s.name, s.title]))),
+    '',
+    'Architecture policies (--arch NAME[:KEY=VALUE...]):',
+    ...policyNames().map((p) => `  ${p}`),
+    `  options: ${options.map((x) => `${x.key}=${x.values.join('|')}`).join(', ')}`,
+    '',
+    'Hardware flavours (--hw NAME):',
+    indent(renderTable([{ header: 'name' }, { header: 'description' }], flavourNames().map((f) => [f, FLAVOURS[f].description]))),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,110 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CpuPool } from '../../harness/pool.js';
+import type { RunReport } from '../../harness/report.js';
+import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
+import type { Combination, Scenario } from '../../harness/scenario.js';
+import { parseArchList } from '../arch-spec.js';
+import { checkHw, chooseCombinations } from '../combinations.js';
+import { UsageError } from '../errors.js';
+import { watchInterrupt } from '../interrupt.js';
+import { createProgress } from '../progress.js';
+import { exitCodeFor, renderMatrix, renderSingle, renderVerdict } from '../render.js';
+import { reproduction, shellWord } from '../reproduce.js';
+import { loadScenario } from '../scenario-loader.js';
+
+/** The options of `smpsim run`, as commander parses them. */
+export interface RunCommandOptions {
+  arch?: string[];
+  hw?: string;
+  cpus?: number;
+  iterations?: number;
+  duration?: number;
+  seed?: number;
+  mode?: 'stress' | 'pct';
+  depth?: number;
+  json?: boolean;
+  trace?: string;
+}
+
+function checkTrace(file: string): string {
+  const abs = resolve(file);
+  const dir = dirname(abs);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--trace: directory '${dirname(file)}' does not exist`);
+  if (existsSync(abs) && statSync(abs).isDirectory()) throw new UsageError(`--trace: '${file}' is a directory`);
+  return abs;
+}
+
+/** `smpsim run <scenario>`: returns the exit code. */
+export async function runCommand(scenarioArg: string, o: RunCommandOptions): Promise<number> {
+  if (o.depth !== undefined && o.mode !== 'pct') throw new UsageError('--depth applies only to --mode pct');
+  const specs = o.arch ? parseArchList(o.arch) : undefined;
+  if (o.arch && specs!.length === 0) throw new UsageError('--arch needs at least one policy name');
+  const hw = o.hw === undefined ? undefined : checkHw(o.hw);
+  const trace = o.trace === undefined ? undefined : checkTrace(o.trace);
+  const { scenario, ref } = await loadScenario(scenarioArg);
+  const combos = chooseCombinations(scenario, specs, hw);
+  const cpus = o.cpus ?? scenario.cpus ?? 4;
+  for (const c of combos) {
+    try {
+      machineConfigFor(scenario, c.hw, cpus);
+    } catch (e) {
+      throw new UsageError(`${scenario.name} on ${c.hw} with ${cpus} CPUs: ${(e as Error).message}`);
+    }
+  }
+  // The runner runs every combination of the scenario it is given: give it
+  // exactly the chosen ones (ad-hoc ones carry expect: null, which the runner
+  // reports as "no expectation").
+  const selected: Scenario = { ...scenario, combinations: combos as Combination[] };
+
+  const progress = createProgress({ durationMs: o.duration });
+  const interrupt = watchInterrupt(() => progress.stop());
+  const pool = new CpuPool();
+  let report: RunReport;
+  try {
+    const options: RunOptions = {
+      scenario: selected,
+      scenarioRef: ref,
+      cpus,
+      iterations: o.iterations,
+      durationMs: o.duration,
+      seed: o.seed,
+      mode: o.mode,
+      depth: o.depth,
+      trace,
+      pool,
+      onProgress: progress.onProgress,
+      shouldStop: interrupt.shouldStop,
+    };
+    report = await runScenario(options);
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+    await pool.close();
+  }
+  const matrix = combos.length > 1;
+  printReport(report, scenarioArg, o.json, matrix);
+  return exitCodeFor(report, matrix);
+}
+
+/** The report on stdout: JSON (nothing else on stdout), or the text summary. */
+export function printReport(report: RunReport, scenarioArg: string, json = false, matrix = report.combinations.length > 1): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.interrupted) process.stderr.write('smpsim: interrupted: the report is partial\n');
+    return;
+  }
+  const out: string[] = [];
+  if (report.interrupted) out.push('interrupted: partial results', '');
+  if (!matrix && report.combinations.length === 1) {
+    out.push(renderSingle(report));
+    const c = report.combinations[0];
+    if (c.firstViolatingIteration !== null) out.push('', ...reproduction(report, 0, scenarioArg));
+  } else {
+    out.push(`${report.scenario}: ${report.title}`, `${report.cpus} CPUs, seed ${report.seed}, ${report.mode} mode`, '', renderMatrix(report));
+    const tokens = report.combinations.filter((c) => c.replay);
+    if (tokens.length) out.push('', 'replay the first violation of:', ...tokens.map((c) => `  ${c.archLabel} / ${c.hw}: smpsim replay ${shellWord(c.replay!)}`));
+  }
+  out.push('', renderVerdict(report, matrix));
+  process.stdout.write(`${out.join('\n')}\n`);
+}

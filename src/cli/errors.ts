@@ -1,0 +1,18 @@
+/** Process exit codes of the smpsim CLI. */
+export const ExitCode = {
+  /** No violation; for a matrix, every combination as the scenario expects. */
+  OK: 0,
+  /** Violations found; for a matrix, some combination differs from its expectation. */
+  VIOLATIONS: 1,
+  /** Bad command line or input (unknown name, invalid number, unreadable scenario file). */
+  USAGE: 2,
+  /** A failure inside smpsim. */
+  INTERNAL: 3,
+  /** Interrupted by SIGINT (128 + 2). */
+  INTERRUPTED: 130,
+} as const;
+
+/** An error in what the user gave us: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

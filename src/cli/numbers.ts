@@ -1,0 +1,59 @@
+import { InvalidArgumentError } from 'commander';
+import { MAX_CPUS } from '../machine/config.js';
+
+/**
+ * Option value parsers for commander: each returns the parsed value or throws
+ * InvalidArgumentError, which commander reports as one line (exit code 2).
+ */
+
+function integer(v: string, what: string): number {
+  const m = /^([+-]?)(\d+|0x[0-9a-f]+)$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`${what} must be an integer.`);
+  const n = Number(m[2]) * (m[1] === '-' ? -1 : 1);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${what} is too large.`);
+  return n;
+}
+
+export function parseCpus(v: string): number {
+  const n = integer(v, 'CPUs');
+  if (n < 1 || n > MAX_CPUS) throw new InvalidArgumentError(`CPUs must be between 1 and ${MAX_CPUS}.`);
+  return n;
+}
+
+export function parseIterations(v: string): number {
+  const n = integer(v, 'iterations');
+  if (n < 1) throw new InvalidArgumentError('iterations must be a positive integer.');
+  return n;
+}
+
+export function parseSeed(v: string): number {
+  const n = integer(v, 'seed');
+  if (n < 0 || n > 0xffff_ffff) throw new InvalidArgumentError('seed must be an integer from 0 to 4294967295.');
+  return n;
+}
+
+export function parseDepth(v: string): number {
+  const n = integer(v, 'depth');
+  if (n < 1 || n > 64) throw new InvalidArgumentError('depth must be an integer from 1 to 64.');
+  return n;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "500ms", "10s", "2m", "1.5s", "1h" → milliseconds. A unit is required. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('duration must be a number with a unit, like 500ms, 10s, 2m or 1h.');
+  const ms = Number(m[1]) * UNIT_MS[m[2]];
+  if (!(ms >= 1)) throw new InvalidArgumentError('duration must be at least 1ms.');
+  return ms;
+}
+
+/** "1234.5 ms" → "1.23 s" etc., for tables. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}

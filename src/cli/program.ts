@@ -1,0 +1,96 @@
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../harness/runner.js';
+import { listCommand } from './commands/list.js';
+import { replayCommand } from './commands/replay.js';
+import { runCommand } from './commands/run.js';
+import { ExitCode, UsageError } from './errors.js';
+import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed } from './numbers.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** The command tree. Actions store their exit code in `result.code`. */
+export function buildProgram(result: { code: number }): Command {
+  const program = new Command('smpsim')
+    .description('SMP simulator of the races between TLB shootdowns and freeing memory')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`smpsim: ${str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ')}`) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('list')
+    .description('list the scenarios, architecture policies and hardware flavours')
+    .option('--json', 'print them as one JSON document')
+    .action((o: { json?: boolean }) => {
+      result.code = listCommand(o);
+    });
+
+  program
+    .command('run')
+    .description('run a scenario on one or more combinations of architecture policy and hardware')
+    .argument('<scenario>', 'a registered scenario name (see `smpsim list`) or a scenario file (.ts, .mts, .js, .mjs) whose default export is a Scenario')
+    .option('-a, --arch <specs>', 'policies, comma-separated or repeated, each NAME[:KEY=VALUE...] (e.g. generic-range:itlb=always); default: the scenario\'s', collect)
+    .option('--hw <flavour>', 'hardware flavour (default: the scenario\'s)')
+    .option('-c, --cpus <n>', 'CPUs, the coordinator included (1-32; default: the scenario\'s, else 4)', parseCpus)
+    .addOption(new Option('-n, --iterations <k>', 'iterations per combination (default: the scenario\'s, else 200)').argParser(parseIterations))
+    .addOption(new Option('-d, --duration <time>', 'run each combination this long instead (500ms, 10s, 2m); with --iterations, whichever ends first').argParser(parseDuration))
+    .option('-s, --seed <s>', 'seed (0-4294967295; default 1)', parseSeed)
+    .addOption(new Option('--mode <mode>', 'stress: free-running threads; pct: deterministic PCT scheduling').choices(['stress', 'pct']).default('stress'))
+    .option('--depth <d>', 'PCT depth, d - 1 priority change points (with --mode pct; default 3)', parseDepth)
+    .option('--json', 'print the run report as one JSON document on stdout (see docs/json-report.md)')
+    .option('--trace <file>', 'write the first failing iteration (else the last) as Chrome trace-event JSON')
+    .addHelpText(
+      'after',
+      `
+With several combinations, prints one row per combination and a verdict; with
+exactly one, a summary, the first violation in full and how to reproduce it.
+
+Exit codes: 0 no violation (several combinations: every one as the scenario
+expects), 1 violations (or a combination that differs from expectation),
+2 usage or input error, 3 internal failure, 130 interrupted (Ctrl-C stops after
+the current iteration and prints the partial report).
+
+Examples:
+  smpsim run arm-delayed-free
+  smpsim run arm-delayed-free --arch arm-2.6.37 --hw arm11mpcore --iterations 20
+  smpsim run arm-delayed-free --arch arm-2.6.38,generic-range:itlb=always --hw armv7-mp --duration 10s
+  smpsim run ./my-scenario.ts --json > report.json`,
+    )
+    .action(async (scenario: string, o) => {
+      result.code = await runCommand(scenario, o);
+    });
+
+  program
+    .command('replay')
+    .description('replay a run from the token `smpsim run` prints for a violation')
+    .argument('<token>', 'replay token')
+    .option('--json', 'print the run report as one JSON document on stdout')
+    .action(async (token: string, o: { json?: boolean }) => {
+      result.code = await replayCommand(token, o);
+    });
+
+  return program;
+}
+
+/** Parse argv, run the command, and map every outcome to an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const result = { code: ExitCode.OK as number };
+  const program = buildProgram(result);
+  try {
+    await program.parseAsync(argv);
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message (or the help) already.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (e instanceof UsageError || (e as { usage?: unknown }).usage === true) {
+      process.stderr.write(`smpsim: ${(e as Error).message}\n`);
+      return ExitCode.USAGE;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`smpsim: internal error: ${message.split('\n')[0]}\n`);
+    if (process.env.SMPSIM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return ExitCode.INTERNAL;
+  }
+}

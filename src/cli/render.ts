@@ -1,0 +1,112 @@
+import type { CombinationReport, RunReport, ViolationReport } from '../harness/report.js';
+import { ExitCode } from './errors.js';
+import { formatMs } from './numbers.js';
+import { renderFields, renderTable } from './table.js';
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+function comboName(c: CombinationReport): string {
+  return `${c.archLabel} / ${c.hw}`;
+}
+
+/** Combinations that count against the run: not as expected, or caught where nothing was expected. */
+export function failing(report: RunReport): CombinationReport[] {
+  return report.combinations.filter((c) => c.asExpected === false || (c.expected === null && c.outcome === 'caught'));
+}
+
+/** The exit code a finished run maps to. */
+export function exitCodeFor(report: RunReport, matrix = report.combinations.length > 1): number {
+  if (report.interrupted) return ExitCode.INTERRUPTED;
+  if (!matrix) return report.combinations[0].violations > 0 ? ExitCode.VIOLATIONS : ExitCode.OK;
+  return failing(report).length ? ExitCode.VIOLATIONS : ExitCode.OK;
+}
+
+/** One row per combination. */
+export function renderMatrix(report: RunReport): string {
+  const cols = [
+    { header: 'combination' },
+    { header: 'expected' },
+    { header: 'outcome' },
+    { header: 'as expected' },
+    { header: 'iterations', right: true },
+    { header: 'violations', right: true },
+    { header: 'violating its', right: true },
+    { header: 'first at it', right: true },
+    { header: 'time to first', right: true },
+    { header: 'IPIs', right: true },
+    { header: 'flushes', right: true },
+  ];
+  const rows = report.combinations.map((c) => [
+    comboName(c),
+    c.expected ?? '-',
+    c.outcome,
+    c.asExpected === null ? '-' : c.asExpected ? 'yes' : 'NO',
+    n(c.iterations),
+    n(c.violations),
+    n(c.violatingIterations),
+    c.firstViolatingIteration === null ? '-' : String(c.firstViolatingIteration),
+    formatMs(c.timeToFirstMs),
+    n(c.machine.ipisSent),
+    n(c.kernel.flushes.total),
+  ]);
+  return renderTable(cols, rows);
+}
+
+export function renderVerdict(report: RunReport, matrix = report.combinations.length > 1): string {
+  const all = report.combinations;
+  const pre = report.interrupted ? 'verdict (interrupted, partial): ' : 'verdict: ';
+  if (all.length === 0) return `${pre}nothing ran`;
+  if (!matrix) {
+    const c = all[0];
+    const what = c.outcome === 'caught' ? `caught: ${n(c.violations)} violations in ${n(c.violatingIterations)} of ${n(c.iterations)} iterations` : `clean: no violation in ${n(c.iterations)} iterations`;
+    const exp = c.expected === null ? 'the scenario states no expectation for it' : c.asExpected ? `as the scenario expects` : `the scenario expects ${c.expected}`;
+    return `${pre}${what} (${exp})`;
+  }
+  const bad = failing(report);
+  const caught = all.filter((c) => c.outcome === 'caught').length;
+  const summary = `${caught} caught, ${all.length - caught} clean`;
+  if (bad.length === 0) {
+    const open = all.filter((c) => c.expected === null).length;
+    return `${pre}all ${all.length} combinations as expected (${summary}${open ? `; ${open} without expectation, all clean` : ''})`;
+  }
+  const list = bad.map((c) => `${comboName(c)} (${c.expected === null ? 'no expectation' : `expected ${c.expected}`}, ${c.outcome})`).join('; ');
+  return `${pre}${bad.length} of ${all.length} combinations differ from expectation: ${list}`;
+}
+
+const owner = (o: number): string => (o < 0 ? 'none (free)' : `address space ${o}`);
+
+export function renderViolation(v: ViolationReport): string {
+  const fields: [string, string][] = [
+    ['kind', v.kind],
+    ['CPU', `${v.cpu}, doing a ${v.cpuOp}`],
+    ['address', `${v.address} (vpn ${v.vpn})`],
+    ['frame', `${v.frame} (${v.frameKind})`],
+    ['generation', `${v.genAtFill} at fill, ${v.genNow} now`],
+    ['owner', v.frameKind === 'free' ? `${owner(v.ownerBefore)} before; the frame is free now (last owner: ${owner(v.ownerNow)})` : `${owner(v.ownerBefore)} before, ${owner(v.ownerNow)} now`],
+  ];
+  if (v.level !== null) fields.push(['table level', String(v.level)]);
+  fields.push(['freed by', v.freedBy ? `${v.freedBy.op} on CPU ${v.freedBy.cpu}` : 'unknown (no free recorded)']);
+  if (v.freedBy) fields.push([`CPU ${v.freedBy.cpu} now`, v.freerNow ?? 'unknown']);
+  fields.push(['when', `iteration ${v.iteration}, step ${n(v.step)}, iteration seed ${v.seed}`]);
+  return renderFields(fields, '  ');
+}
+
+/** The summary of a one-combination run, and its first violation in full. */
+export function renderSingle(report: RunReport): string {
+  const c = report.combinations[0];
+  const k = c.kernel;
+  const m = c.machine;
+  const fields: [string, string][] = [
+    ['scenario', `${report.scenario}: ${report.title}`],
+    ['combination', `${comboName(c)} (expected: ${c.expected ?? 'not stated'})`],
+    ['run', `${report.cpus} CPUs, seed ${report.seed}, ${report.mode} mode, ${n(c.iterations)} iterations in ${formatMs(c.wallMs)} (${Number.isFinite(c.iterationsPerSecond) ? c.iterationsPerSecond.toFixed(1) : '-'} it/s)`],
+    ['outcome', c.outcome === 'caught' ? `caught: ${n(c.violations)} violations in ${n(c.violatingIterations)} iterations, first in iteration ${c.firstViolatingIteration} after ${formatMs(c.timeToFirstMs)}` : 'clean: no violation'],
+    ['flushes', `${n(k.flushes.total)} (page ${n(k.flushes.page)}, range ${n(k.flushes.range)}, mm ${n(k.flushes.mm)}, all ${n(k.flushes.all)}; I-TLB ${n(k.flushes.itlb)}, walk cache ${n(k.flushes.walk)})`],
+    ['IPIs', `${n(m.ipisSent)} sent, ${n(m.ipisReceived)} received, ${n(m.syncIpis)} sync; ${n(m.broadcasts)} broadcast invalidates`],
+    ['frees', `${n(k.frees.data)} data, ${n(k.frees.tables)} tables (${n(k.frees.immediate)} immediate, ${n(k.frees.delayed)} delayed)`],
+    ['TLB', `${n(m.accesses)} accesses, ${n(m.dtlbMisses)} D-TLB misses, ${n(m.itlbMisses)} I-TLB misses, ${n(m.walks)} walks (${n(m.speculativeWalks)} speculative)`],
+  ];
+  const out = [renderFields(fields)];
+  if (c.firstViolation) out.push('', 'first violation:', renderViolation(c.firstViolation));
+  return out.join('\n');
+}

@@ -1,0 +1,131 @@
+import { existsSync, statSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Scenario } from '../harness/scenario.js';
+import { SCENARIOS, findScenario, scenarioNames } from '../../scenarios/index.js';
+import { UsageError } from './errors.js';
+import { unknownNameMessage } from './suggest.js';
+
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+
+/** This package's entry (dist/src/index.js), which a scenario file imports as 'smpsim'. */
+function ownEntry(): string {
+  return fileURLToPath(new URL('../index.js', import.meta.url));
+}
+
+function looksLikePath(arg: string): boolean {
+  return /[\\/]/.test(arg) || TS_EXTENSIONS.has(extname(arg)) || JS_EXTENSIONS.has(extname(arg));
+}
+
+/**
+ * A registered scenario by name, or the default export of a scenario file.
+ * `ref` is how a replay finds it again: the name, or the file's absolute path.
+ */
+export async function loadScenario(arg: string): Promise<{ scenario: Scenario; ref: string }> {
+  const registered = findScenario(arg);
+  if (registered && !looksLikePath(arg)) return { scenario: registered, ref: arg };
+  const file = resolve(arg);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    if (looksLikePath(arg)) throw new UsageError(`scenario file '${arg}' not found`);
+    throw new UsageError(unknownNameMessage('scenario', arg, scenarioNames()));
+  }
+  const ext = extname(file);
+  let mod: Record<string, unknown>;
+  if (TS_EXTENSIONS.has(ext)) mod = await importTypeScript(file, arg);
+  else if (JS_EXTENSIONS.has(ext)) mod = await importModule(file, file);
+  else throw new UsageError(`scenario file '${arg}' must be .ts, .mts, .js or .mjs`);
+  return { scenario: validateScenario(mod.default, arg), ref: file };
+}
+
+async function importModule(url: string, shown: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(url).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`cannot load scenario file '${shown}': ${firstLine(e)}`);
+  }
+}
+
+/**
+ * Compile a TypeScript scenario with esbuild: its relative imports are
+ * bundled, `smpsim` resolves to this installation, other packages stay
+ * imports resolved from the file's directory. The output is written beside
+ * the source (so those imports resolve as they would for the source),
+ * imported, and removed.
+ */
+async function importTypeScript(file: string, shown: string): Promise<Record<string, unknown>> {
+  const esbuild = await import('esbuild');
+  const entry = ownEntry();
+  let code: string;
+  try {
+    const out = await esbuild.build({
+      entryPoints: [file],
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+      sourcemap: 'inline',
+      plugins: [
+        {
+          name: 'smpsim-self',
+          setup(b) {
+            b.onResolve({ filter: /^smpsim$/ }, () => ({ path: pathToFileURL(entry).href, external: true }));
+          },
+        },
+      ],
+    });
+    code = out.outputFiles[0].text;
+  } catch (e) {
+    const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+    const first = errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+    throw new UsageError(`cannot compile scenario file '${shown}': ${first ? where + first.text : firstLine(e)}`);
+  }
+  const tmp = join(dirname(file), `.${basename(file)}.smpsim-${process.pid}-${Date.now()}.mjs`);
+  try {
+    await writeFile(tmp, code);
+  } catch (e) {
+    throw new UsageError(`cannot write the compiled scenario beside '${shown}': ${firstLine(e)}`);
+  }
+  try {
+    return await importModule(tmp, shown);
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0];
+}
+
+/** Check the shape of a user scenario well enough that the runner will not trip on it. */
+export function validateScenario(x: unknown, shown: string): Scenario {
+  const bad = (what: string): never => {
+    throw new UsageError(`scenario file '${shown}': ${what}`);
+  };
+  if (x === null || typeof x !== 'object') bad('its default export must be a scenario object (see defineScenario)');
+  const s = x as Record<string, unknown>;
+  if (typeof s.name !== 'string' || !s.name) bad('name must be a non-empty string');
+  if (s.title !== undefined && typeof s.title !== 'string') bad('title must be a string');
+  if (!Array.isArray(s.setup)) bad('setup must be an array of commands');
+  if (!Array.isArray(s.script)) bad('script must be an array of commands');
+  if (typeof s.workload !== 'function') bad('workload must be a function (cpu, cpus) => Workload');
+  if (!Array.isArray(s.combinations)) bad('combinations must be an array (it may be empty)');
+  for (const c of s.combinations as unknown[]) {
+    const k = c as Record<string, unknown>;
+    if (!k || typeof k.arch !== 'string' || typeof k.hw !== 'string' || (k.expect !== 'caught' && k.expect !== 'clean'))
+      bad(`each combination needs arch, hw and expect ('caught' or 'clean'), got ${JSON.stringify(c)}`);
+  }
+  for (const key of ['cpus', 'iterations', 'batchCapacity'] as const) {
+    const v = s[key];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) bad(`${key} must be a positive integer`);
+  }
+  return { title: s.name as string, description: '', ...(s as object) } as Scenario;
+}
+
+export { SCENARIOS };
