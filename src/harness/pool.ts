@@ -19,6 +19,17 @@ function workerFile(): string {
   return built;
 }
 
+/** A CPU's worker thread ended while it had work: the pool must be replaced. */
+export class CpuThreadDied extends Error {
+  constructor(
+    readonly cpu: number,
+    why: string,
+  ) {
+    super(`CPU ${cpu}'s worker thread died: ${why}`);
+    this.name = 'CpuThreadDied';
+  }
+}
+
 interface Host {
   remote: Comlink.Remote<CpuHost>;
   task: Promise<unknown>;
@@ -78,7 +89,23 @@ export class CpuPool {
 
   /** Run tasks[i] on CPU i, all at once; resolves when every one is done. */
   async run(tasks: CpuTask[]): Promise<CpuTaskResult[]> {
-    return Promise.all(tasks.map((t, i) => this.hosts[i].remote.run(t)));
+    // Wait for every CPU to finish, failed or not, so that no thread still
+    // runs on the machine when the caller resets it; then report the cause
+    // (threads that only gave up because another failed are echoes).
+    const settled = await Promise.allSettled(tasks.map((t, i) => this.guarded(i, t)));
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    if (failures.length) throw failures.find((e) => e?.name !== 'MachineAborted') ?? failures[0];
+    return settled.map((r) => (r as PromiseFulfilledResult<CpuTaskResult>).value);
+  }
+
+  /** A CPU's task, failing if its thread dies instead of answering. */
+  private guarded(cpu: number, t: CpuTask): Promise<CpuTaskResult> {
+    const h = this.hosts[cpu];
+    const died = h.task.then(
+      () => Promise.reject(new CpuThreadDied(cpu, 'its thread exited')),
+      (e: unknown) => Promise.reject(new CpuThreadDied(cpu, e instanceof Error ? e.message : String(e))),
+    );
+    return Promise.race([h.remote.run(t), died]);
   }
 
   host(cpu: number): Comlink.Remote<CpuHost> {

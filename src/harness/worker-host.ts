@@ -6,6 +6,8 @@ import type { MachineConfig } from '../machine/config.js';
 import { Cpu } from '../machine/cpu.js';
 import { Machine, type CpuCounters } from '../machine/machine.js';
 import { wallMicros } from '../machine/recorder.js';
+import { CPU_OP_NAMES } from '../machine/constants.js';
+import { MachineAborted } from '../machine/sync.js';
 import type { TlbEntry } from '../machine/tlb.js';
 import { getRole } from './roles.js';
 import './builtin-roles.js';
@@ -65,9 +67,11 @@ export class CpuHost {
       gate.finish();
       return { cpu: cpu.id, result, steps: cpu.step, events: rec?.data };
     } catch (e) {
-      // Wake every thread waiting on this one, then report.
+      // Wake every thread waiting on this one, then report: which CPU, at
+      // which step, doing what. A thread that only gave up because another
+      // failed says so, so the harness can tell the cause from the echoes.
       machine.abort();
-      throw e;
+      throw describeFailure(e, cpu);
     } finally {
       cpu.quiesce();
     }
@@ -88,6 +92,24 @@ export class CpuHost {
   close(): void {
     this.closeResolve();
   }
+}
+
+/**
+ * The error a CPU thread reports: comlink carries only name and message
+ * across, so the CPU, step and operation go into both.
+ */
+function describeFailure(e: unknown, cpu: Cpu): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err instanceof MachineAborted) return err;
+  const op = CPU_OP_NAMES[cpu.op] ?? `op ${cpu.op}`;
+  const kop = cpu.kernelOp();
+  const doing = kop ? `${op}, kernel op ${kop}` : op;
+  // The watchdog's own message already names the CPUs and the operation.
+  const own = err.name === 'IpiTimeoutError' || err.name === 'DeadlockError';
+  const out = new Error(own ? err.message : `CPU ${cpu.id} failed at step ${cpu.step} (${doing}): ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`);
+  out.name = own ? err.name : 'CpuFailure';
+  out.stack = `${out.name}: ${out.message}\n${err.stack ?? ''}`;
+  return out;
 }
 
 /** Piscina task: serve the control API on `port` until close(). */

@@ -7,9 +7,10 @@ export class IpiTimeoutError extends Error {
     readonly waitedMs: number,
     readonly targetIrqOffSince: number | null,
     readonly targetOp: string,
+    readonly limitMs: number,
   ) {
     super(
-      `CPU ${target} did not acknowledge IPI #${serial} from CPU ${sender} within ${(waitedMs / 1000).toFixed(waitedMs < 1000 ? 3 : 1)} s; ` +
+      `CPU ${target} did not acknowledge IPI #${serial} from CPU ${sender} within ${+(limitMs / 1000).toFixed(3)} s; ` +
         (targetIrqOffSince === null ? 'interrupts enabled' : `interrupts disabled since step ${targetIrqOffSince}`) +
         ` (op: ${targetOp})`,
     );

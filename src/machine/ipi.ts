@@ -162,5 +162,5 @@ export function ipiTimeout(i32: Int32Array, f64: Float64Array, L: Layout, sender
   const irqOn = Atomics.load(i32, L.cpu(target, C.IRQ_ENABLED)) !== 0;
   const op = Atomics.load(i32, L.cpu(target, C.CUR_OP));
   const since = f64[L.counter(target, K.irqOffSince)];
-  return new IpiTimeoutError(sender, target, serial, waitedMs, irqOn ? null : since, CPU_OP_NAMES[op] ?? `op ${op}`);
+  return new IpiTimeoutError(sender, target, serial, waitedMs, irqOn ? null : since, CPU_OP_NAMES[op] ?? `op ${op}`, L.cfg.ipiTimeoutMs);
 }

@@ -77,6 +77,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       // The sequentially consistent poll: see below.
       if (cpu.irq && (Atomics.load(i32, inbox) & 3) === IpiState.POSTED) progressed = cpu.handleIpis() > 0;
       if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup && Atomics.load(i32, H.STOP) !== 0) break;
+      // Another thread failed: leave now, whatever is in progress.
+      if (Atomics.load(i32, H.ABORT) !== 0) break;
     }
     if (steps >= limit && !background) {
       if (gate !== null) background = true;
@@ -155,6 +157,7 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     }
   }
   cpu.op = CpuOp.NONE;
+  if (!cpu.irq) cpu.setIrq(true);
   cpu.boundary();
   cpu.quiesce();
   return steps;
