@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { exitWhenFlushed } from './exit.js';
 import { main } from './program.js';
 
-process.exitCode = await main(process.argv);
+await exitWhenFlushed(await main(process.argv));

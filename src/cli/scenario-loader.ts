@@ -3,7 +3,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Scenario } from '../harness/scenario.js';
-import { SCENARIOS, findScenario, scenarioNames } from '../../scenarios/index.js';
+import { findScenario, scenarioNames } from '../../scenarios/index.js';
 import { UsageError } from './errors.js';
 import { unknownNameMessage } from './suggest.js';
 
@@ -49,7 +49,7 @@ async function importModule(url: string, shown: string): Promise<Record<string, 
 
 /**
  * Compile a TypeScript scenario with esbuild: its relative imports are
- * bundled, `smpsim` resolves to this installation, other packages stay
+ * bundled, `smpsim` (and `smpsim/...`) resolves to this installation, other packages stay
  * imports resolved from the file's directory. The output is written beside
  * the source (so those imports resolve as they would for the source),
  * imported, and removed.
@@ -73,7 +73,15 @@ async function importTypeScript(file: string, shown: string): Promise<Record<str
         {
           name: 'smpsim-self',
           setup(b) {
-            b.onResolve({ filter: /^smpsim$/ }, () => ({ path: pathToFileURL(entry).href, external: true }));
+            // 'smpsim' and its subpaths resolve to this installation (self-reference through
+            // package.json "exports" when it has them; the main entry otherwise).
+            b.onResolve({ filter: /^smpsim(\/|$)/ }, (args) => {
+              try {
+                return { path: import.meta.resolve(args.path), external: true };
+              } catch {
+                return args.path === 'smpsim' ? { path: pathToFileURL(entry).href, external: true } : undefined;
+              }
+            });
           },
         },
       ],
@@ -128,4 +136,3 @@ export function validateScenario(x: unknown, shown: string): Scenario {
   return { title: s.name as string, description: '', ...(s as object) } as Scenario;
 }
 
-export { SCENARIOS };

@@ -693,7 +693,12 @@ export class Cpu {
       Atomics.store(i32, L.cpu(c, C.EPOCH_WATCHED), e);
       Atomics.add(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
       try {
-        while (Atomics.load(i32, at) === e) this.gate.point(this.pollIpis());
+        // The announcement itself is progress: it made the watched CPU runnable.
+        let progressed = true;
+        while (Atomics.load(i32, at) === e) {
+          this.gate.point(progressed);
+          progressed = this.pollIpis();
+        }
       } finally {
         Atomics.sub(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
       }

@@ -1,4 +1,5 @@
-import { G, H, type Layout } from './layout.js';
+import { CPU_OP_NAMES } from './constants.js';
+import { C, G, H, type Layout } from './layout.js';
 import { MachineAborted } from './sync.js';
 
 /** A controlled iteration longer than this is a livelock in the model, not a run. */
@@ -6,8 +7,8 @@ export const MAX_GATE_STEPS = 5_000_000;
 
 /** Every runnable thread is blocked: nothing can ever happen again. */
 export class DeadlockError extends Error {
-  constructor(readonly step: number, readonly blocked: number[]) {
-    super(`controlled run deadlocked at step ${step}: every thread is waiting (${blocked.map((t) => `CPU ${t}`).join(', ')})`);
+  constructor(readonly step: number, readonly blocked: string[]) {
+    super(`controlled run deadlocked at step ${step}: every thread is waiting (${blocked.join('; ')})`);
     this.name = 'DeadlockError';
   }
 }
@@ -128,14 +129,29 @@ export class Gate {
     }
     if (next < 0) {
       if (live === 0) return; // everyone finished
-      const blocked: number[] = [];
-      for (let t = 0; t < n; t++) if (!Atomics.load(i32, L.gateThread(t, G.DONE))) blocked.push(t);
+      const blocked: string[] = [];
+      for (let t = 0; t < n; t++) if (!Atomics.load(i32, L.gateThread(t, G.DONE))) blocked.push(this.describe(t));
       throw new DeadlockError(step, blocked);
     }
     if (next !== Atomics.load(i32, this.turnAt)) {
       Atomics.store(i32, this.turnAt, next);
       Atomics.notify(i32, this.turnAt);
     }
+  }
+
+  /** What thread t is doing, for a deadlock report. */
+  private describe(t: number): string {
+    const { i32, L } = this;
+    const on = Atomics.load(i32, L.cpu(t, C.WAITING_ON));
+    const parts = [`CPU ${t}: ${CPU_OP_NAMES[Atomics.load(i32, L.cpu(t, C.CUR_OP))] ?? 'op ?'}`];
+    if (on) parts.push(`waiting for CPU ${on - 1} to acknowledge an IPI`);
+    if (!Atomics.load(i32, L.cpu(t, C.IRQ_ENABLED))) parts.push('interrupts off');
+    parts.push(`epoch ${Atomics.load(i32, L.cpu(t, C.EPOCH))}`);
+    const w = Atomics.load(i32, L.cpu(t, C.EPOCH_WATCHERS));
+    if (w) parts.push(`${w} broadcast initiator(s) waiting for its epoch to leave ${Atomics.load(i32, L.cpu(t, C.EPOCH_WATCHED))}`);
+    const k = Atomics.load(i32, L.cpu(t, C.KERNEL_OP));
+    if (k) parts.push(`kernel op ${k}`);
+    return parts.join(', ');
   }
 
   private waitTurn(): void {

@@ -132,7 +132,9 @@ export class Machine {
     const L = this.layout;
     const out = {} as CpuCounters;
     for (const name of COUNTER_NAMES) out[name] = this.views.f64[L.counter(cpu, K[name])];
-    // Not counted on the hot path: every access is a hit or a miss.
+    // Not counted on the hot path: the step count is published at every
+    // quiescence point, and every access is a hit or a miss.
+    out.steps = out.stepNow;
     out.accesses = out.dtlbHits + out.dtlbMisses + out.itlbHits + out.itlbMisses;
     out.invalidatedDtlb = Atomics.load(this.views.i32, L.cpu(cpu, C.INVAL_DTLB));
     out.invalidatedItlb = Atomics.load(this.views.i32, L.cpu(cpu, C.INVAL_ITLB));

@@ -3,6 +3,7 @@ import { type ReplayResult, replay } from '../../harness/replay.js';
 import { BadTokenError } from '../../harness/replay-token.js';
 import { archLabel } from '../../harness/scenario.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { atMost } from '../exit.js';
 import { renderViolation } from '../render.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderFields } from '../table.js';
@@ -22,7 +23,7 @@ export async function replayCommand(token: string, o: ReplayCommandOptions): Pro
     if (e instanceof BadTokenError) throw new UsageError(e.message);
     throw e;
   } finally {
-    await pool.close();
+    await atMost(pool.close(), 5000);
   }
   if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(`${renderReplay(result)}\n`);

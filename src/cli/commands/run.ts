@@ -7,6 +7,7 @@ import type { Combination, Scenario } from '../../harness/scenario.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
 import { UsageError } from '../errors.js';
+import { atMost } from '../exit.js';
 import { watchInterrupt } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { exitCodeFor, renderMatrix, renderSingle, renderVerdict } from '../render.js';
@@ -80,7 +81,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
   } finally {
     progress.stop();
     interrupt.dispose();
-    await pool.close();
+    await atMost(pool.close(), 5000);
   }
   const matrix = combos.length > 1;
   printReport(report, scenarioArg, o.json, matrix);

@@ -1,0 +1,316 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyNames } from '../../src/kernel/index.js';
+import { flavourNames } from '../../src/machine/flavours.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+import { MAIN, STACK_LINE, cli } from './helpers.js';
+
+// The seed's bug, and its fix, on the same hardware; small runs.
+const BUGGY = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11mpcore', '--iterations', '20', '--cpus', '3'];
+const FIXED = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.38', '--hw', 'arm11mpcore', '--iterations', '10', '--cpus', '3'];
+
+/** A scenario file with no imports: a plain object default export. */
+function scenarioSource(o: { name: string; expectLinux6: 'caught' | 'clean'; workloadPrelude?: string }): string {
+  return `
+const PAGES: number = 16;
+export default {
+  name: '${o.name}',
+  title: 'munmap under readers (test)',
+  description: 'CPU 0 munmaps what the other CPUs read and write',
+  cpus: 2,
+  machine: { frames: 256 },
+  setup: [
+    { op: 'createMm', asid: 0 },
+    { op: 'switchMm', asid: 0 },
+    { op: 'mmap', asid: 0, start: 0, pages: PAGES, write: true },
+  ],
+  script: [
+    { op: 'waitSteps', steps: 300 },
+    { op: 'munmap', asid: 0, start: 0, end: PAGES },
+  ],
+  workload: (cpu: number) => {
+    ${o.workloadPrelude ?? ''}
+    return { spaces: [0], ranges: [{ start: 0, pages: PAGES }], mix: { load: 2, store: 1 } };
+  },
+  combinations: [
+    { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },
+    { arch: 'linux-6', hw: 'armv7-mp', expect: '${o.expectLinux6}' },
+  ],
+};
+`;
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'smpsim-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the bin', () => {
+  it('starts with a shebang and is executable', () => {
+    expect(existsSync(MAIN)).toBe(true);
+    expect(statSync(MAIN).mode & 0o111).not.toBe(0);
+  });
+});
+
+describe('smpsim list', () => {
+  it('names every registered scenario, policy and flavour', async () => {
+    const r = await cli(['list']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const s of SCENARIOS) expect(r.stdout).toContain(s.name);
+    for (const p of policyNames()) expect(r.stdout).toContain(p);
+    for (const f of flavourNames()) expect(r.stdout).toContain(f);
+  });
+});
+
+describe('--help', () => {
+  it.each([[[]], [['list']], [['run']], [['replay']]])('%j --help exits 0 with usage', async (cmd) => {
+    const r = await cli([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: smpsim/);
+  });
+});
+
+describe('smpsim run, one combination', () => {
+  it('exits 1 on the buggy combination, with the first violation and a reproduction', async () => {
+    const r = await cli(BUGGY);
+    expect(r.code).toBe(1);
+    // stderr is not a terminal: no progress.
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('combination: arm-2.6.37 / arm11mpcore');
+    expect(r.stdout).toContain('first violation:');
+    for (const field of ['kind:', 'CPU:', 'address:', 'frame:', 'generation:', 'owner:', 'freed by:']) expect(r.stdout).toContain(field);
+    expect(r.stdout).toMatch(/^reproduce: smpsim run arm-delayed-free --arch arm-2\.6\.37 --hw arm11mpcore --cpus 3 --seed 1 --iterations \d+$/m);
+    expect(r.stdout).toMatch(/verdict: caught/);
+  });
+
+  it('exits 0 on the fixed combination', async () => {
+    const r = await cli(FIXED);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('outcome:     clean');
+    expect(r.stdout).not.toContain('first violation');
+  });
+
+  it('takes policy options as NAME:KEY=VALUE and runs a combination the scenario does not declare', async () => {
+    const r = await cli(['run', 'arm-delayed-free', '--arch', 'generic-range:itlb=always', '--hw', 'x86', '--iterations', '5', '--cpus', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('generic-range --itlb always / x86 (expected: not stated)');
+  });
+});
+
+describe('smpsim run, a matrix', () => {
+  it('prints one row per combination and exits 0 when every one is as expected', async () => {
+    const r = await cli(['run', 'arm-delayed-free', '--arch', 'arm-2.6.37,arm-2.6.38', '--hw', 'arm11mpcore', '--iterations', '10', '--cpus', '3']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const header = lines.find((l) => l.startsWith('combination'))!;
+    for (const h of ['expected', 'outcome', 'iterations', 'violations', 'violating its', 'first at it', 'time to first', 'IPIs', 'flushes']) expect(header).toContain(h);
+    expect(lines.filter((l) => /^arm-2\.6\.3[78] \/ arm11mpcore\s/.test(l))).toHaveLength(2);
+    expect(r.stdout).toMatch(/verdict: all 2 combinations as expected/);
+  });
+});
+
+describe('--json', () => {
+  it('prints exactly one report with the documented fields', async () => {
+    const r = await cli([...BUGGY, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    for (const k of ['tool', 'version', 'scenario', 'title', 'mode', 'seed', 'cpus', 'combinations', 'ok', 'interrupted']) expect(report).toHaveProperty(k);
+    expect(report).toMatchObject({ tool: 'smpsim', scenario: 'arm-delayed-free', mode: 'stress', seed: 1, cpus: 3, ok: true, interrupted: false });
+    expect(report.combinations).toHaveLength(1);
+    const c = report.combinations[0];
+    for (const k of [
+      'arch',
+      'archOptions',
+      'archLabel',
+      'hw',
+      'expected',
+      'outcome',
+      'asExpected',
+      'iterations',
+      'violations',
+      'violatingIterations',
+      'firstViolatingIteration',
+      'timeToFirstMs',
+      'firstViolation',
+      'wallMs',
+      'iterationsPerSecond',
+      'machine',
+      'kernel',
+    ])
+      expect(c).toHaveProperty(k);
+    expect(c).toMatchObject({ arch: 'arm-2.6.37', hw: 'arm11mpcore', expected: 'caught', outcome: 'caught', asExpected: true, iterations: 20 });
+    expect(c.violations).toBeGreaterThan(0);
+    for (const k of ['kind', 'cpu', 'vpn', 'address', 'frame', 'frameKind', 'genAtFill', 'genNow', 'ownerBefore', 'ownerNow', 'cpuOp', 'freedBy', 'freerNow'])
+      expect(c.firstViolation).toHaveProperty(k);
+    expect(c.kernel.flushes.total).toBeGreaterThan(0);
+    expect(typeof c.machine.ipisSent).toBe('number');
+  });
+});
+
+describe('scenario files', () => {
+  it('runs a .ts scenario given by path, and leaves nothing beside it', async () => {
+    writeFileSync(join(dir, 'good.ts'), scenarioSource({ name: 'file-good', expectLinux6: 'clean' }));
+    const r = await cli(['run', './good.ts', '--iterations', '10'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('file-good');
+    expect(r.stdout).toMatch(/^arm-2\.6\.37 \/ arm11mpcore\s+caught\s+caught\s+yes/m);
+    expect(r.stdout).toMatch(/verdict: all 2 combinations as expected/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it("resolves `import { defineScenario } from 'smpsim'` to this installation", async () => {
+    const src = `import { defineScenario } from 'smpsim';\n${scenarioSource({ name: 'file-import', expectLinux6: 'clean' }).replace('export default {', 'export default defineScenario({').replace(/};\s*$/, '});\n')}`;
+    writeFileSync(join(dir, 'imports.ts'), src);
+    const r = await cli(['run', join(dir, 'imports.ts'), '--arch', 'linux-6', '--iterations', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('file-import');
+  });
+
+  it('exits 1 when a combination differs from what the scenario expects', async () => {
+    writeFileSync(join(dir, 'wrong.ts'), scenarioSource({ name: 'file-wrong', expectLinux6: 'caught' }));
+    const r = await cli(['run', join(dir, 'wrong.ts'), '--iterations', '10']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^linux-6 \/ armv7-mp\s+caught\s+clean\s+NO/m);
+    expect(r.stdout).toMatch(/verdict: 1 of 2 combinations differ from expectation: linux-6 \/ armv7-mp \(expected caught, clean\)/);
+  });
+
+  it('runs a .mjs scenario', async () => {
+    const js = scenarioSource({ name: 'file-js', expectLinux6: 'clean' }).replace(': number', '').replace('(cpu: number)', '(cpu)');
+    writeFileSync(join(dir, 'plain.mjs'), js);
+    const r = await cli(['run', join(dir, 'plain.mjs'), '--arch', 'linux-6', '--iterations', '5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('combination: linux-6 / armv7-mp (expected: clean)');
+  });
+
+  it('rejects a file whose default export is not a scenario (exit 2)', async () => {
+    writeFileSync(join(dir, 'notascenario.ts'), 'export default { name: 42 };\n');
+    const r = await cli(['run', join(dir, 'notascenario.ts')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^smpsim: scenario file '.*notascenario\.ts': name must be a non-empty string\n$/);
+  });
+
+  it('reports a syntax error in one line (exit 2)', async () => {
+    writeFileSync(join(dir, 'broken.ts'), 'export default { name: \n');
+    const r = await cli(['run', join(dir, 'broken.ts')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^smpsim: cannot compile scenario file '.*broken\.ts': .+\n$/);
+  });
+});
+
+describe('usage errors exit 2 with one line on stderr and no stack trace', () => {
+  const cases: [string[], RegExp][] = [
+    [['run', 'arm-delayed-fre'], /unknown scenario 'arm-delayed-fre' \(did you mean 'arm-delayed-free'\?/],
+    [['run', 'arm-delayed-free', '--arch', 'arm-2.6.73'], /unknown architecture policy 'arm-2\.6\.73' \(did you mean 'arm-2\.6\.37' or 'arm-2\.6\.38'\?/],
+    [['run', 'arm-delayed-free', '--hw', 'armv7'], /unknown hardware flavour 'armv7' \(did you mean .*'armv7-mp'/],
+    [['run', 'arm-delayed-free', '--arch', 'generic-range:itlb=sometimes'], /policy option itlb takes vma-exec or always, not 'sometimes'/],
+    [['run', 'arm-delayed-free', '--arch', 'generic-range:itbl=always'], /unknown policy option 'itbl' \(did you mean 'itlb'\?/],
+    [['run', 'arm-delayed-free', '--cpus', '0'], /CPUs must be between 1 and 32/],
+    [['run', 'arm-delayed-free', '--cpus', '33'], /CPUs must be between 1 and 32/],
+    [['run', 'arm-delayed-free', '--cpus', '2.5'], /CPUs must be an integer/],
+    [['run', 'arm-delayed-free', '--iterations', '-5'], /iterations must be a positive integer/],
+    [['run', 'arm-delayed-free', '--iterations', 'ten'], /iterations must be an integer/],
+    [['run', 'arm-delayed-free', '--duration', '10'], /duration must be a number with a unit, like 500ms, 10s, 2m/],
+    [['run', 'arm-delayed-free', '--duration', '10 parsecs'], /duration must be a number with a unit/],
+    [['run', 'arm-delayed-free', '--mode', 'chaos'], /Allowed choices are stress, pct/],
+    [['run', 'arm-delayed-free', '--depth', '3'], /--depth applies only to --mode pct/],
+    [['run', './no-such-scenario.ts'], /scenario file '\.\/no-such-scenario\.ts' not found/],
+    [['run'], /missing required argument 'scenario'/],
+    [['run', 'arm-delayed-free', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ];
+  it.each(cases)('%j', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^smpsim: /);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe('pct mode and smpsim replay', () => {
+  const PCT = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11mpcore', '--iterations', '10', '--cpus', '3', '--mode', 'pct'];
+  let token = '';
+
+  it('a pct run prints a replay token for the first violation', async () => {
+    const r = await cli(PCT);
+    expect(r.code).toBe(1);
+    const m = /^replay: smpsim replay (smp1\.\S+)$/m.exec(r.stdout);
+    expect(m).not.toBe(null);
+    token = m![1];
+    const j = await cli([...PCT, '--json']);
+    const report = JSON.parse(j.stdout);
+    expect(report.mode).toBe('pct');
+    expect(report.combinations[0].replay).toBe(token);
+  });
+
+  it('smpsim replay <token> reproduces it (exit 1)', async () => {
+    expect(token).not.toBe('');
+    const r = await cli(['replay', token]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('combination: arm-2.6.37 / arm11mpcore');
+    expect(r.stdout).toContain('first violation:');
+    expect(r.stdout).toContain('verdict: caught: the replay reproduces the violation');
+    const j = await cli(['replay', token, '--json']);
+    expect(j.code).toBe(1);
+    const result = JSON.parse(j.stdout);
+    expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3 });
+    expect(result.violations.length).toBeGreaterThan(0);
+    expect(result.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ['not-a-token', /^smpsim: not a replay token/],
+    ['smp1.%%%', /^smpsim: replay token is damaged/],
+  ])('a bad token %j exits 2', async (bad, message) => {
+    const r = await cli(['replay', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('internal failures', () => {
+  it('exit 3 with one line and no stack trace', async () => {
+    writeFileSync(join(dir, 'throws.ts'), scenarioSource({ name: 'file-throws', expectLinux6: 'clean', workloadPrelude: "throw new Error('workload exploded');" }));
+    const r = await cli(['run', join(dir, 'throws.ts'), '--iterations', '2']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('smpsim: internal error: workload exploded\n');
+  });
+});
+
+describe('SIGINT', () => {
+  it('stops at the next iteration, writes the partial report marked interrupted, exits 130', async () => {
+    // The workload factory runs once the combination starts, after the CLI
+    // has installed its SIGINT handler: it tells the test when to signal.
+    writeFileSync(
+      join(dir, 'long.ts'),
+      scenarioSource({ name: 'file-long', expectLinux6: 'clean', workloadPrelude: "if (cpu === 1) process.stderr.write('READY\\n');" }),
+    );
+    let sent = false;
+    const r = await cli(['run', join(dir, 'long.ts'), '--arch', 'linux-6', '--duration', '10m', '--json'], {
+      onStderr: (text, child) => {
+        if (!sent && text.includes('READY')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.signal).toBe(null);
+    expect(r.code).toBe(130);
+    const report = JSON.parse(r.stdout);
+    expect(report.interrupted).toBe(true);
+    expect(report.combinations).toHaveLength(1);
+    expect(report.combinations[0].arch).toBe('linux-6');
+  });
+});
