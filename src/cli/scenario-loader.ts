@@ -4,6 +4,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Scenario } from '../harness/scenario.js';
 import { findScenario, scenarioNames } from '../../scenarios/index.js';
+import { parseScenario } from '../harness/scenario-schema.js';
 import { UsageError } from './errors.js';
 import { unknownNameMessage } from './suggest.js';
 
@@ -111,28 +112,12 @@ function firstLine(e: unknown): string {
   return m.split('\n')[0];
 }
 
-/** Check the shape of a user scenario well enough that the runner will not trip on it. */
+/** Check the shape of a user scenario (zod schema in harness/scenario-schema.ts). */
 export function validateScenario(x: unknown, shown: string): Scenario {
-  const bad = (what: string): never => {
-    throw new UsageError(`scenario file '${shown}': ${what}`);
-  };
-  if (x === null || typeof x !== 'object') bad('its default export must be a scenario object (see defineScenario)');
-  const s = x as Record<string, unknown>;
-  if (typeof s.name !== 'string' || !s.name) bad('name must be a non-empty string');
-  if (s.title !== undefined && typeof s.title !== 'string') bad('title must be a string');
-  if (!Array.isArray(s.setup)) bad('setup must be an array of commands');
-  if (!Array.isArray(s.script)) bad('script must be an array of commands');
-  if (typeof s.workload !== 'function') bad('workload must be a function (cpu, cpus) => Workload');
-  if (!Array.isArray(s.combinations)) bad('combinations must be an array (it may be empty)');
-  for (const c of s.combinations as unknown[]) {
-    const k = c as Record<string, unknown>;
-    if (!k || typeof k.arch !== 'string' || typeof k.hw !== 'string' || (k.expect !== 'caught' && k.expect !== 'clean'))
-      bad(`each combination needs arch, hw and expect ('caught' or 'clean'), got ${JSON.stringify(c)}`);
+  if (x === null || typeof x !== 'object') throw new UsageError(`scenario file '${shown}': its default export must be a scenario object (see defineScenario)`);
+  try {
+    return parseScenario(x, `file '${shown}'`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  for (const key of ['cpus', 'iterations', 'batchCapacity'] as const) {
-    const v = s[key];
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) bad(`${key} must be a positive integer`);
-  }
-  return { title: s.name as string, description: '', ...(s as object) } as Scenario;
 }
-

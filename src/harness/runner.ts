@@ -1,5 +1,4 @@
 import { type GatherStats, type KernelCommandResult, addStats, emptyStats, policyNames } from '../kernel/index.js';
-import { type MachineConfig, resolveConfig } from '../machine/config.js';
 import { FLAVOURS, flavourNames } from '../machine/flavours.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
@@ -11,7 +10,11 @@ import { pctSchedule } from './pct.js';
 import { CpuPool } from './pool.js';
 import { encodeReplay, type ReplaySpec } from './replay-token.js';
 import { type CombinationReport, type RunReport, addCounters, describeViolation, emptyTotals } from './report.js';
-import { type Combination, type Scenario, archLabel } from './scenario.js';
+import { type Combination, type Scenario, archLabel, machineConfigFor } from './scenario.js';
+import { checkWritable, preflight } from './preflight.js';
+import { parseScenario } from './scenario-schema.js';
+
+export { machineConfigFor };
 import { writeTrace } from './trace.js';
 import type { CpuTask } from './worker-host.js';
 
@@ -47,11 +50,10 @@ export interface RunOptions {
   stopAtFirst?: boolean;
 }
 
-type AnyCombination = Combination | (Omit<Combination, 'expect'> & { expect: null });
 
 /** The combinations a run covers: the scenario's, filtered; or an ad-hoc one. */
-export function selectCombinations(s: Scenario, arch?: string[], hw?: string): AnyCombination[] {
-  let combos: AnyCombination[] = s.combinations.filter((c) => (!arch || arch.includes(c.arch) || arch.includes(archLabel(c))) && (!hw || c.hw === hw));
+export function selectCombinations(s: Scenario, arch?: string[], hw?: string): Combination[] {
+  let combos: Combination[] = s.combinations.filter((c) => (!arch || arch.includes(c.arch) || arch.includes(archLabel(c))) && (!hw || c.hw === hw));
   if (combos.length === 0 && arch && arch.length) {
     // Not declared by the scenario: run it anyway, with no expectation.
     const hws = hw ? [hw] : [...new Set(s.combinations.map((c) => c.hw))];
@@ -69,9 +71,6 @@ export function iterationSeed(seed: number, it: number): number {
   return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(it + 1, 0x165667b1)) >>> 0;
 }
 
-export function machineConfigFor(s: Scenario, hw: string, cpus: number): MachineConfig {
-  return resolveConfig({ ...FLAVOURS[hw].config, ...s.machine, cpus });
-}
 
 /** Steps each workload CPU runs in a controlled iteration before it idles (taking IPIs) until the stop. */
 export const PCT_WORKLOAD_STEPS = 1000;
@@ -159,7 +158,10 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const mode = o.mode ?? 'stress';
   const depth = o.depth ?? 3;
   const iterations = o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200));
+  parseScenario(s, s.name);
   const combos = selectCombinations(s, o.arch, o.hw);
+  preflight(s, [...new Set(combos.map((c) => c.hw))], cpus);
+  if (o.trace) checkWritable(o.trace);
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;

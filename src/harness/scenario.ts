@@ -1,5 +1,6 @@
 import type { KernelCommand, PolicyOptions } from '../kernel/index.js';
-import type { MachineConfig } from '../machine/config.js';
+import { type MachineConfig, resolveConfig } from '../machine/config.js';
+import { FLAVOURS } from '../machine/flavours.js';
 import type { Workload } from '../machine/workload.js';
 
 /**
@@ -16,8 +17,8 @@ export interface Combination {
   arch: string;
   archOptions?: PolicyOptions;
   hw: string;
-  /** caught: some iteration must show a violation; clean: none may. */
-  expect: 'caught' | 'clean';
+  /** caught: some iteration must show a violation; clean: none may; null: no expectation, report only. */
+  expect: 'caught' | 'clean' | null;
 }
 
 /**
@@ -60,4 +61,9 @@ export function defineScenario(s: Scenario): Scenario {
 export function archLabel(c: { arch: string; archOptions?: PolicyOptions }): string {
   const o = c.archOptions ?? {};
   return [c.arch, ...Object.entries(o).map(([k, v]) => `--${k} ${String(v)}`)].join(' ');
+}
+
+/** The machine a scenario runs on for hardware flavour `hw`: the flavour, then the scenario's overrides. */
+export function machineConfigFor(s: Scenario, hw: string, cpus: number): MachineConfig {
+  return resolveConfig({ ...FLAVOURS[hw].config, ...s.machine, cpus });
 }

@@ -70,6 +70,8 @@ export const DEFAULT_MACHINE: MachineConfig = {
 
 /** A configuration the machine cannot be built from. */
 export class ConfigError extends Error {
+  /** An error in what the user asked for (the CLI exits 2 on it). */
+  readonly usage = true;
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -12,7 +12,7 @@ const BUGGY = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11
 const FIXED = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.38', '--hw', 'arm11mpcore', '--iterations', '10', '--cpus', '3'];
 
 /** A scenario file with no imports: a plain object default export. */
-function scenarioSource(o: { name: string; expectLinux6: 'caught' | 'clean'; workloadPrelude?: string }): string {
+function scenarioSource(o: { name: string; expectLinux6: 'caught' | 'clean'; workloadPrelude?: string; unmapAsid?: number }): string {
   return `
 const PAGES: number = 16;
 export default {
@@ -28,7 +28,7 @@ export default {
   ],
   script: [
     { op: 'waitSteps', steps: 300 },
-    { op: 'munmap', asid: 0, start: 0, end: PAGES },
+    { op: 'munmap', asid: ${o.unmapAsid ?? 0}, start: 0, end: PAGES },
   ],
   workload: (cpu: number) => {
     ${o.workloadPrelude ?? ''}
@@ -194,7 +194,7 @@ describe('scenario files', () => {
     writeFileSync(join(dir, 'notascenario.ts'), 'export default { name: 42 };\n');
     const r = await cli(['run', join(dir, 'notascenario.ts')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^smpsim: scenario file '.*notascenario\.ts': name must be a non-empty string\n$/);
+    expect(r.stderr).toMatch(/^smpsim: scenario file '.*notascenario\.ts': name: .*expected string.*\n$/);
   });
 
   it('reports a syntax error in one line (exit 2)', async () => {
@@ -280,11 +280,19 @@ describe('pct mode and smpsim replay', () => {
 });
 
 describe('internal failures', () => {
-  it('exit 3 with one line and no stack trace', async () => {
-    writeFileSync(join(dir, 'throws.ts'), scenarioSource({ name: 'file-throws', expectLinux6: 'clean', workloadPrelude: "throw new Error('workload exploded');" }));
+  it('exit 3 with one line naming the CPU, and no stack trace, when a CPU fails mid-iteration', async () => {
+    // munmap of an address space that does not exist: the coordinator CPU fails inside its thread.
+    writeFileSync(join(dir, 'throws.ts'), scenarioSource({ name: 'file-throws', expectLinux6: 'clean', unmapAsid: 3 }));
     const r = await cli(['run', join(dir, 'throws.ts'), '--iterations', '2']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('smpsim: internal error: workload exploded\n');
+    expect(r.stderr).toMatch(/^smpsim: internal error: CPU 0 failed at step \d+ \([^)]*\): .*address space 3.*\n$/);
+  });
+
+  it('exit 2, not 3, when the workload function of a scenario throws (an input error found before any thread runs)', async () => {
+    writeFileSync(join(dir, 'wthrows.ts'), scenarioSource({ name: 'file-wthrows', expectLinux6: 'clean', workloadPrelude: "throw new Error('workload exploded');" }));
+    const r = await cli(['run', join(dir, 'wthrows.ts'), '--iterations', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('smpsim: scenario file-wthrows: workload of CPU 1: workload exploded\n');
   });
 });
 

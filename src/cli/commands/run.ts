@@ -56,7 +56,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
   // The runner runs every combination of the scenario it is given: give it
   // exactly the chosen ones (ad-hoc ones carry expect: null, which the runner
   // reports as "no expectation").
-  const selected: Scenario = { ...scenario, combinations: combos as Combination[] };
+  const selected: Scenario = { ...scenario, combinations: combos };
 
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
