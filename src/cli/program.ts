@@ -39,6 +39,7 @@ export function buildProgram(result: { code: number }): Command {
     .option('--depth <d>', 'PCT depth, d - 1 priority change points (with --mode pct; default 3)', parseDepth)
     .option('--json', 'print the run report as one JSON document on stdout (see docs/json-report.md)')
     .option('--trace <file>', 'write the first failing iteration (else the last) as Chrome trace-event JSON')
+    .addOption(new Option('--ipi-timeout <time>', 'watchdog: a CPU that does not acknowledge an IPI within this long is stuck (exit 3; default 2s)').argParser(parseDuration))
     .addHelpText(
       'after',
       `
@@ -89,7 +90,10 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.USAGE;
     }
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`smpsim: internal error: ${message.split('\n')[0]}\n`);
+    // A stuck or crashed simulated CPU names itself; anything else is ours.
+    const name = e instanceof Error ? e.name : '';
+    const prefix = name === 'IpiTimeoutError' || name === 'DeadlockError' ? 'watchdog: ' : name === 'CpuFailure' || name === 'CpuThreadDied' ? '' : 'internal error: ';
+    process.stderr.write(`smpsim: ${prefix}${message.split('\n')[0]}\n`);
     if (process.env.SMPSIM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     return ExitCode.INTERNAL;
   }

@@ -4,6 +4,7 @@ import { Rng, cpuSeed } from '../machine/rng.js';
 import { runWorkload } from '../machine/runloop.js';
 import { compileWorkload, type Workload } from '../machine/workload.js';
 import { registerRole } from './roles.js';
+import './bench/roles.js';
 import { runScript, type ScriptCommand } from './script.js';
 import { allocStress, type AllocStressArgs, churn, type ChurnArgs, invalidateRace, type InvalidateRaceArgs } from './selfcheck-roles.js';
 

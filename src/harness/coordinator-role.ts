@@ -53,7 +53,7 @@ export function coordinator(cpu: Cpu, machine: Machine, a: CoordinatorArgs): Coo
  * IPIs meanwhile. Nobody rings for step counts, so the sleeps are short
  * (0.1 ms): long enough to give the 2 host cores to the CPUs being waited for.
  */
-function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
+export function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
   const L = machine.layout;
   const f64 = machine.views.f64;
   const i32 = machine.i32;
@@ -75,7 +75,7 @@ function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
   }
 }
 
-function spin(cpu: Cpu, steps: number): void {
+export function spin(cpu: Cpu, steps: number): void {
   for (let i = 0; i < steps; i++) {
     cpu.step++;
     cpu.pollIpis();

@@ -48,6 +48,8 @@ export interface RunOptions {
   trace?: string;
   /** Stop a combination at its first violating iteration. */
   stopAtFirst?: boolean;
+  /** Watchdog: an IPI not acknowledged within this many ms ends the run (default: the machine's, 2 s). */
+  ipiTimeoutMs?: number;
 }
 
 
@@ -169,7 +171,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   try {
     for (let ci = 0; ci < combos.length && !interrupted; ci++) {
       const c = combos[ci];
-      const runner = new CombinationRunner(s, c, cpus, pool, mode);
+      const runner = new CombinationRunner(o.ipiTimeoutMs ? { ...s, machine: { ...s.machine, ipiTimeoutMs: o.ipiTimeoutMs } } : s, c, cpus, pool, mode);
       await runner.bind();
       const label = `${archLabel(c)} / ${c.hw}`;
       const totals = emptyTotals();

@@ -26,6 +26,7 @@ export interface RunCommandOptions {
   depth?: number;
   json?: boolean;
   trace?: string;
+  ipiTimeout?: number;
 }
 
 function checkTrace(file: string): string {
@@ -73,6 +74,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
       mode: o.mode,
       depth: o.depth,
       trace,
+      ipiTimeoutMs: o.ipiTimeout,
       pool,
       onProgress: progress.onProgress,
       shouldStop: interrupt.shouldStop,
