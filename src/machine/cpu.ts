@@ -100,8 +100,13 @@ export class Cpu {
   // gup_fast in progress: stage 0 = none, 1..3 = next level to read (3 = pgd), 4 = pin.
   private gupStage = 0;
   private gupVpn = 0;
+  /** Pages left to pin after the current one (same PTE table). */
+  private gupLeft = 0;
   private gupTable = 0;
   private gupGen = 0;
+  /** The PTE table the walk reached, and its generation at the pointer. */
+  private gupPteTable = 0;
+  private gupPteGen = 0;
 
   constructor(
     views: Views,
@@ -321,6 +326,18 @@ export class Cpu {
     return AccessResult.OK;
   }
 
+  /**
+   * Miss path (a demand walk that refilled the TLB; never on a TLB hit): if an
+   * invalidation dropped this tag from this CPU (its drop shadow holds it),
+   * the refill just made is a cost of that flush.
+   */
+  private countRefillAfterDrop(fetch: boolean, tag: number): void {
+    const at = this.L.dropSlot(this.id, fetch, tag);
+    if (Atomics.load(this.i32, at) !== tag || Atomics.compareExchange(this.i32, at, tag, 0) !== tag) return;
+    this.f64[this.ctr + K.refillsAfterDrop]++;
+    if (fetch) this.f64[this.ctr + K.itlbRefillsAfterDrop]++;
+  }
+
   /** A speculative walk for vpn: fills the TLB (I-TLB when `exec`) if it finds a translation. */
   speculativeWalk(vpn: number, exec: boolean): void {
     if (this.asid < 0) return;
@@ -416,6 +433,7 @@ export class Cpu {
       pte = want;
     }
     this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt);
+    if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, ((asid + 1) << TAG_VPN_BITS) | vpn);
     this.lastShadow = gen;
     return pte;
   }
@@ -490,13 +508,18 @@ export class Cpu {
   }
 
   /**
-   * Start a lockless software walk for vpn (get_user_pages_fast): interrupts
-   * off, then one table level per gupStep(), then pin, then interrupts on.
+   * Start a lockless software walk (get_user_pages_fast) of `pages` pages
+   * from vpn: interrupts off, then one table level per gupStep(), then, as
+   * gup_pte_range does, a PTE read and a pin per page for as long as the pages
+   * stay in the same PTE table, then interrupts on. Nothing but disabled
+   * interrupts protects the tables it reads.
    */
-  gupBegin(vpn: number): void {
+  gupBegin(vpn: number, pages = 1): void {
     this.f64[this.ctr + K.gupWalks]++;
     this.setIrq(false);
     this.gupVpn = vpn;
+    const inTable = this.W - (vpn & (this.W - 1));
+    this.gupLeft = Math.min(Math.max(1, pages), inTable) - 1;
     this.gupStage = 3;
     this.gupTable = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_FRAME));
     this.gupGen = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_GEN));
@@ -508,15 +531,19 @@ export class Cpu {
     const prev = this.op;
     this.op = CpuOp.GUP_FAST;
     let done = false;
-    if (this.gupStage >= 1 && this.gupStage <= 3) {
-      const level = this.gupStage;
-      const idx = (vpn >>> (this.shift * (level - 1))) & (this.W - 1);
-      const e = this.readEntry(this.gupTable, this.gupGen, level, idx, vpn, ViolationKind.GUP_TABLE);
+    const stage = this.gupStage;
+    if (stage >= 1 && stage <= 3) {
+      const idx = (vpn >>> (this.shift * (stage - 1))) & (this.W - 1);
+      const e = this.readEntry(this.gupTable, this.gupGen, stage, idx, vpn, ViolationKind.GUP_TABLE);
       if (e < 0 || !(e & Pte.PRESENT)) done = true;
       else {
         this.gupTable = e & PTE_FRAME_MASK;
         this.gupGen = this.lastShadow;
-        this.gupStage = level === 1 ? 4 : level - 1;
+        if (stage === 2) {
+          this.gupPteTable = this.gupTable;
+          this.gupPteGen = this.gupGen;
+        }
+        this.gupStage = stage === 1 ? 4 : stage - 1;
       }
     } else {
       // Pin: the page must still be the allocation the PTE pointed at.
@@ -524,10 +551,17 @@ export class Cpu {
       if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA) {
         this.violation(ViolationKind.GUP_PIN, vpn, this.gupTable, this.gupGen, 0);
       }
-      done = true;
+      if (this.gupLeft > 0) {
+        // Next page: its PTE, from the same table.
+        this.gupLeft--;
+        this.gupVpn = vpn + 1;
+        this.gupTable = this.gupPteTable;
+        this.gupGen = this.gupPteGen;
+        this.gupStage = 1;
+      } else done = true;
     }
     this.op = prev;
-    if (this.rec !== null) this.rec.ev(Ev.GUP, done && this.gupStage === 4 ? 0 : this.gupStage, vpn, done ? 1 : 0);
+    if (this.rec !== null) this.rec.ev(Ev.GUP, stage === 4 ? 0 : stage, vpn, done ? 1 : 0);
     if (done) {
       this.gupStage = 0;
       this.setIrq(true);

@@ -8,7 +8,7 @@ import type { MachineConfig } from './config.js';
  * that only their own CPU writes). Regions, in order:
  *   header | frame metadata | frame contents | table-entry shadows |
  *   free ring | address spaces | per-CPU state | mailboxes | TLBs |
- *   walk caches | violation log || counters (Float64)
+ *   walk caches | drop shadows | violation log || counters (Float64)
  */
 
 /** Global header words. */
@@ -209,6 +209,14 @@ export const K = {
   violations: 22,
   stepNow: 23,
   irqOffSince: 24,
+  /**
+   * TLB misses that refilled (walked and found a translation for) an entry
+   * an invalidation had dropped from this CPU: what a flush cost afterwards.
+   * Counted on the miss path only, from the drop shadow (see DROP_SLOTS).
+   */
+  refillsAfterDrop: 25,
+  /** Of those, I-TLB refills. */
+  itlbRefillsAfterDrop: 26,
 } as const;
 export type CounterName = keyof typeof K;
 export const COUNTER_NAMES = Object.keys(K) as CounterName[];
@@ -220,6 +228,15 @@ export const TE = { TAG: 0, PTE: 1, GEN: 2 } as const;
 /** Words of one walk-cache entry: tag, table frame, its generation at fill. */
 export const WC_ENTRY_WORDS = 3;
 export const WE = { TAG: 0, FRAME: 1, GEN: 2 } as const;
+
+/**
+ * Drop shadow: per CPU, a direct-mapped table of the TLB tags invalidations
+ * dropped from it (DROP_SLOTS for the D-TLB, then as many for the I-TLB). A
+ * later miss that finds its tag there is a refill the drop caused
+ * (K.refillsAfterDrop); the slot is cleared then, so a drop is counted once.
+ * Two drops mapping to one slot keep the later: a statistic, not a checker.
+ */
+export const DROP_SLOTS = 128;
 
 export class Layout {
   readonly cfg: MachineConfig;
@@ -238,6 +255,7 @@ export class Layout {
   readonly itlbWords: number;
   readonly wcWords: number;
   readonly perCpuTlbWords: number;
+  readonly drops: number;
   readonly vlog: number;
   readonly gate: number;
   readonly int32Words: number;
@@ -268,6 +286,7 @@ export class Layout {
     this.wcWords = cfg.walkCache * WC_ENTRY_WORDS + 1;
     this.perCpuTlbWords = this.dtlbWords + this.itlbWords + this.wcWords;
     this.tlbs = take(cfg.cpus * this.perCpuTlbWords);
+    this.drops = take(cfg.cpus * 2 * DROP_SLOTS);
     this.vlog = take(cfg.violationLogSize * V.WORDS);
     this.gate = take(G.HEADER + G.MAX_CHANGES + cfg.cpus * G.THREAD_WORDS);
     // The Float64 area starts on a cache line.
@@ -304,6 +323,12 @@ export class Layout {
   }
   wcBase(c: number): number {
     return this.itlbBase(c) + this.itlbWords;
+  }
+  /** The drop-shadow slot of TLB tag `tag` (I-TLB when `itlb`) on CPU `c`. */
+  dropSlot(c: number, itlb: boolean, tag: number): number {
+    // Tags are (asid + 1) << 24 | vpn: fold the ASID into the vpn's low bits.
+    const h = ((tag & 0xffffff) + (tag >>> 24) * 37) & (DROP_SLOTS - 1);
+    return this.drops + (c * 2 + (itlb ? 1 : 0)) * DROP_SLOTS + h;
   }
   gateWord(field: number): number {
     return this.gate + field;

@@ -59,6 +59,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
   // re-enabled, a gup_fast walk advanced). So it runs one step whenever
   // another thread has made progress and it has the higher priority, and
   // never keeps the run alive on its own.
+  let gupGapLeft = 0;
+  let stopping = false;
   let background = false;
   let progressed = false;
   for (;;) {
@@ -76,10 +78,13 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       if (cpu.boundary()) progressed = true;
       // The sequentially consistent poll: see below.
       if (cpu.irq && (Atomics.load(i32, inbox) & 3) === IpiState.POSTED) progressed = cpu.handleIpis() > 0;
-      if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup && Atomics.load(i32, H.STOP) !== 0) break;
+      if (Atomics.load(i32, H.STOP) !== 0) stopping = true;
       // Another thread failed: leave now, whatever is in progress.
       if (Atomics.load(i32, H.ABORT) !== 0) break;
     }
+    // Stop once no multi-step operation is in progress (checked every step
+    // once the stop was seen: a quantum boundary may keep landing mid-walk).
+    if (stopping && irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup) break;
     if (steps >= limit && !background) {
       if (gate !== null) background = true;
       else if (irqOffLeft === 0 && idleLeft === 0 && !cpu.inGup) break;
@@ -93,11 +98,16 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     cpu.step++;
     steps++;
     if (cpu.inGup) {
-      cpu.gupStep();
       progressed = true;
-      // Each level of a software walk is its own instruction.
+      // Each level of a software walk is its own instruction, and other
+      // instructions come between two levels (gupGap).
+      if (gupGapLeft > 0) gupGapLeft--;
+      else {
+        cpu.gupStep();
+        gupGapLeft = w.gupGap;
+        if (!cpu.inGup) cpu.setOp(CpuOp.NONE);
+      }
       cpu.boundary();
-      if (!cpu.inGup) cpu.setOp(CpuOp.NONE);
       continue;
     }
     if (idleLeft > 0) {
@@ -146,7 +156,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       case OP_GUP:
         if (cpu.irq) {
           cpu.setOp(CpuOp.GUP_FAST);
-          cpu.gupBegin(pickPage(w.readRanges, rng));
+          cpu.gupBegin(pickPage(w.readRanges, rng), w.gupPages);
+          gupGapLeft = w.gupGap;
           cpu.boundary();
         }
         break;

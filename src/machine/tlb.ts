@@ -37,26 +37,36 @@ function tlbMatches(tag: number, kind: number, asid: number, start: number, end:
   return vpn >= start && vpn < end;
 }
 
-function invalidateSet(i32: Int32Array, sb: number, ways: number, r: FlushRequest, local: boolean): number {
+/** Where a scan records the tags it drops: the CPU's drop shadow (see layout.ts DROP_SLOTS). */
+interface DropLog {
+  L: Layout;
+  cpu: number;
+  itlb: boolean;
+}
+
+function invalidateSet(i32: Int32Array, sb: number, ways: number, r: FlushRequest, local: boolean, log: DropLog): number {
   let dropped = 0;
   for (let w = 0, at = sb; w < ways; w++, at += TLB_ENTRY_WORDS) {
     const tag = local ? i32[at] : Atomics.load(i32, at);
     if (tag !== 0 && tlbMatches(tag, r.kind, r.asid, r.start, r.end)) {
-      if (Atomics.compareExchange(i32, at, tag, 0) === tag) dropped++;
+      if (Atomics.compareExchange(i32, at, tag, 0) === tag) {
+        dropped++;
+        Atomics.store(i32, log.L.dropSlot(log.cpu, log.itlb, tag), tag);
+      }
     }
   }
   return dropped;
 }
 
-function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest, local: boolean): number {
+function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest, local: boolean, log: DropLog): number {
   let dropped = 0;
   const setWords = ways * TLB_ENTRY_WORDS + 1;
   if (r.kind === FlushKind.RANGE && r.end - r.start < sets) {
     // A short range looks only at the sets its pages index (invlpg per page).
-    for (let v = r.start; v < r.end; v++) dropped += invalidateSet(i32, base + (v & (sets - 1)) * setWords, ways, r, local);
+    for (let v = r.start; v < r.end; v++) dropped += invalidateSet(i32, base + (v & (sets - 1)) * setWords, ways, r, local, log);
     return dropped;
   }
-  for (let s = 0; s < sets; s++) dropped += invalidateSet(i32, base + s * setWords, ways, r, local);
+  for (let s = 0; s < sets; s++) dropped += invalidateSet(i32, base + s * setWords, ways, r, local, log);
   return dropped;
 }
 
@@ -112,8 +122,8 @@ export function invalidateCpu(i32: Int32Array, L: Layout, cpu: number, r: FlushR
   // Data-side requests cover data TLB; a request that names the walk cache alone
   // (a pure table flush) still drops leaf entries of the range, as a non-leaf
   // TLBI does.
-  if (r.which & (Which.DTLB | Which.WALK)) out.dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r, local);
-  if (r.which & Which.ITLB) out.itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r, local);
+  if (r.which & (Which.DTLB | Which.WALK)) out.dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r, local, { L, cpu, itlb: false });
+  if (r.which & Which.ITLB) out.itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r, local, { L, cpu, itlb: true });
   if (cfg.walkCache > 0 && r.which & (Which.DTLB | Which.ITLB | Which.WALK)) {
     out.walk = invalidateWalkCache(i32, L.wcBase(cpu), cfg.walkCache, r, L.shift, cfg.leafDropsWalkCache, local);
   }

@@ -35,6 +35,14 @@ export interface Workload {
   mix?: Partial<OpMix>;
   irqOffSteps?: number;
   idleSteps?: number;
+  /**
+   * Instructions a gup_fast walk executes between two table levels (with
+   * interrupts still off), as the real one checks and maps entries between
+   * its loads; default 4.
+   */
+  gupGap?: number;
+  /** Pages a gup_fast call pins (nr_pages; the walk stays within one PTE table); default 8. */
+  gupPages?: number;
   /** Probability per step of a speculative walk; default: the machine's. */
   speculation?: number;
   /** Stop after this many steps; default: when the machine's stop flag is raised. */
@@ -54,6 +62,8 @@ export interface CompiledWorkload {
   execRanges: number[];
   irqOffSteps: number;
   idleSteps: number;
+  gupGap: number;
+  gupPages: number;
   speculation: number;
   steps: number;
 }
@@ -100,6 +110,8 @@ export function compileWorkload(w: Workload, machineSpeculation: number, vpnLimi
     execRanges: flatten(exec),
     irqOffSteps: Math.max(1, w.irqOffSteps ?? 8),
     idleSteps: Math.max(1, w.idleSteps ?? 8),
+    gupGap: Math.max(0, Math.floor(w.gupGap ?? 4)),
+    gupPages: Math.max(1, Math.floor(w.gupPages ?? 8)),
     speculation,
     steps: w.steps ?? Infinity,
   };

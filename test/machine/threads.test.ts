@@ -117,7 +117,7 @@ describe('hardware-broadcast invalidation', () => {
     expect(r.survivors).toBe(0);
     // The race was real: the other CPUs filled entries that the broadcasts dropped.
     const dropped = [1, 2, 3].reduce((s, c) => s + m.counters(c).invalidatedDtlb, 0);
-    expect(dropped).toBeGreaterThan(100);
+    expect(dropped).toBeGreaterThan(10);
     expect(m.violations().total).toBe(0);
   });
 });

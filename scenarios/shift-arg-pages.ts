@@ -1,0 +1,90 @@
+import { defineScenario } from '../src/harness/scenario.js';
+
+/**
+ * domain.md 5.3: exec's shift_arg_pages frees the page table of the vacated
+ * stack range, in a gather that sees no tlb_start_vma, no tlb_end_vma and no
+ * tlb_remove_tlb_entry. The seed's hole: an architecture that flushes only in
+ * tlb_end_vma or only when fullmm issues no flush for that table at all.
+ *
+ * The stack [168, 176) sits in the PTE table of [128, 192); exec moves it
+ * down by 64 pages to [104, 112) (in the table of [64, 128)).
+ * move_page_tables moves the PTEs and flushes the old range [168, 176); then
+ * free_pgd_range(168, 176, floor 112, ceiling 0) unhooks and frees the table
+ * of [128, 192), which no longer maps anything. CPU 0 then maps and faults in
+ * the new program's first segment, which takes the freed frame again (LIFO),
+ * and lets the other CPUs run on.
+ *
+ * CPUs 1..n-1 run the same mm. In the kernel the new mm is only live on the
+ * exec'ing CPU (de_thread has killed the other threads); here CPU 0 plays the
+ * kernel side and runs no user code, so the other CPUs stand in for that
+ * CPU's hardware: they load and store the stack (old and new place) and a
+ * live vma, and walk the stack speculatively at the flavour's rate. The
+ * walk-cache entries they fill for the old table are what outlives it: on
+ * leaf-only hardware (arm64) move_page_tables' range flush leaves them; where
+ * a leaf invalidate drops them (armv7-mp, x86) a walk of the old range after
+ * that flush, before free_pgd_range clears the pmd entry, fills one again.
+ * The checker sees a walker read of a table frame that is free or has a new
+ * generation (WALK_TABLE).
+ */
+const LIVE = { start: 0, pages: 16 };
+const STACK = { start: 168, pages: 8 };
+const SHIFT = 64;
+const NEW_STACK = { start: STACK.start - SHIFT, pages: STACK.pages };
+const SEGMENT = { start: 32, pages: 8 };
+
+export default defineScenario({
+  name: 'shift-arg-pages',
+  title: "exec's shift_arg_pages frees the vacated stack's page table without a flush",
+  description:
+    "CPU 0 runs exec's shift_arg_pages: the stack moves down by 64 pages and free_pgd_range frees the PTE table of the vacated range in a gather that sees no vma and no removed entry; then the freed frame is reused. CPUs 1..n-1 (same mm) use the stack and walk it speculatively. An architecture that flushes only in tlb_end_vma or only for fullmm frees the table with walk-cache entries still pointing at it; the checker sees a walker read of a table frame that is free or has a new generation.",
+  domain: '5.3',
+  cpus: 4,
+  iterations: 200,
+  machine: { frames: 512 },
+  setup: [
+    { op: 'createMm', asid: 0 },
+    { op: 'switchMm', asid: 0 },
+    { op: 'mmap', asid: 0, start: LIVE.start, pages: LIVE.pages, write: true },
+    { op: 'mmap', asid: 0, start: STACK.start, pages: STACK.pages, write: true },
+  ],
+  script: [
+    // Let the other CPUs walk the stack (walk caches point at its table).
+    { op: 'waitSteps', steps: 600 },
+    { op: 'shiftArgPages', asid: 0, vmaStart: STACK.start, shift: SHIFT },
+    // The new program's first segment: its frames come from the free list top (the old table).
+    { op: 'mmap', asid: 0, start: SEGMENT.start, pages: SEGMENT.pages, write: true },
+    { op: 'waitSteps', steps: 2000 },
+  ],
+  workload: () => ({
+    spaces: [0],
+    // Accesses to whichever stack place is unmapped fault, harmlessly.
+    ranges: [LIVE, STACK, NEW_STACK],
+    mix: { load: 2, store: 1 },
+  }),
+  combinations: [
+    // No vma, no fullmm: no flush at all after the table is freed (at once).
+    { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
+    { arch: 'arm-2.6.37', hw: 'arm64', expect: 'caught' },
+    // The same hole; the seed: "sh do[es] indeed suffer".
+    { arch: 'sh-2.6.38', hw: 'x86', expect: 'caught' },
+    { arch: 'sh-2.6.38', hw: 'arm64', expect: 'caught' },
+    // The table goes back at once; tlb_finish_mmu's flush of the caller's range comes after it.
+    { arch: 'ia64-2.6.38', hw: 'x86', expect: 'caught' },
+    { arch: 'ia64-2.6.38', hw: 'arm64', expect: 'caught' },
+    // No vma was seen, so tlb_flush flushes the whole mm before the batch (with the table) is freed.
+    { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'arm-2.6.38', hw: 'arm64', expect: 'clean' },
+    // The table free sets need_flush and no end_vma clears it: a whole-mm flush before the free.
+    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-2.6.39', hw: 'x86', expect: 'clean' },
+    // The table's whole span is flushed before the free; a leaf invalidate drops walk-cache entries
+    // here...
+    { arch: 'generic-range', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-range', hw: 'x86', expect: 'clean' },
+    // ...but not on leaf-only hardware, where the entries filled before the move survive.
+    { arch: 'generic-range', hw: 'arm64', expect: 'caught' },
+    // freed_tables: a flush naming the walk cache (and a sync IPI on broadcast hardware) before the free.
+    { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'linux-6', hw: 'arm64', expect: 'clean' },
+  ],
+});

@@ -1,0 +1,76 @@
+import { SCENARIOS } from '../../scenarios/index.js';
+import { CpuPool } from './pool.js';
+import { runScenario } from './runner.js';
+import { type Combination, type Scenario, archLabel } from './scenario.js';
+
+export interface SoakOptions {
+  /** Iterations in total over every clean combination (default 10,000). */
+  iterations?: number;
+  /** At least 4 (default 4). */
+  cpus?: number;
+  seed?: number;
+  /** Iterations a caught combination may take to be caught (default 300). */
+  catchWithin?: number;
+  scenarios?: readonly Scenario[];
+  pool?: CpuPool;
+  /** Called with one line per finished combination. */
+  onLine?: (line: string) => void;
+}
+
+export interface SoakRow {
+  scenario: string;
+  combination: string;
+  expected: 'caught' | 'clean';
+  iterations: number;
+  violations: number;
+  /** Iteration of the first violation (caught combinations). */
+  caughtAt: number | null;
+  ok: boolean;
+}
+
+/**
+ * The soak: every scenario's clean combinations for `iterations` iterations in
+ * all, with at least 4 CPUs, where a single violation is a failure (a false
+ * positive: a bug in smpsim); and, in the same run, every caught combination
+ * must be caught.
+ */
+export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; ok: boolean; cleanIterations: number }> {
+  const cpus = Math.max(4, o.cpus ?? 4);
+  const total = o.iterations ?? 10_000;
+  const scenarios = o.scenarios ?? SCENARIOS;
+  const pool = o.pool ?? new CpuPool();
+  const clean: [Scenario, Combination][] = [];
+  const caught: [Scenario, Combination][] = [];
+  for (const s of scenarios) for (const c of s.combinations) (c.expect === 'clean' ? clean : c.expect === 'caught' ? caught : []).push([s, c]);
+  const rows: SoakRow[] = [];
+  let cleanIterations = 0;
+  try {
+    const run = async (s: Scenario, c: Combination, iterations: number, stopAtFirst: boolean): Promise<SoakRow> => {
+      const r = await runScenario({ scenario: { ...s, combinations: [c] }, cpus: Math.max(cpus, s.cpus ?? 4), iterations, seed: o.seed ?? 1, pool, stopAtFirst });
+      const cr = r.combinations[0];
+      const row: SoakRow = {
+        scenario: s.name,
+        combination: `${archLabel(c)} / ${c.hw}`,
+        expected: c.expect as 'caught' | 'clean',
+        iterations: cr.iterations,
+        violations: cr.violations,
+        caughtAt: cr.firstViolatingIteration,
+        ok: cr.outcome === c.expect,
+      };
+      rows.push(row);
+      o.onLine?.(
+        `${row.ok ? 'ok  ' : 'FAIL'} ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)} expected ${row.expected.padEnd(6)} ${String(row.iterations).padStart(6)} iterations, ${row.violations} violations${row.caughtAt !== null ? ` (first at iteration ${row.caughtAt})` : ''}`,
+      );
+      return row;
+    };
+    // Spread the clean iterations evenly; the remainder goes to the first ones.
+    for (let i = 0; i < clean.length; i++) {
+      const n = Math.floor(total / clean.length) + (i < total % clean.length ? 1 : 0);
+      if (n > 0) cleanIterations += (await run(clean[i][0], clean[i][1], n, false)).iterations;
+    }
+    for (const [s, c] of caught) await run(s, c, o.catchWithin ?? 300, true);
+  } finally {
+    if (!o.pool) await pool.close();
+  }
+  return { rows, ok: rows.every((r) => r.ok), cleanIterations };
+}

@@ -1,0 +1,92 @@
+import { expect, it } from 'vitest';
+import type { CpuPool } from '../../src/harness/pool.js';
+import type { CombinationReport } from '../../src/harness/report.js';
+import { runScenario } from '../../src/harness/runner.js';
+import { type Combination, type Scenario, archLabel } from '../../src/harness/scenario.js';
+
+/** "arm-2.6.38 / armv7-mp", "generic-range --itlb always / armv7-mp". */
+export function comboLabel(c: Combination): string {
+  return `${archLabel(c)} / ${c.hw}`;
+}
+
+/**
+ * Run one combination of a scenario in stress mode (real threads), for at
+ * most `iterations` iterations; with stopAtFirst, stop after the first
+ * iteration that shows a violation.
+ */
+export async function runCombination(
+  s: Scenario,
+  c: Combination,
+  o: { pool: CpuPool; iterations: number; seed: number; stopAtFirst?: boolean },
+): Promise<CombinationReport> {
+  let seen = false;
+  const report = await runScenario({
+    scenario: { ...s, combinations: [c] },
+    iterations: o.iterations,
+    seed: o.seed,
+    pool: o.pool,
+    onProgress: (p) => {
+      if (p.violations > 0) seen = true;
+    },
+    shouldStop: () => !!o.stopAtFirst && seen,
+  });
+  expect(report.combinations).toHaveLength(1);
+  return report.combinations[0];
+}
+
+/** What a failed expectation prints: enough to reproduce (seed, iteration) and see what fired. */
+function summary(r: CombinationReport): string {
+  const head = `${r.archLabel} / ${r.hw}: ${r.outcome} after ${r.iterations} iterations, ${r.violations} violations in ${r.violatingIterations}`;
+  return r.firstViolation ? `${head}; first: ${JSON.stringify(r.firstViolation)}` : head;
+}
+
+export interface ExpectationOptions {
+  pool: () => CpuPool;
+  seed: number;
+  /** Caught combinations: stop at the first violating iteration, fail if none within this many. */
+  caughtWithin: number;
+  /** Clean combinations: this many iterations without a violation. */
+  cleanIterations: number;
+  /** Violation kinds the first violation of a caught combination may have. */
+  kinds: readonly string[];
+  /** The kernel op that freed the frame of the first violation (e.g. /^munmap\//). */
+  freedBy?: RegExp;
+  /** Checks that a run exercised the race at all (tables freed, walks made...), caught or clean. */
+  exercised?: (r: CombinationReport) => void;
+  /** Combinations not tested here, with the reason (the test is listed as skipped). */
+  skip?: (c: Combination) => string | undefined;
+}
+
+/**
+ * One test per declared combination: a caught combination must show a
+ * violation of a plausible kind within a bounded run; a clean one must run
+ * `cleanIterations` iterations without any.
+ */
+export function testExpectations(s: Scenario, o: ExpectationOptions): void {
+  for (const c of s.combinations) {
+    const why = o.skip?.(c);
+    if (why) {
+      it.skip(`${comboLabel(c)}: expected ${c.expect}, not testable in stress mode (${why})`, () => {});
+      continue;
+    }
+    if (c.expect === 'caught') {
+      it(`${comboLabel(c)}: caught within ${o.caughtWithin} iterations`, async () => {
+        const r = await runCombination(s, c, { pool: o.pool(), iterations: o.caughtWithin, seed: o.seed, stopAtFirst: true });
+        expect(r.outcome, summary(r)).toBe('caught');
+        expect(r.asExpected).toBe(true);
+        const v = r.firstViolation!;
+        expect(o.kinds, summary(r)).toContain(v.kind);
+        if (o.freedBy) expect(v.freedBy?.op ?? '', summary(r)).toMatch(o.freedBy);
+        o.exercised?.(r);
+      });
+    } else {
+      it(`${comboLabel(c)}: clean over ${o.cleanIterations} iterations`, async () => {
+        const r = await runCombination(s, c, { pool: o.pool(), iterations: o.cleanIterations, seed: o.seed });
+        expect(r.iterations).toBe(o.cleanIterations);
+        expect(r.violations, summary(r)).toBe(0);
+        expect(r.asExpected).toBe(true);
+        o.exercised?.(r);
+      });
+    }
+  }
+}

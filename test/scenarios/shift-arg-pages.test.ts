@@ -1,0 +1,24 @@
+import { describe, expect } from 'vitest';
+import scenario from '../../scenarios/shift-arg-pages.js';
+import { usePool } from '../helpers.js';
+import { testExpectations } from './helpers.js';
+
+const pool = usePool();
+
+describe('scenario shift-arg-pages (domain 5.3)', () => {
+  testExpectations(scenario, {
+    pool,
+    seed: 1,
+    caughtWithin: 30,
+    cleanIterations: 50,
+    // Demand and speculative walks of the old stack go through the walk cache to the freed table.
+    kinds: ['walker-read-freed-table'],
+    freedBy: /^shift_arg_pages\//,
+    exercised: (r) => {
+      // One PTE table (the vacated stack's) per iteration, and no data page: shift_arg_pages moves them.
+      expect(r.kernel.frees.tables).toBe(r.iterations);
+      expect(r.kernel.frees.data).toBe(0);
+      expect(r.machine.walks).toBeGreaterThan(0);
+    },
+  });
+});

@@ -1,0 +1,32 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { runSoak } from '../src/harness/soak.js';
+
+/** `npm run soak [-- --iterations N] [--cpus N] [--seed S]`: see src/harness/soak.ts. */
+const int = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return n;
+};
+
+const program = new Command('soak')
+  .description('every clean combination for N iterations in all (a violation fails the soak); every caught combination must be caught')
+  .option('-n, --iterations <n>', 'iterations over all clean combinations', int('iterations', 1), 10_000)
+  .option('-c, --cpus <n>', 'CPUs (at least 4)', int('cpus', 4), 4)
+  .option('-s, --seed <s>', 'seed', int('seed', 0), 1)
+  .option('--catch-within <n>', 'iterations a caught combination may take', int('catch-within', 1), 300)
+  .action(async (o: { iterations: number; cpus: number; seed: number; catchWithin: number }) => {
+    const t0 = performance.now();
+    const r = await runSoak({ ...o, onLine: (l) => console.log(l) });
+    const failed = r.rows.filter((x) => !x.ok);
+    console.log(
+      `\nsoak: ${r.cleanIterations} clean iterations over ${r.rows.filter((x) => x.expected === 'clean').length} combinations, ` +
+        `${r.rows.filter((x) => x.expected === 'caught' && x.ok).length}/${r.rows.filter((x) => x.expected === 'caught').length} caught combinations caught, ` +
+        `${((performance.now() - t0) / 1000).toFixed(0)} s: ${failed.length ? `FAILED (${failed.length})` : 'passed'}`,
+    );
+    process.exitCode = r.ok ? 0 : 1;
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  console.error(`soak: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 3;
+});
