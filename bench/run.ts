@@ -1,6 +1,12 @@
 import { cpus } from 'node:os';
+import { benchIpi as benchIpiHarness } from '../src/harness/bench/ipi.js';
+import { formatNs } from '../src/harness/bench/output.js';
+import { benchPolicies } from '../src/harness/bench/policies.js';
+import { benchShootdown } from '../src/harness/bench/shootdown.js';
 import { CpuPool } from '../src/harness/pool.js';
+import { findScenario } from '../scenarios/index.js';
 import { benchIpi } from './ipi.js';
+import { benchPool } from './pool.js';
 
 /** `npm run bench`: every benchmark, each against a baseline measured in the same run. */
 async function main(): Promise<void> {
@@ -12,6 +18,40 @@ async function main(): Promise<void> {
     const ipi = await benchIpi(pool, 20_000, 10);
     for (const l of ipi.lines) console.log(l);
     ok &&= ipi.ok;
+
+    console.log('\n== bench/pool: warm worker pool against fresh threads ==');
+    const bp = await benchPool(pool, 500, 8);
+    for (const l of bp.lines) console.log(l);
+    ok &&= bp.ok;
+
+    // Short versions of `smpsim bench ipi | shootdown | policies`.
+    console.log('\n== smpsim bench ipi (short) ==');
+    const hi = await benchIpiHarness(pool, { samples: 4000, rounds: 10 });
+    console.log(`IPI round trip: p50 ${formatNs(hi.ipi.p50)}, p99 ${formatNs(hi.ipi.p99)}; raw ping-pong: p50 ${formatNs(hi.raw.p50)}, p99 ${formatNs(hi.raw.p99)}`);
+    console.log(`IPI / raw ping-pong: ratio ${hi.ratioP50.toFixed(2)} at p50, ${hi.ratioP99.toFixed(2)} at p99`);
+
+    console.log('\n== smpsim bench shootdown (short: 1, 2, 4 CPUs) ==');
+    const sd = await benchShootdown(pool, { cpus: [1, 2, 4], samples: 300, ops: 60, budgetMs: 300, minSamples: 5, minOps: 4 });
+    for (const p of sd.points) {
+      const ratio = p.latency.p50 / hi.raw.p50;
+      console.log(
+        `${String(p.cpus).padStart(2)} CPUs ${p.flavour.padEnd(9)} shootdown p50 ${formatNs(p.latency.p50).padStart(9)} (${ratio.toFixed(1)}x raw ping-pong p50), p99 ${formatNs(p.latency.p99).padStart(9)}; ` +
+          `munmap+touch ${p.munmapOpsPerSecond.toFixed(0)}/s${p.oversubscribed ? ` (past ${sd.hostCores} host cores: threads share cores)` : ''}`,
+      );
+    }
+
+    console.log('\n== smpsim bench policies itlb-exec-policy (short) ==');
+    const s = findScenario('itlb-exec-policy');
+    if (!s) throw new Error('scenario itlb-exec-policy is not registered');
+    const pol = await benchPolicies(pool, { scenario: s, iterations: 5 });
+    const base = pol.rows[0];
+    for (const r of pol.rows) {
+      console.log(
+        `${r.policy.padEnd(30)} ${r.flushes.total.toFixed(1)} flushes, ${r.dropped.total.toFixed(1)} dropped, ${r.refillsAfterDrop.toFixed(1)} refills; ` +
+          `modelled ${Math.round(r.modelledCycles)} cycles (ratio ${(r.modelledCycles / base.modelledCycles).toFixed(2)} to ${base.policy}), host ${r.hostMsPerOp.toFixed(3)} ms/op (ratio ${(r.hostMsPerOp / base.hostMsPerOp).toFixed(2)})`,
+      );
+    }
+    console.log(pol.answer);
   } finally {
     await pool.close();
   }

@@ -1,5 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../harness/runner.js';
+import { benchIpiCommand } from './commands/bench-ipi.js';
+import { benchPoliciesCommand } from './commands/bench-policies.js';
+import { benchShootdownCommand } from './commands/bench-shootdown.js';
+import { parseCpuList, positiveInt } from './commands/bench-common.js';
 import { listCommand } from './commands/list.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
@@ -69,6 +73,59 @@ Examples:
     .action(async (token: string, o: { json?: boolean }) => {
       result.code = await replayCommand(token, o);
     });
+
+  const bench = program.command('bench').description('measure IPI and shootdown costs: latency histograms, scaling with CPUs, policy comparison');
+  const outputs = (c: Command): Command =>
+    c
+      .option('--json', 'print the results as one JSON document on stdout')
+      .option('--csv', 'print the results as CSV on stdout')
+      .option('--plot <file.svg>', 'also write a plot as SVG')
+      .option('--cost <key=cycles>', 'cost model, comma-separated or repeated: ipi-send, ipi-receive, broadcast, invalidate-entry, flush-tlb, walk-level (defaults: 1500, 2500, 1000, 150, 500, 30)', collect);
+
+  outputs(
+    bench
+      .command('ipi')
+      .description('round-trip latency of one IPI to a CPU in its run loop, beside a raw Atomics ping-pong between the same threads')
+      .option('-n, --samples <n>', 'samples of each series (default 20000)', positiveInt('samples'))
+      .option('--rounds <r>', 'alternating rounds the samples are split into (default 10)', positiveInt('rounds', 1000)),
+  ).action(async (o) => {
+    result.code = await benchIpiCommand(o);
+  });
+
+  outputs(
+    bench
+      .command('shootdown')
+      .description('latency of one shootdown to every CPU of the mm, and munmap/madvise + touch throughput, against CPU count')
+      .option('-c, --cpus <list>', 'CPU counts, comma-separated (default 1,2,4,8,16)', parseCpuList)
+      .option('--flavour <list>', 'flush flavours: ipi (x86), broadcast (arm64), or both (default ipi,broadcast)')
+      .option('-n, --samples <n>', 'shootdowns per point at most (default 2000)', positiveInt('samples'))
+      .option('--ops <n>', 'munmap/madvise operations per point at most (default 400)', positiveInt('ops'))
+      .addOption(new Option('--budget <time>', 'wall time per measurement at most, once a minimum is taken (default 1s)').argParser(parseDuration))
+      .option('-a, --arch <policy>', 'policy of the munmap + touch runs (default linux-6)'),
+  ).action(async (o) => {
+    result.code = await benchShootdownCommand(o);
+  });
+
+  outputs(
+    bench
+      .command('policies')
+      .description('each policy on the same scenario workload and seeds: IPIs, flushes by kind, entries dropped, refills, delayed frees, host time')
+      .argument('<scenario>', 'a registered scenario name or a scenario file')
+      .option('-a, --arch <specs>', "policies, comma-separated or repeated, NAME[:KEY=VALUE...]; default: the scenario's", collect)
+      .option('--hw <flavour>', "hardware flavour (default: the scenario's first)")
+      .option('-c, --cpus <n>', "CPUs (default: the scenario's, else 4)", parseCpus)
+      .addOption(new Option('-n, --iterations <k>', 'iterations per policy (default 20)').argParser(parseIterations))
+      .option('-s, --seed <s>', 'seed (default 1)', parseSeed)
+      .addHelpText(
+        'after',
+        `
+Example: the seed's question, is flushing I-TLBs unconditionally cheaper than
+the whole-mm flush after freeing page tables?
+  smpsim bench policies itlb-exec-policy --plot policies.svg`,
+      ),
+  ).action(async (scenario: string, o) => {
+    result.code = await benchPoliciesCommand(scenario, o);
+  });
 
   return program;
 }

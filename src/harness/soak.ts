@@ -32,7 +32,7 @@ export interface SoakRow {
  * The soak: every scenario's clean combinations for `iterations` iterations in
  * all, with at least 4 CPUs, where a single violation is a failure (a false
  * positive: a bug in smpsim); and, in the same run, every caught combination
- * must be caught.
+ * must be caught (with its scenario's own CPU count).
  */
 export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; ok: boolean; cleanIterations: number }> {
   const cpus = Math.max(4, o.cpus ?? 4);
@@ -45,8 +45,12 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
   const rows: SoakRow[] = [];
   let cleanIterations = 0;
   try {
+    // Clean combinations hunt false positives with at least `cpus` CPUs;
+    // caught ones run as their scenario declares (a race may need fewer
+    // threads than the host has cores to show in stress mode).
     const run = async (s: Scenario, c: Combination, iterations: number, stopAtFirst: boolean): Promise<SoakRow> => {
-      const r = await runScenario({ scenario: { ...s, combinations: [c] }, cpus: Math.max(cpus, s.cpus ?? 4), iterations, seed: o.seed ?? 1, pool, stopAtFirst });
+      const n = stopAtFirst ? (s.cpus ?? 4) : Math.max(cpus, s.cpus ?? 4);
+      const r = await runScenario({ scenario: { ...s, combinations: [c] }, cpus: n, iterations, seed: o.seed ?? 1, pool, stopAtFirst });
       const cr = r.combinations[0];
       const row: SoakRow = {
         scenario: s.name,

@@ -285,7 +285,7 @@ describe('internal failures', () => {
     writeFileSync(join(dir, 'throws.ts'), scenarioSource({ name: 'file-throws', expectLinux6: 'clean', unmapAsid: 3 }));
     const r = await cli(['run', join(dir, 'throws.ts'), '--iterations', '2']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^smpsim: internal error: CPU 0 failed at step \d+ \([^)]*\): .*address space 3.*\n$/);
+    expect(r.stderr).toMatch(/^smpsim: CPU 0 failed at step \d+ \([^)]*\): .*address space 3.*\n$/);
   });
 
   it('exit 2, not 3, when the workload function of a scenario throws (an input error found before any thread runs)', async () => {

@@ -159,7 +159,7 @@ describe('the use-after-free checker', () => {
   });
 
   for (const flush of ['ipi', 'broadcast'] as const) {
-    it(`flush-then-free of thousands of pages with 4 CPUs accessing gives zero violations (${flush}); free-then-flush is caught`, async () => {
+    it(`flush-then-free of thousands of pages with 4 CPUs accessing gives zero violations (${flush}); freeing without the flush is caught`, async () => {
       const m = Machine.create({ cpus: 4, frames: 1024, flush });
       await pool().bind(m);
       const run = async (order: string) => {
@@ -173,7 +173,7 @@ describe('the use-after-free checker', () => {
       const good = await run('flush-then-free');
       expect(good.freed).toBe(250 * 16);
       expect(good.violations).toBe(0);
-      const bad = await run('free-then-flush');
+      const bad = await run('free-no-flush');
       expect(bad.violations).toBeGreaterThan(0);
     });
   }

@@ -63,17 +63,17 @@ export function shootdownSender(cpu: Cpu, machine: Machine, a: ShootdownSenderAr
     waitAllLoaded(cpu, machine, a.asid);
     const limit = machine.layout.vpnLimit;
     const r = { kind: FlushKind.RANGE, asid: a.asid, start: limit - 1, end: limit, which: Which.DTLB };
+    // Warm-up: `warmup` shootdowns, or a quarter of the budget, whichever ends first.
+    const tWarm = performance.now();
+    for (let i = 0; i < a.warmup && (i === 0 || performance.now() - tWarm < a.budgetMs / 4); i++) cpu.flush(r, machine.cpumask(a.asid));
     const out: number[] = [];
-    let tStart = 0;
-    for (let i = 0; i < a.samples + a.warmup; i++) {
-      if (i === a.warmup) tStart = performance.now();
+    const tStart = performance.now();
+    for (let i = 0; i < a.samples; i++) {
       const t0 = performance.now();
       cpu.flush(r, machine.cpumask(a.asid));
       const t1 = performance.now();
-      if (i >= a.warmup) {
-        out.push((t1 - t0) * 1e6);
-        if (out.length >= a.minSamples && t1 - tStart > a.budgetMs) break;
-      }
+      out.push((t1 - t0) * 1e6);
+      if (out.length >= a.minSamples && t1 - tStart > a.budgetMs) break;
     }
     return { latencies: out, elapsedMs: performance.now() - tStart };
   } finally {
@@ -91,6 +91,8 @@ export interface MunmapTouchArgs {
   ops: number;
   budgetMs: number;
   minOps: number;
+  /** Unmeasured operations first (JIT warm-up). */
+  warmup?: number;
 }
 
 export interface MunmapTouchResult {
@@ -120,6 +122,11 @@ export function munmapTouch(cpu: Cpu, machine: Machine, a: MunmapTouchArgs): Mun
     kernel.mmap(mm, a.start, a.pages, { write: true });
     touch();
     waitAllLoaded(cpu, machine, a.asid);
+    const tWarm = performance.now();
+    for (let i = 0; i < (a.warmup ?? 0) && (i === 0 || performance.now() - tWarm < a.budgetMs / 4); i++) {
+      kernel.madviseDontneed(mm, a.start, end);
+      touch();
+    }
     const munmap: number[] = [];
     const madvise: number[] = [];
     const tStart = performance.now();

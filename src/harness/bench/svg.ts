@@ -167,7 +167,7 @@ export interface LinePanel {
 /** Line charts side by side, sharing the x values (e.g. CPU counts). */
 export function lineChartSvg(title: string, xLabel: string, panels: LinePanel[], opts: { xLog2?: boolean; note?: string } = {}): string {
   const PW = 420;
-  const W = 60 + panels.length * PW + 170;
+  const W = 60 + panels.length * PW + 230;
   const H = 470;
   const names = [...new Set(panels.flatMap((p) => p.series.map((s) => s.name)))];
   const body: string[] = [];

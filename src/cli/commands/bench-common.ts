@@ -1,0 +1,75 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { type CostModel, parseCosts } from '../../harness/bench/cost.js';
+import { writeFileAtomic } from '../../harness/bench/output.js';
+import { MAX_CPUS } from '../../machine/config.js';
+import { UsageError } from '../errors.js';
+
+/** Options every `smpsim bench` command takes. */
+export interface BenchOutputOptions {
+  json?: boolean;
+  csv?: boolean;
+  plot?: string;
+  cost?: string[];
+}
+
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** "1,2,4,8,16" → [1, 2, 4, 8, 16] (each 1..32, no repeats). */
+export function parseCpuList(v: string): number[] {
+  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!parts.length) throw new InvalidArgumentError('give CPU counts, comma-separated, like 1,2,4,8,16.');
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) throw new InvalidArgumentError(`CPU count '${p}' is not an integer.`);
+    const n = Number(p);
+    if (n < 1 || n > MAX_CPUS) throw new InvalidArgumentError(`CPU counts must be between 1 and ${MAX_CPUS}, not ${n}.`);
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+export function positiveInt(what: string, max = 10_000_000): (v: string) => number {
+  return (v: string) => {
+    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${what} must be a positive integer.`);
+    const n = Number(v.trim());
+    if (n < 1 || n > max) throw new InvalidArgumentError(`${what} must be from 1 to ${max}.`);
+    return n;
+  };
+}
+
+/** Check the output options before measuring anything; returns the cost model and the absolute plot path. */
+export function checkOutputs(o: BenchOutputOptions): { costs: CostModel; plot?: string } {
+  if (o.json && o.csv) throw new UsageError('--json and --csv both write to stdout: give one');
+  const costs = parseCosts(o.cost ?? []);
+  let plot: string | undefined;
+  if (o.plot !== undefined) {
+    plot = resolve(o.plot);
+    if (!/\.svg$/i.test(plot)) throw new UsageError(`--plot writes SVG: '${o.plot}' must end in .svg`);
+    const dir = dirname(plot);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--plot: directory '${dirname(o.plot)}' does not exist`);
+    if (existsSync(plot) && statSync(plot).isDirectory()) throw new UsageError(`--plot: '${o.plot}' is a directory`);
+  }
+  return { costs, plot };
+}
+
+/** Progress on stderr, only for a person watching. */
+export function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+}
+export function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+/** Print the result as the options ask: JSON, CSV or the table; write the plot. */
+export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { json: unknown; csv: string; table: string; svg: () => string }): void {
+  if (plotFile) {
+    writeFileAtomic(plotFile, r.svg());
+    if (!o.json && !o.csv) r.table += `\n\nplot written to ${plotFile}`;
+    else process.stderr.write(`smpsim: plot written to ${plotFile}\n`);
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify(r.json, null, 2)}\n`);
+  else if (o.csv) process.stdout.write(r.csv);
+  else process.stdout.write(`${r.table}\n`);
+}

@@ -1,0 +1,45 @@
+import { benchIpi, ipiSvg } from '../../harness/bench/ipi.js';
+import { formatNs, toCsv } from '../../harness/bench/output.js';
+import { CpuPool } from '../../harness/pool.js';
+import { atMost } from '../exit.js';
+import { renderTable } from '../table.js';
+import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+
+export interface BenchIpiOptions extends BenchOutputOptions {
+  samples?: number;
+  rounds?: number;
+}
+
+/** `smpsim bench ipi`: IPI round-trip latency beside a raw Atomics ping-pong. */
+export async function benchIpiCommand(o: BenchIpiOptions): Promise<number> {
+  const { costs, plot } = checkOutputs(o);
+  const pool = new CpuPool();
+  let r;
+  try {
+    progress('bench ipi: measuring...');
+    r = await benchIpi(pool, { samples: o.samples ?? 20_000, rounds: o.rounds, costs });
+  } finally {
+    progressDone();
+    await atMost(pool.close(), 5000);
+  }
+  const row = (name: string, s: typeof r.ipi): string[] => [name, String(s.count), formatNs(s.p50), formatNs(s.p90), formatNs(s.p99), formatNs(s.max)];
+  const table = [
+    `IPI round trip (post, handle at an instruction boundary, acknowledge) to a CPU spinning in its run loop,`,
+    `beside a raw Atomics ping-pong between the same two threads, in ${r.rounds} alternating rounds (host: ${r.hostCores} cores)`,
+    '',
+    renderTable([{ header: 'series' }, { header: 'samples', right: true }, { header: 'p50', right: true }, { header: 'p90', right: true }, { header: 'p99', right: true }, { header: 'max', right: true }], [row('IPI round trip', r.ipi), row('raw ping-pong', r.raw)]),
+    '',
+    `IPI / raw ping-pong: ${r.ratioP50.toFixed(2)} at p50, ${r.ratioP99.toFixed(2)} at p99`,
+    `modelled cost of one IPI: ${r.modelledCycles} cycles (ipi-send ${costs.ipiSend} + ipi-receive ${costs.ipiReceive})`,
+  ].join('\n');
+  const { ipiSamples: _i, rawSamples: _r, ...json } = r;
+  const csv = toCsv(
+    ['series', 'samples', 'p50_ns', 'p90_ns', 'p99_ns', 'max_ns', 'mean_ns', 'ratio_p50', 'ratio_p99'],
+    [
+      ['ipi', r.ipi.count, r.ipi.p50, r.ipi.p90, r.ipi.p99, r.ipi.max, r.ipi.mean, r.ratioP50, r.ratioP99],
+      ['raw', r.raw.count, r.raw.p50, r.raw.p90, r.raw.p99, r.raw.max, r.raw.mean, 1, 1],
+    ],
+  );
+  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r) });
+  return 0;
+}

@@ -1,0 +1,87 @@
+import { policyNames } from '../../kernel/index.js';
+import { formatCount, formatNs, toCsv } from '../../harness/bench/output.js';
+import { type ShootdownFlavour, benchShootdown, shootdownSvg } from '../../harness/bench/shootdown.js';
+import { CpuPool } from '../../harness/pool.js';
+import { UsageError } from '../errors.js';
+import { atMost } from '../exit.js';
+import { unknownNameMessage } from '../suggest.js';
+import { renderTable } from '../table.js';
+import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+
+export interface BenchShootdownOptions extends BenchOutputOptions {
+  cpus?: number[];
+  flavour?: string;
+  samples?: number;
+  ops?: number;
+  budget?: number;
+  arch?: string;
+}
+
+const FLAVOURS: ShootdownFlavour[] = ['ipi', 'broadcast'];
+
+/** `smpsim bench shootdown`: shootdown latency and munmap throughput against CPU count. */
+export async function benchShootdownCommand(o: BenchShootdownOptions): Promise<number> {
+  const { costs, plot } = checkOutputs(o);
+  const flavours = (o.flavour ?? 'ipi,broadcast').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const f of flavours) if (!FLAVOURS.includes(f as ShootdownFlavour)) throw new UsageError(unknownNameMessage('flush flavour', f, FLAVOURS));
+  if (!flavours.length) throw new UsageError('--flavour needs ipi, broadcast or both');
+  const arch = o.arch ?? 'linux-6';
+  if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
+  const pool = new CpuPool();
+  let r;
+  try {
+    r = await benchShootdown(pool, {
+      cpus: o.cpus ?? [1, 2, 4, 8, 16],
+      flavours: [...new Set(flavours)] as ShootdownFlavour[],
+      samples: o.samples ?? 2000,
+      ops: o.ops ?? 400,
+      budgetMs: o.budget ?? 1000,
+      arch,
+      costs,
+      onProgress: (t) => progress(`bench ${t}...`),
+    });
+  } finally {
+    progressDone();
+    await atMost(pool.close(), 5000);
+  }
+  const rows = r.points.map((p) => [
+    String(p.cpus),
+    p.flavour,
+    formatNs(p.latency.p50),
+    formatNs(p.latency.p99),
+    formatNs(p.latency.max),
+    formatCount(p.shootdownsPerSecond),
+    formatCount(p.munmapOpsPerSecond),
+    formatNs(p.madvise.p50),
+    formatCount(p.modelledCycles),
+    p.oversubscribed ? 'yes' : '',
+  ]);
+  const table = [
+    `One-page shootdown to every CPU of the mm (the others running TLB-hit loads), then munmap + mmap + touch and`,
+    `madvise(DONTNEED) + touch of ${r.pages} pages under ${r.arch} with the other CPUs touching them (ipi: x86, broadcast: arm64)`,
+    '',
+    renderTable(
+      [
+        { header: 'CPUs', right: true },
+        { header: 'flavour' },
+        { header: 'p50', right: true },
+        { header: 'p99', right: true },
+        { header: 'max', right: true },
+        { header: 'shootdowns/s', right: true },
+        { header: 'munmap+touch/s', right: true },
+        { header: 'madvise+touch p50', right: true },
+        { header: 'modelled cycles', right: true },
+        { header: 'shared cores' },
+      ],
+      rows,
+    ),
+    '',
+    `host: ${r.hostCores} cores (os.availableParallelism()); past ${r.hostCores} simulated CPUs the CPU threads share cores, and latency measures the host's scheduler as much as the simulator.`,
+  ].join('\n');
+  const csv = toCsv(
+    ['cpus', 'flavour', 'hw', 'samples', 'p50_ns', 'p90_ns', 'p99_ns', 'max_ns', 'shootdowns_per_s', 'munmap_touch_per_s', 'munmap_touch_p50_ns', 'madvise_touch_per_s', 'madvise_touch_p50_ns', 'madvise_touch_p99_ns', 'modelled_cycles', 'host_cores', 'oversubscribed'],
+    r.points.map((p) => [p.cpus, p.flavour, p.hw, p.latency.count, p.latency.p50, p.latency.p90, p.latency.p99, p.latency.max, p.shootdownsPerSecond, p.munmapOpsPerSecond, p.munmap.p50, p.madviseOpsPerSecond, p.madvise.p50, p.madvise.p99, p.modelledCycles, r.hostCores, p.oversubscribed]),
+  );
+  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r) });
+  return 0;
+}

@@ -1,0 +1,140 @@
+import { availableParallelism } from 'node:os';
+import { FLAVOURS } from '../../machine/flavours.js';
+import { resolveConfig } from '../../machine/config.js';
+import { Machine } from '../../machine/machine.js';
+import type { CpuPool } from '../pool.js';
+import type { CpuTask } from '../worker-host.js';
+import { type CostModel, DEFAULT_COSTS } from './cost.js';
+import { type LatencySummary, summarise } from './histogram.js';
+import type { MunmapTouchResult, ShootdownSenderResult } from './roles.js';
+import { lineChartSvg } from './svg.js';
+
+export type ShootdownFlavour = 'ipi' | 'broadcast';
+
+export interface ShootdownBenchOptions {
+  cpus: number[];
+  flavours?: ShootdownFlavour[];
+  /** Shootdowns per point at most. */
+  samples: number;
+  /** munmap/madvise operations per point at most. */
+  ops: number;
+  /** Wall-time budget per measurement (ms); at least minSamples shootdowns and minOps operations are taken anyway. */
+  budgetMs: number;
+  /** Default 20 shootdowns and 10 operations. */
+  minSamples?: number;
+  minOps?: number;
+  /** Policy of the munmap + touch runs (default linux-6). */
+  arch?: string;
+  /** Pages of the touched region (default 16). */
+  pages?: number;
+  costs?: CostModel;
+  onProgress?: (text: string) => void;
+}
+
+export interface ShootdownPoint {
+  cpus: number;
+  flavour: ShootdownFlavour;
+  /** Hardware flavour whose machine it ran on. */
+  hw: string;
+  /** One shootdown of one page to every CPU of the mm. */
+  latency: LatencySummary;
+  shootdownsPerSecond: number;
+  /** munmap + mmap + touch, with cpus - 1 threads touching. */
+  munmapOpsPerSecond: number;
+  munmap: LatencySummary;
+  /** madvise(DONTNEED) + touch. */
+  madvise: LatencySummary;
+  madviseOpsPerSecond: number;
+  /** Modelled cycles of one shootdown (every CPU's share). */
+  modelledCycles: number;
+  /** Whether more simulated CPUs than host cores ran (they then share cores). */
+  oversubscribed: boolean;
+}
+
+export interface ShootdownBenchResult {
+  bench: 'shootdown';
+  hostCores: number;
+  arch: string;
+  pages: number;
+  points: ShootdownPoint[];
+}
+
+const HW: Record<ShootdownFlavour, string> = { ipi: 'x86', broadcast: 'arm64' };
+
+/**
+ * For each CPU count and flush flavour: the latency of one shootdown to every
+ * CPU of the mm while the others run TLB-hit loads in it, and then the
+ * stress-ng tlb-shootdown shape (the others touch a region while CPU 0
+ * munmaps and re-maps it, or madvise(DONTNEED)s it, and touches it again).
+ */
+export async function benchShootdown(pool: CpuPool, o: ShootdownBenchOptions): Promise<ShootdownBenchResult> {
+  const hostCores = availableParallelism();
+  const flavours = o.flavours ?? ['ipi', 'broadcast'];
+  const arch = o.arch ?? 'linux-6';
+  const pages = o.pages ?? 16;
+  const c = o.costs ?? DEFAULT_COSTS;
+  const points: ShootdownPoint[] = [];
+  for (const n of o.cpus) {
+    for (const flavour of flavours) {
+      const hw = HW[flavour];
+      o.onProgress?.(`shootdown: ${n} CPU${n === 1 ? '' : 's'}, ${flavour}`);
+      // No speculation: the targets' TLBs hold what they touch, nothing else.
+      const cfg = resolveConfig({ ...FLAVOURS[hw].config, speculation: 0, cpus: n, frames: 1024, ipiTimeoutMs: 60_000 });
+      const m = Machine.create(cfg);
+      await pool.bind(m);
+      const others = (role: string, workload: object): CpuTask[] =>
+        Array.from({ length: n - 1 }, (_, i) => ({ role, args: { workload, seed: 1000 + i }, barrier: n }));
+
+      m.reset();
+      m.pt.createSpace(0);
+      const loads = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 1, store: 0, fetch: 0 } };
+      const sd = await pool.run([
+        { role: 'shootdownSender', args: { asid: 0, samples: o.samples, warmup: Math.min(50, o.samples), budgetMs: o.budgetMs, minSamples: Math.min(o.minSamples ?? 20, o.samples) }, barrier: n },
+        ...others('workload', loads),
+      ]);
+      const s = sd[0].result as ShootdownSenderResult;
+
+      m.reset();
+      m.pt.createSpace(0);
+      const touch = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 2, store: 1, fetch: 0 } };
+      const mt = await pool.run([
+        { role: 'munmapTouch', args: { arch, asid: 0, start: 0, pages, ops: o.ops, budgetMs: o.budgetMs, minOps: Math.min(o.minOps ?? 10, o.ops), warmup: Math.min(20, o.ops) }, barrier: n },
+        ...others('workload', touch),
+      ]);
+      const u = mt[0].result as MunmapTouchResult;
+      const v = m.violations().total;
+      if (v > 0) throw new Error(`${arch} on ${hw} with ${n} CPUs: ${v} violations in the munmap + touch run`);
+      const sumMs = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / 1e6;
+      const remote = n - 1;
+      points.push({
+        cpus: n,
+        flavour,
+        hw,
+        latency: summarise(s.latencies),
+        shootdownsPerSecond: s.latencies.length / (s.elapsedMs / 1000),
+        munmap: summarise(u.munmap),
+        munmapOpsPerSecond: u.munmap.length / (sumMs(u.munmap) / 1000),
+        madvise: summarise(u.madvise),
+        madviseOpsPerSecond: u.madvise.length / (sumMs(u.madvise) / 1000),
+        modelledCycles: flavour === 'ipi' ? remote * (c.ipiSend + c.ipiReceive) : remote > 0 ? c.broadcast : 0,
+        oversubscribed: n > hostCores,
+      });
+    }
+  }
+  return { bench: 'shootdown', hostCores, arch, pages, points };
+}
+
+export function shootdownSvg(r: ShootdownBenchResult): string {
+  const flavours = [...new Set(r.points.map((p) => p.flavour))];
+  const series = (f: (p: ShootdownPoint) => number, suffix = '') =>
+    flavours.map((fl) => ({ name: `${fl}${suffix}`, points: r.points.filter((p) => p.flavour === fl).map((p) => [p.cpus, f(p)] as [number, number]) }));
+  return lineChartSvg(
+    `Shootdown latency and throughput against CPU count (${r.hostCores} host cores)`,
+    'simulated CPUs',
+    [
+      { title: 'one shootdown to every CPU: p50', yLabel: 'latency', yLog: true, yNs: true, series: series((p) => p.latency.p50) },
+      { title: 'throughput', yLabel: 'operations per second', yLog: true, series: [...series((p) => p.shootdownsPerSecond, ' shootdowns/s'), ...series((p) => p.munmapOpsPerSecond, ' munmap+touch/s')] },
+    ],
+    { xLog2: true, note: `Past ${r.hostCores} simulated CPUs the CPU threads share the host's ${r.hostCores} cores: latency then measures the host's scheduler.` },
+  );
+}
