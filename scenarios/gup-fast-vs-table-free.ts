@@ -22,7 +22,7 @@ import { defineScenario } from '../src/harness/scenario.js';
  * iteration has two chances to catch a walk in flight.
  *
  * Each gup_fast call pins up to 8 pages of one PTE table (gup_pte_range),
- * with 64 instructions between two table reads (gupGap: the checks and
+ * with 256 instructions between two table reads (gupGap: the checks and
  * mappings the real walk does, and any stall of a CPU with interrupts off).
  * Two CPUs, the walker and CPU 0: a broadcast initiator waits until every
  * other CPU has passed a quiescence point, and with more threads than the
@@ -58,7 +58,7 @@ export default defineScenario({
   // freed table are gup_fast and the flavour's speculative walks. The idle spans are there for the
   // run loop: it looks at the stop flag only every `quantum` steps and only outside a gup_fast walk,
   // so a stream of walks of one length can miss it for ever (see the report).
-  workload: () => ({ spaces: [0], ranges: [REGION], mix: { load: 0, store: 0, fetch: 0, gupFast: 4, idle: 1 }, gupGap: 64 }),
+  workload: () => ({ spaces: [0], ranges: [REGION], mix: { load: 0, store: 0, fetch: 0, gupFast: 4, idle: 1 }, gupGap: 256 }),
   combinations: [
     // Data pages and tables freed at once, before any flush: an IPI flush cannot help a free that does
     // not wait for it. (sh had gup_fast; arm11mpcore stands in for an IPI-flush SMP without speculative

@@ -104,11 +104,14 @@ export class CombinationRunner {
     readonly mode: 'stress' | 'pct',
   ) {
     this.machine = Machine.create(machineConfigFor(scenario, combo.hw, cpus));
+    // Controlled runs need finite workloads (a CPU that never blocks would
+    // never yield), long enough for every waitSteps of the script.
+    const waits = [...scenario.setup, ...scenario.script].map((c) => (c.op === 'waitSteps' ? c.steps : 0));
+    const budget = Math.max(PCT_WORKLOAD_STEPS, ...waits.map((n) => n + 100));
     this.workloads = Array.from({ length: cpus }, (_, i) => {
       if (i === 0) return null as unknown as Workload;
       const w = scenario.workload(i, cpus);
-      // Controlled runs need finite workloads: a CPU that never blocks would never yield.
-      return mode === 'pct' && w.steps === undefined ? { ...w, steps: PCT_WORKLOAD_STEPS } : w;
+      return mode === 'pct' && w.steps === undefined ? { ...w, steps: budget } : w;
     });
   }
 

@@ -129,8 +129,9 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     const r = rng.next();
     let op = 0;
     while (r >= cum[op]) op++;
-    // In the background only accesses: nothing that would hold others up.
-    if (background && op > OP_FETCH) op = OP_LOAD;
+    // In the background only the workload's own accesses: nothing that
+    // would hold others up (other operations become empty steps).
+    if (background && op > OP_FETCH) op = -1;
     switch (op) {
       case OP_LOAD:
       case OP_STORE:
