@@ -1,0 +1,14 @@
+// The helper users get as `smpsim/testing`: race tests for a scenario in a few lines.
+import armDelayedFree from '../../scenarios/arm-delayed-free.js';
+import { raceTests } from '../../src/testing/vitest.js';
+
+raceTests(
+  {
+    ...armDelayedFree,
+    combinations: [
+      { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },
+      { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
+    ],
+  },
+  { cpus: 3, caughtIterations: 30, cleanIterations: 40 },
+);
