@@ -1,4 +1,5 @@
-// The helper users get as `smpsim/testing`: race tests for a scenario in a few lines.
+// The helper users get as `smpsim/testing`: race tests for a scenario in a few lines
+// (raceTests asserts with expect that each combination comes out as declared).
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { raceTests } from '../../src/testing/vitest.js';
 
