@@ -62,6 +62,10 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
         ok: cr.outcome === c.expect,
       };
       rows.push(row);
+      if (stopAtFirst && !row.ok && mode === 'stress') {
+        o.onLine?.(`...  ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)} expected caught: stress mode missed it in ${row.iterations} iterations; trying the PCT scheduler`);
+        return row;
+      }
       o.onLine?.(
         `${row.ok ? 'ok  ' : 'FAIL'} ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)} expected ${row.expected.padEnd(6)} ${String(row.iterations).padStart(6)} iterations, ${row.violations} violations${row.caughtAt !== null ? ` (first at iteration ${row.caughtAt})` : ''}`,
       );
