@@ -63,7 +63,7 @@ export const DEFAULT_MACHINE: MachineConfig = {
   allocOrder: 'lifo',
   allocSeed: 1,
   violationLogSize: 256,
-  quantum: 16,
+  quantum: 64,
   spinLimit: 2000,
   ipiTimeoutMs: 2000,
 };

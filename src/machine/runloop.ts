@@ -138,7 +138,7 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       case OP_FETCH: {
         const type = op === OP_LOAD ? Access.LOAD : op === OP_STORE ? Access.STORE : Access.FETCH;
         const vpn = pickPage(op === OP_LOAD ? w.readRanges : op === OP_STORE ? w.writeRanges : w.execRanges, rng);
-        const res = cpu.access(type, vpn, r & (W - 1), (cpu.id << 24) | (cpu.step & 0xffffff));
+        const res = cpu.access(type, vpn, r & (W - 1), op === OP_STORE ? (cpu.id << 24) | (cpu.step & 0xffffff) : 0);
         if (rec !== null) rec.ev(Ev.ACCESS, type, vpn, res);
         break;
       }
