@@ -2,6 +2,8 @@ import { FlushKind, FrameKind, PTE_FRAME_MASK, Pte, Which } from '../machine/con
 import type { Cpu } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import { Rng, cpuSeed } from '../machine/rng.js';
+import { K } from '../machine/layout.js';
+import { waitSteps } from './coordinator-role.js';
 
 /**
  * Machine-level initiator roles for the self-check and the machine's tests:
@@ -21,6 +23,12 @@ export interface ChurnArgs {
   seed: number;
   /** Raise the machine's stop flag when done (default true). */
   stop?: boolean;
+  /**
+   * Steps every other CPU must have run before the first round, and again
+   * after the last one before the stop (default 500): so that they hold
+   * translations to take away, and get to use any that survived.
+   */
+  settleSteps?: number;
 }
 
 export interface ChurnResult {
@@ -40,6 +48,9 @@ export function churn(cpu: Cpu, machine: Machine, a: ChurnArgs): ChurnResult {
   let pagesFreed = 0;
   let flushes = 0;
   const flags = Pte.WRITE;
+  const settle = a.settleSteps ?? 500;
+  const stepsOf = (c: number): number => machine.views.f64[machine.layout.counter(c, K.stepNow)];
+  waitSteps(cpu, machine, settle);
   for (let r = 0; r < a.rounds && !machine.aborted(); r++) {
     const v0 = a.start + rng.below(Math.max(1, a.pages - a.batch + 1));
     const v1 = Math.min(a.start + a.pages, v0 + a.batch);
@@ -74,6 +85,10 @@ export function churn(cpu: Cpu, machine: Machine, a: ChurnArgs): ChurnResult {
       }
     }
   }
+  // Let every other CPU run `settle` more steps before the stop.
+  let most = 0;
+  for (let c = 0; c < machine.config.cpus; c++) if (c !== cpu.id) most = Math.max(most, stepsOf(c));
+  waitSteps(cpu, machine, most + settle);
   if (a.stop ?? true) machine.requestStop();
   return { pagesFreed, flushes };
 }

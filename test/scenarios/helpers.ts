@@ -54,8 +54,6 @@ export interface ExpectationOptions {
   freedBy?: RegExp;
   /** Checks that a run exercised the race at all (tables freed, walks made...), caught or clean. */
   exercised?: (r: CombinationReport) => void;
-  /** Combinations not tested here, with the reason (the test is listed as skipped). */
-  skip?: (c: Combination) => string | undefined;
 }
 
 /**
@@ -65,11 +63,6 @@ export interface ExpectationOptions {
  */
 export function testExpectations(s: Scenario, o: ExpectationOptions): void {
   for (const c of s.combinations) {
-    const why = o.skip?.(c);
-    if (why) {
-      it.skip(`${comboLabel(c)}: expected ${c.expect}, not testable in stress mode (${why})`, () => {});
-      continue;
-    }
     if (c.expect === 'caught') {
       it(`${comboLabel(c)}: caught within ${o.caughtWithin} stress iterations, or else by the PCT scheduler`, async () => {
         let r = await runCombination(s, c, { pool: o.pool(), iterations: o.caughtWithin, seed: o.seed, stopAtFirst: true });
