@@ -245,73 +245,68 @@ export class Cpu {
    * current address space. Returns AccessResult.
    */
   access(type: AccessCode, vpn: number, off: number, value = 0): number {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    const c = this.ctr;
+    // Kept small so that the JIT inlines it into the run loop: the TLB-hit
+    // path is here, everything else (no mm, misses, dirty-bit walks) is out
+    // of line.
     this.op = type + 1; // CpuOp.LOAD, STORE, FETCH
     const asid = this.asid;
-    if (asid < 0) {
-      f64[c + K.faults]++;
-      return AccessResult.FAULT;
-    }
+    if (asid < 0) return this.fault();
     const fetch = type === Access.FETCH;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | vpn;
+    const at = this.lookup(fetch, ((asid + 1) << TAG_VPN_BITS) | vpn, vpn);
+    if (at < 0) return this.miss(type, vpn, off, value);
+    // Value and generation are written only by this CPU (fillTlb).
+    const pte = this.i32[at + 1];
+    // A store through a clean entry re-walks to set the dirty bit (x86 does).
+    if (type === Access.STORE && (pte & (Pte.DIRTY | Pte.WRITE)) === Pte.WRITE) return this.miss(type, vpn, off, value);
+    this.f64[this.ctr + (fetch ? K.itlbHits : K.dtlbHits)]++;
+    return this.complete(type, vpn, off, value, pte, this.i32[at + 2]);
+  }
+
+  /**
+   * The TLB entry for `tag` (I-TLB when `fetch`), or -1. Tags are read with SC
+   * loads where a broadcast can clear them (the quiescence handshake orders
+   * this CPU's later lookups after the remote invalidation); with IPI flushes
+   * this CPU is the only writer of its TLBs and plain loads see everything
+   * there is to see.
+   */
+  private lookup(fetch: boolean, tag: number, vpn: number): number {
+    const i32 = this.i32;
     const ways = fetch ? this.iWays : this.dWays;
-    const sb = fetch
-      ? this.iBase + (vpn & this.iSetMask) * (ways * TLB_ENTRY_WORDS + 1)
-      : this.dBase + (vpn & this.dSetMask) * (ways * TLB_ENTRY_WORDS + 1);
-    // Tags are read with SC loads where a broadcast can clear them (the
-    // quiescence handshake orders this CPU's later lookups after the remote
-    // invalidation); with IPI flushes this CPU is the only writer of its TLBs
-    // and plain loads see everything there is to see.
-    let at = -1;
+    const sb = fetch ? this.iBase + (vpn & this.iSetMask) * (ways * TLB_ENTRY_WORDS + 1) : this.dBase + (vpn & this.dSetMask) * (ways * TLB_ENTRY_WORDS + 1);
     if (this.remoteInvalidation) {
-      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) {
-        if (Atomics.load(i32, a) === tag) {
-          at = a;
-          break;
-        }
-      }
+      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) if (Atomics.load(i32, a) === tag) return a;
     } else {
-      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) {
-        if (i32[a] === tag) {
-          at = a;
-          break;
-        }
-      }
+      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) if (i32[a] === tag) return a;
     }
-    let pte = 0;
-    let gen = 0;
-    if (at >= 0) {
-      // Value and generation are written only by this CPU (fillTlb).
-      pte = i32[at + 1];
-      gen = i32[at + 2];
-      // A store through a clean entry re-walks to set the dirty bit (x86 does).
-      if (type === Access.STORE && (pte & (Pte.DIRTY | Pte.WRITE)) === Pte.WRITE) at = -1;
-    }
-    if (at >= 0) {
-      f64[c + (fetch ? K.itlbHits : K.dtlbHits)]++;
-    } else {
-      f64[c + (fetch ? K.itlbMisses : K.dtlbMisses)]++;
-      pte = this.walkAndFill(vpn, type, false);
-      if (pte <= 0) {
-        if (pte === 0) f64[c + K.faults]++;
-        return pte === 0 ? AccessResult.FAULT : AccessResult.VIOLATION;
-      }
-      gen = this.lastShadow;
-    }
-    if ((type === Access.STORE && !(pte & Pte.WRITE)) || (fetch && !(pte & Pte.EXEC))) {
-      f64[c + K.faults]++;
-      return AccessResult.FAULT;
-    }
+    return -1;
+  }
+
+  private fault(): number {
+    this.f64[this.ctr + K.faults]++;
+    return AccessResult.FAULT;
+  }
+
+  /** A TLB miss: walk, fill, then the access. */
+  private miss(type: AccessCode, vpn: number, off: number, value: number): number {
+    this.f64[this.ctr + (type === Access.FETCH ? K.itlbMisses : K.dtlbMisses)]++;
+    const pte = this.walkAndFill(vpn, type, false);
+    if (pte <= 0) return pte === 0 ? this.fault() : AccessResult.VIOLATION;
+    return this.complete(type, vpn, off, value, pte, this.lastShadow);
+  }
+
+  /** Permission check, the memory access, and the checker's look at the frame. */
+  private complete(type: AccessCode, vpn: number, off: number, value: number, pte: number, gen: number): number {
+    const i32 = this.i32;
+    const fetch = type === Access.FETCH;
+    if ((type === Access.STORE && !(pte & Pte.WRITE)) || (fetch && !(pte & Pte.EXEC))) return this.fault();
     const frame = pte & PTE_FRAME_MASK;
     const wAt = this.contents + frame * this.W + off;
     if (type === Access.STORE) {
       i32[wAt] = value;
-      f64[c + K.stores]++;
+      this.f64[this.ctr + K.stores]++;
     } else {
       this.sink ^= i32[wAt];
-      f64[c + (fetch ? K.fetches : K.loads)]++;
+      this.f64[this.ctr + (fetch ? K.fetches : K.loads)]++;
     }
     // The checker: the frame must still be the allocation the translation was
     // made for. Looked at after the access, so a free that the access raced is
