@@ -6,7 +6,7 @@ import { UsageError } from './errors.js';
 import { unknownNameMessage } from './suggest.js';
 
 /** A combination to run; expect null when the scenario declares none for it. */
-export type Selected = Omit<Combination, 'expect'> & { expect: Combination['expect'] | null };
+export type Selected = Combination;
 
 export function checkHw(hw: string): string {
   if (!FLAVOURS[hw]) throw new UsageError(unknownNameMessage('hardware flavour', hw, flavourNames()));

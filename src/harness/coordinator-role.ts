@@ -18,6 +18,8 @@ export interface CoordinatorArgs {
 export interface CoordinatorResult {
   setup: KernelCommandResult[];
   script: KernelCommandResult[];
+  /** Host ms of each kernel command of the racing script, in order. */
+  hostMs: number[];
 }
 
 /**
@@ -27,22 +29,27 @@ export interface CoordinatorResult {
  */
 export function coordinator(cpu: Cpu, machine: Machine, a: CoordinatorArgs): CoordinatorResult {
   const kernel = new Kernel(cpu, { policy: a.arch, policyOptions: a.archOptions, batchCapacity: a.batchCapacity });
-  const run = (cmds: CoordinatorCommand[]): KernelCommandResult[] => {
+  const hostMs: number[] = [];
+  const run = (cmds: CoordinatorCommand[], timed: boolean): KernelCommandResult[] => {
     const out: KernelCommandResult[] = [];
     for (const cmd of cmds) {
       if (cmd.op === 'waitSteps') waitSteps(cpu, machine, cmd.steps);
       else if (cmd.op === 'spin') spin(cpu, cmd.steps);
-      else out.push(...runKernelScript(kernel, machine, [cmd as KernelCommand]));
+      else {
+        const t0 = performance.now();
+        out.push(...runKernelScript(kernel, machine, [cmd as KernelCommand]));
+        if (timed) hostMs.push(performance.now() - t0);
+      }
     }
     return out;
   };
   try {
-    const setup = run(a.setup);
+    const setup = run(a.setup, false);
     machine.barrier(a.parties);
     // A controlled run starts at the barrier: from here on, turns.
     cpu.gate.enter();
-    const script = run(a.script);
-    return { setup, script };
+    const script = run(a.script, true);
+    return { setup, script, hostMs };
   } finally {
     machine.requestStop();
   }
@@ -75,7 +82,7 @@ export function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
   }
 }
 
-export function spin(cpu: Cpu, steps: number): void {
+function spin(cpu: Cpu, steps: number): void {
   for (let i = 0; i < steps; i++) {
     cpu.step++;
     cpu.pollIpis();

@@ -19,17 +19,13 @@ export async function runCombination(
   c: Combination,
   o: { pool: CpuPool; iterations: number; seed: number; stopAtFirst?: boolean; mode?: 'stress' | 'pct' },
 ): Promise<CombinationReport> {
-  let seen = false;
   const report = await runScenario({
     scenario: { ...s, combinations: [c] },
     iterations: o.iterations,
     seed: o.seed,
     pool: o.pool,
     mode: o.mode,
-    onProgress: (p) => {
-      if (p.violations > 0) seen = true;
-    },
-    shouldStop: () => !!o.stopAtFirst && seen,
+    stopAtFirst: o.stopAtFirst,
   });
   expect(report.combinations).toHaveLength(1);
   return report.combinations[0];

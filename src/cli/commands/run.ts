@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
 import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
-import type { Combination, Scenario } from '../../harness/scenario.js';
+import type { Scenario } from '../../harness/scenario.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
 import { UsageError } from '../errors.js';

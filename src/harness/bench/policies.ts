@@ -8,7 +8,7 @@ import { iterationSeed, machineConfigFor } from '../runner.js';
 import { type Scenario, archLabel } from '../scenario.js';
 import type { CpuTask } from '../worker-host.js';
 import { type CostModel, DEFAULT_COSTS, modelledCycles } from './cost.js';
-import type { TimedCoordinatorResult } from './roles.js';
+import type { CoordinatorResult } from '../coordinator-role.js';
 import { groupedBarsSvg } from './svg.js';
 
 export interface PolicySpec {
@@ -115,11 +115,11 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
       const iseed = iterationSeed(seed, it);
       m.reset(it, iseed);
       const tasks: CpuTask[] = [
-        { role: 'timedCoordinator', args: { arch: p.arch, archOptions: p.archOptions, batchCapacity: s.batchCapacity, setup: s.setup, script: s.script, parties: cpus } },
+        { role: 'coordinator', args: { arch: p.arch, archOptions: p.archOptions, batchCapacity: s.batchCapacity, setup: s.setup, script: s.script, parties: cpus } },
         ...workloads.map((w) => ({ role: 'workload', args: { workload: w, seed: iseed }, barrier: cpus })),
       ];
       const res = await pool.run(tasks);
-      const co = res[0].result as TimedCoordinatorResult;
+      const co = res[0].result as CoordinatorResult;
       for (const r of co.script as KernelCommandResult[]) if (r.stats) kernel = addStats(kernel, r.stats);
       ops += co.script.filter((r) => r.stats).length;
       hostMs.push(...co.hostMs.filter((_, i) => co.script[i]?.stats));

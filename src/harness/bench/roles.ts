@@ -4,9 +4,7 @@ import type { Cpu } from '../../machine/cpu.js';
 import { H } from '../../machine/layout.js';
 import type { Machine } from '../../machine/machine.js';
 import { MachineAborted } from '../../machine/sync.js';
-import { spin, waitSteps } from '../coordinator-role.js';
 import { registerRole } from '../roles.js';
-import type { CoordinatorCommand } from '../scenario.js';
 
 /**
  * CPU roles of the measurements in src/harness/bench. Registered on import
@@ -150,48 +148,6 @@ export function munmapTouch(cpu: Cpu, machine: Machine, a: MunmapTouchArgs): Mun
   }
 }
 
-export interface TimedCoordinatorArgs {
-  arch: string;
-  archOptions?: PolicyOptions;
-  batchCapacity?: number;
-  setup: CoordinatorCommand[];
-  script: CoordinatorCommand[];
-  parties: number;
-}
-
-export interface TimedCoordinatorResult {
-  script: KernelCommandResult[];
-  /** Host ms of each kernel command of the script, in order. */
-  hostMs: number[];
-}
-
-/** The scenario coordinator (coordinator-role.ts), timing each kernel command of the racing script. */
-export function timedCoordinator(cpu: Cpu, machine: Machine, a: TimedCoordinatorArgs): TimedCoordinatorResult {
-  const kernel = new Kernel(cpu, { policy: a.arch, policyOptions: a.archOptions, batchCapacity: a.batchCapacity });
-  const hostMs: number[] = [];
-  const run = (cmds: CoordinatorCommand[], timed: boolean): KernelCommandResult[] => {
-    const out: KernelCommandResult[] = [];
-    for (const cmd of cmds) {
-      if (cmd.op === 'waitSteps') waitSteps(cpu, machine, cmd.steps);
-      else if (cmd.op === 'spin') spin(cpu, cmd.steps);
-      else {
-        const t0 = performance.now();
-        out.push(...runKernelScript(kernel, machine, [cmd as KernelCommand]));
-        if (timed) hostMs.push(performance.now() - t0);
-      }
-    }
-    return out;
-  };
-  try {
-    run(a.setup, false);
-    machine.barrier(a.parties);
-    cpu.gate.enter();
-    return { script: run(a.script, true), hostMs };
-  } finally {
-    machine.requestStop();
-  }
-}
-
 export interface ProbeKernelArgs {
   arch: string;
   archOptions?: PolicyOptions;
@@ -256,6 +212,5 @@ export function probeUser(cpu: Cpu, machine: Machine, a: { asid: number; before:
 
 registerRole('shootdownSender', (cpu, machine, args: ShootdownSenderArgs) => shootdownSender(cpu, machine, args));
 registerRole('munmapTouch', (cpu, machine, args: MunmapTouchArgs) => munmapTouch(cpu, machine, args));
-registerRole('timedCoordinator', (cpu, machine, args: TimedCoordinatorArgs) => timedCoordinator(cpu, machine, args));
 registerRole('probeKernel', (cpu, machine, args: ProbeKernelArgs) => probeKernel(cpu, machine, args));
 registerRole('probeUser', (cpu, machine, args) => probeUser(cpu, machine, args));
