@@ -14,12 +14,13 @@ const program = new Command('soak')
   .option('-c, --cpus <n>', 'CPUs (at least 4)', int('cpus', 4), 4)
   .option('-s, --seed <s>', 'seed', int('seed', 0), 1)
   .option('--catch-within <n>', 'iterations a caught combination may take', int('catch-within', 1), 300)
-  .action(async (o: { iterations: number; cpus: number; seed: number; catchWithin: number }) => {
+  .option('--sweep-iterations <n>', 'then every clean combination under every batch capacity and allocator order for N iterations each (0: no sweep)', int('sweep-iterations', 0), 20)
+  .action(async (o: { iterations: number; cpus: number; seed: number; catchWithin: number; sweepIterations: number }) => {
     const t0 = performance.now();
     const r = await runSoak({ ...o, onLine: (l) => console.log(l) });
     const failed = r.rows.filter((x) => !x.ok);
     console.log(
-      `\nsoak: ${r.cleanIterations} clean iterations over ${r.rows.filter((x) => x.expected === 'clean').length} combinations, ` +
+      `\nsoak: ${r.cleanIterations} clean iterations over ${r.rows.filter((x) => x.expected === 'clean').length} combination runs (knob sweep included), ` +
         `${r.rows.filter((x) => x.expected === 'caught' && x.ok).length}/${r.rows.filter((x) => x.expected === 'caught').length} caught combinations caught, ` +
         `${((performance.now() - t0) / 1000).toFixed(0)} s: ${failed.length ? `FAILED (${failed.length})` : 'passed'}`,
     );

@@ -105,6 +105,7 @@ export function renderSingle(report: RunReport): string {
     ['IPIs', `${n(m.ipisSent)} sent, ${n(m.ipisReceived)} received, ${n(m.syncIpis)} sync; ${n(m.broadcasts)} broadcast invalidates`],
     ['frees', `${n(k.frees.data)} data, ${n(k.frees.tables)} tables (${n(k.frees.immediate)} immediate, ${n(k.frees.delayed)} delayed)`],
     ['TLB', `${n(m.accesses)} accesses, ${n(m.dtlbMisses)} D-TLB misses, ${n(m.itlbMisses)} I-TLB misses, ${n(m.walks)} walks (${n(m.speculativeWalks)} speculative)`],
+    ...(m.gupWalks ? [['gup_fast', `${n(m.gupWalks)} walks, ${n(m.gupPins)} pages pinned, ${n(m.gupBackoffs)} backed off (reference failed or entry changed: the slow path's job, not a violation)`] as [string, string]] : []),
   ];
   const out = [renderFields(fields)];
   if (c.firstViolation) out.push('', 'first violation:', renderViolation(c.firstViolation));

@@ -1,11 +1,11 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kernel, KernelError, type KernelCommand, runKernelScript } from '../kernel/index.js';
+import { Kernel, KernelError, type KernelCommand, gupFastOf, runKernelScript } from '../kernel/index.js';
 import { ConfigError } from '../machine/config.js';
 import { Cpu } from '../machine/cpu.js';
 import { Machine } from '../machine/machine.js';
 import { compileWorkload } from '../machine/workload.js';
-import { type Scenario, machineConfigFor } from './scenario.js';
+import { type Combination, type Scenario, machineConfigFor, usesGupFast } from './scenario.js';
 import { ScenarioError } from './scenario-schema.js';
 
 /**
@@ -14,9 +14,21 @@ import { ScenarioError } from './scenario-schema.js';
  * coordinator's setup, dry-run on a throwaway machine (a machine too small
  * for the scenario fails here, with the number of frames it has).
  */
-export function preflight(s: Scenario, hws: string[], cpus: number): void {
-  for (const hw of hws) {
-    const cfg = machineConfigFor(s, hw, cpus);
+export function preflight(s: Scenario, combos: readonly Combination[], cpus: number): void {
+  if (usesGupFast(s, cpus)) {
+    for (const c of combos) {
+      if (gupFastOf(c.arch, c.archOptions) === null) {
+        throw new ScenarioError(
+          `scenario ${s.name}: its workloads call get_user_pages_fast, which ${c.arch} does not have (that kernel's gup takes mmap_sem and the page-table lock, which smpsim does not model); choose a policy with a lockless gup_fast`,
+        );
+      }
+    }
+  }
+  const seen = new Set<string>();
+  for (const c of combos) {
+    if (seen.has(c.hw)) continue;
+    seen.add(c.hw);
+    const cfg = machineConfigFor(s, c, cpus);
     const machine = Machine.create(cfg);
     for (let c = 1; c < cpus; c++) {
       try {

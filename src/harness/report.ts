@@ -66,6 +66,9 @@ export interface MachineTotals {
   walks: number;
   speculativeWalks: number;
   gupWalks: number;
+  /** Pages gup_fast pinned, and walks that backed off (speculative reference failed, or pmd/PTE changed). */
+  gupPins: number;
+  gupBackoffs: number;
   entriesDropped: { dtlb: number; itlb: number; walk: number };
 }
 
@@ -82,6 +85,8 @@ export function emptyTotals(): MachineTotals {
     walks: 0,
     speculativeWalks: 0,
     gupWalks: 0,
+    gupPins: 0,
+    gupBackoffs: 0,
     entriesDropped: { dtlb: 0, itlb: 0, walk: 0 },
   };
 }
@@ -98,6 +103,8 @@ export function addCounters(t: MachineTotals, c: CpuCounters): void {
   t.walks += c.walks;
   t.speculativeWalks += c.speculativeWalks;
   t.gupWalks += c.gupWalks;
+  t.gupPins += c.gupPins;
+  t.gupBackoffs += c.gupBackoffs;
   t.entriesDropped.dtlb += c.invalidatedDtlb;
   t.entriesDropped.itlb += c.invalidatedItlb;
   t.entriesDropped.walk += c.invalidatedWalk;

@@ -103,7 +103,7 @@ export class CombinationRunner {
     readonly pool: CpuPool,
     readonly mode: 'stress' | 'pct',
   ) {
-    this.machine = Machine.create(machineConfigFor(scenario, combo.hw, cpus));
+    this.machine = Machine.create(machineConfigFor(scenario, combo, cpus));
     // Controlled runs need finite workloads (a CPU that never blocks would
     // never yield), long enough for every waitSteps of the script.
     const waits = [...scenario.setup, ...scenario.script].map((c) => (c.op === 'waitSteps' ? c.steps : 0));
@@ -165,7 +165,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const iterations = o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200));
   parseScenario(s, s.name);
   const combos = selectCombinations(s, o.arch, o.hw);
-  preflight(s, [...new Set(combos.map((c) => c.hw))], cpus);
+  preflight(s, combos, cpus);
   if (o.trace) checkWritable(o.trace);
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];

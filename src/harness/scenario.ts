@@ -1,4 +1,4 @@
-import type { KernelCommand, PolicyOptions } from '../kernel/index.js';
+import { type KernelCommand, type PolicyOptions, gupFastOf } from '../kernel/index.js';
 import { type MachineConfig, resolveConfig } from '../machine/config.js';
 import { FLAVOURS } from '../machine/flavours.js';
 import type { Workload } from '../machine/workload.js';
@@ -63,7 +63,20 @@ export function archLabel(c: { arch: string; archOptions?: PolicyOptions }): str
   return [c.arch, ...Object.entries(o).map(([k, v]) => `--${k} ${String(v)}`)].join(' ');
 }
 
-/** The machine a scenario runs on for hardware flavour `hw`: the flavour, then the scenario's overrides. */
-export function machineConfigFor(s: Scenario, hw: string, cpus: number): MachineConfig {
-  return resolveConfig({ ...FLAVOURS[hw].config, ...s.machine, cpus });
+/**
+ * The machine a scenario runs on for a combination: the hardware flavour,
+ * then the scenario's overrides, then what belongs to the kernel, not to the
+ * hardware (how the policy's gup_fast takes references), which a scenario
+ * cannot override: a knob that made a correct kernel run code it never had
+ * would be a false positive waiting to happen.
+ */
+export function machineConfigFor(s: Scenario, c: { arch: string; archOptions?: PolicyOptions; hw: string }, cpus: number): MachineConfig {
+  const gupFast = gupFastOf(c.arch, c.archOptions) ?? 'irq-off';
+  return resolveConfig({ ...FLAVOURS[c.hw].config, ...s.machine, cpus, gupFast });
+}
+
+/** Whether a scenario's workloads call get_user_pages_fast. */
+export function usesGupFast(s: Scenario, cpus: number): boolean {
+  for (let c = 1; c < cpus; c++) if ((s.workload(c, cpus).mix?.gupFast ?? 0) > 0) return true;
+  return false;
 }

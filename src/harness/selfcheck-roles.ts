@@ -120,7 +120,7 @@ export function allocStress(cpu: Cpu, machine: Machine, a: AllocStressArgs): { h
       const f = held[k];
       held[k] = held[held.length - 1];
       held.pop();
-      cpu.alloc.free(f, cpu.id, 0, 0);
+      cpu.alloc.put(f, cpu.id, 0, 0);
       frees++;
     }
   }

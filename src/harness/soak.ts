@@ -1,7 +1,36 @@
 import { SCENARIOS } from '../../scenarios/index.js';
+import type { AllocOrder } from '../machine/config.js';
 import { CpuPool } from './pool.js';
 import { runScenario } from './runner.js';
 import { type Combination, type Scenario, archLabel } from './scenario.js';
+
+/**
+ * The knobs a correct policy must be indifferent to: the gather's batch
+ * capacity (small batches flush and free mid-unmap, which is where the 2011
+ * ARM code and gup_fast's reference rules are tested hardest) and the order
+ * in which freed frames come back. `undefined` is the scenario's own capacity.
+ */
+export const SWEEP_BATCH_CAPACITIES: readonly (number | undefined)[] = [1, 2, 7, 64, undefined];
+export const SWEEP_ALLOC_ORDERS: readonly AllocOrder[] = ['lifo', 'fifo', 'random'];
+
+export interface Knobs {
+  batchCapacity?: number;
+  allocOrder: AllocOrder;
+}
+
+/** Every combination of the sweep's knobs. */
+export function sweepKnobs(): Knobs[] {
+  return SWEEP_BATCH_CAPACITIES.flatMap((batchCapacity) => SWEEP_ALLOC_ORDERS.map((allocOrder) => ({ batchCapacity, allocOrder })));
+}
+
+/** The scenario with its knobs turned. */
+export function withKnobs(s: Scenario, k: Knobs): Scenario {
+  return { ...s, batchCapacity: k.batchCapacity ?? s.batchCapacity, machine: { ...s.machine, allocOrder: k.allocOrder } };
+}
+
+export function knobsLabel(k: Knobs): string {
+  return `batch ${k.batchCapacity ?? 'default'}, ${k.allocOrder}`;
+}
 
 export interface SoakOptions {
   /** Iterations in total over every clean combination (default 10,000). */
@@ -15,11 +44,19 @@ export interface SoakOptions {
   pool?: CpuPool;
   /** Called with one line per finished combination. */
   onLine?: (line: string) => void;
+  /**
+   * Then the knob sweep: every clean combination under every Knobs for this
+   * many iterations each (0: no sweep; default 20), and every caught one
+   * caught under every Knobs.
+   */
+  sweepIterations?: number;
 }
 
 export interface SoakRow {
   scenario: string;
   combination: string;
+  /** The sweep's knobs, or null for the scenario as declared. */
+  knobs: string | null;
   expected: 'caught' | 'clean';
   iterations: number;
   violations: number;
@@ -48,13 +85,15 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
     // Clean combinations hunt false positives with at least `cpus` CPUs;
     // caught ones run as their scenario declares (a race may need fewer
     // threads than the host has cores to show in stress mode).
-    const run = async (s: Scenario, c: Combination, iterations: number, stopAtFirst: boolean, mode: 'stress' | 'pct' = 'stress'): Promise<SoakRow> => {
+    const run = async (s: Scenario, c: Combination, iterations: number, stopAtFirst: boolean, mode: 'stress' | 'pct' = 'stress', knobs: Knobs | null = null): Promise<SoakRow> => {
       const n = stopAtFirst ? (s.cpus ?? 4) : Math.max(cpus, s.cpus ?? 4);
-      const r = await runScenario({ scenario: { ...s, combinations: [c] }, cpus: n, iterations, seed: o.seed ?? 1, pool, stopAtFirst, mode });
+      const scenario = knobs ? withKnobs(s, knobs) : s;
+      const r = await runScenario({ scenario: { ...scenario, combinations: [c] }, cpus: n, iterations, seed: o.seed ?? 1, pool, stopAtFirst, mode });
       const cr = r.combinations[0];
       const row: SoakRow = {
         scenario: s.name,
         combination: `${archLabel(c)} / ${c.hw}${mode === 'pct' ? ' (pct)' : ''}`,
+        knobs: knobs ? knobsLabel(knobs) : null,
         expected: c.expect as 'caught' | 'clean',
         iterations: cr.iterations,
         violations: cr.violations,
@@ -63,11 +102,11 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
       };
       rows.push(row);
       if (stopAtFirst && !row.ok && mode === 'stress') {
-        o.onLine?.(`...  ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)} expected caught: stress mode missed it in ${row.iterations} iterations; trying the PCT scheduler`);
+        o.onLine?.(`...  ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)}${knobsText(row)} expected caught: stress mode missed it in ${row.iterations} iterations; trying the PCT scheduler`);
         return row;
       }
       o.onLine?.(
-        `${row.ok ? 'ok  ' : 'FAIL'} ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)} expected ${row.expected.padEnd(6)} ${String(row.iterations).padStart(6)} iterations, ${row.violations} violations${row.caughtAt !== null ? ` (first at iteration ${row.caughtAt})` : ''}`,
+        `${row.ok ? 'ok  ' : 'FAIL'} ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)}${knobsText(row)} expected ${row.expected.padEnd(6)} ${String(row.iterations).padStart(6)} iterations, ${row.violations} violations${row.caughtAt !== null ? ` (first at iteration ${row.caughtAt})` : ''}`,
       );
       return row;
     };
@@ -78,15 +117,28 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
     }
     // A caught combination that stress mode misses (free-running races
     // depend on the host's scheduler) must be found by the PCT scheduler.
-    for (const [s, c] of caught) {
-      const row = await run(s, c, o.catchWithin ?? 300, true);
+    const mustCatch = async (s: Scenario, c: Combination, knobs: Knobs | null): Promise<void> => {
+      const row = await run(s, c, o.catchWithin ?? 300, true, 'stress', knobs);
       if (!row.ok) {
         rows.pop();
-        await run(s, c, 100, true, 'pct');
+        await run(s, c, 100, true, 'pct', knobs);
+      }
+    };
+    for (const [s, c] of caught) await mustCatch(s, c, null);
+    // The sweep: no knob may make a correct policy fail, or hide a bug.
+    const sweep = o.sweepIterations ?? 20;
+    if (sweep > 0) {
+      for (const knobs of sweepKnobs()) {
+        for (const [s, c] of clean) cleanIterations += (await run(s, c, sweep, false, 'stress', knobs)).iterations;
+        for (const [s, c] of caught) await mustCatch(s, c, knobs);
       }
     }
   } finally {
     if (!o.pool) await pool.close();
   }
   return { rows, ok: rows.every((r) => r.ok), cleanIterations };
+}
+
+function knobsText(row: SoakRow): string {
+  return row.knobs ? ` [${row.knobs}]`.padEnd(26) : ''.padEnd(26);
 }

@@ -44,7 +44,7 @@ export function describeEvent(e: TraceEvent): string {
     case Ev.IRQ:
       return e.a ? 'interrupts on' : 'interrupts off';
     case Ev.GUP:
-      return e.a === 0 ? `gup_fast: pin ${addr(e.b)}` : `gup_fast: read level-${e.a} table for ${addr(e.b)}${e.c ? ' (walk ends)' : ''}`;
+      return `gup_fast: ${gupStepText(e.a, addr(e.b))}${e.c ? ' (walk ends)' : ''}`;
     case Ev.KERNEL_OP:
       return e.a ? `kernel: ${kernelOpName(e.a)} ${addr(e.b)}` : 'kernel: return';
     case Ev.FREE:
@@ -134,4 +134,12 @@ export function writeTrace(path: string, perCpu: number[][], meta: { scenario: s
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(toChromeTrace(perCpu, meta)));
   renameSync(tmp, path);
+}
+
+/** Ev.GUP's first argument: 0 reference, 1..3 table level read, 4 recheck, 5 back-off. */
+function gupStepText(step: number, address: string): string {
+  if (step === 0) return `reference the page at ${address}`;
+  if (step === 4) return `re-read pmd and PTE of ${address}`;
+  if (step === 5) return `back off at ${address} (reference failed or entry changed)`;
+  return `read level-${step} table for ${address}`;
 }

@@ -19,10 +19,20 @@ export class DoubleFreeError extends Error {
  * translation meet a reused frame quickly), FIFO pops the head, random swaps a
  * seeded-random member to the tail first.
  *
- * Ordering: free() marks the frame FREE before it becomes allocatable, and
+ * Ordering: put() marks the frame FREE before it becomes allocatable, and
  * alloc() bumps the generation before the new owner can publish the frame, so
  * a checker that reads generation and kind after its access always sees a
  * frame's state at least as new as the access.
+ *
+ * Reference counts (page->_refcount). A frame is allocated with one reference
+ * (its mapping, or the table entry that holds a page-table page). The kernel
+ * frees by dropping that reference (put_page); a gup pin adds one. The frame
+ * returns to the free list only when the count reaches zero, so a page pinned
+ * before the kernel's put stays allocated until the pin is released, and a
+ * speculative reference (tryGet, get_page_unless_zero) on a page whose count
+ * already reached zero fails: the count is the one word both sides change
+ * atomically, so exactly one of "the pin came first" and "the free came first"
+ * holds.
  */
 export class FrameAllocator {
   /** Called after every allocation and free with (frame, kind, freed) (recording, yield points). */
@@ -95,6 +105,7 @@ export class FrameAllocator {
     if (f < 0) return -1;
     i32.fill(0, L.word(f, 0), L.word(f, L.W));
     i32.fill(0, L.shadowWord(f, 0), L.shadowWord(f, L.W));
+    Atomics.store(i32, L.frame(f, F.REFS), 1);
     Atomics.add(i32, L.frame(f, F.GEN), 1);
     Atomics.store(i32, L.frame(f, F.OWNER), owner);
     Atomics.store(i32, L.frame(f, F.KIND), kind);
@@ -104,10 +115,56 @@ export class FrameAllocator {
   }
 
   /**
-   * Give a frame back. `freeOp`/`freeArg` name the kernel operation doing it and
-   * `cpu` the CPU, so that a violation on the frame can say who freed it.
+   * Drop a reference (put_page); the last one gives the frame back. `freeOp`
+   * / `freeArg` name the kernel operation doing it and `cpu` the CPU, so that a
+   * violation on the frame can say who freed it. Returns whether the frame was
+   * freed. Dropping a reference the frame does not have is a double free.
    */
-  free(f: number, cpu: number, freeOp: number, freeArg: number): void {
+  put(f: number, cpu: number, freeOp: number, freeArg: number): boolean {
+    const refsAt = this.L.frame(f, F.REFS);
+    const old = Atomics.sub(this.i32, refsAt, 1);
+    if (old > 1) return false;
+    if (old < 1) {
+      Atomics.add(this.i32, refsAt, 1);
+      throw new DoubleFreeError(f);
+    }
+    this.release(f, cpu, freeOp, freeArg);
+    return true;
+  }
+
+  /**
+   * get_page_unless_zero / try_grab_folio_fast: take a reference unless the
+   * count is already zero (the page is free, or being freed). Returns whether
+   * the reference was taken; it may be on a frame reallocated since the caller
+   * read its pointer, which the caller must then find out (the gup_fast recheck).
+   */
+  tryGet(f: number): boolean {
+    const { i32 } = this;
+    const at = this.L.frame(f, F.REFS);
+    for (;;) {
+      const r = Atomics.load(i32, at);
+      if (r <= 0) return false;
+      if (Atomics.compareExchange(i32, at, r, r + 1) === r) return true;
+    }
+  }
+
+  /**
+   * get_page: take a reference unconditionally, as code that knows the page
+   * cannot be freed under it does. Returns the count before; 0 means the
+   * caller's knowledge was wrong (the page was free), and the reference is not
+   * taken, so the allocator stays consistent for the report.
+   */
+  get(f: number): number {
+    const { i32 } = this;
+    const at = this.L.frame(f, F.REFS);
+    for (;;) {
+      const r = Atomics.load(i32, at);
+      if (r <= 0) return r;
+      if (Atomics.compareExchange(i32, at, r, r + 1) === r) return r;
+    }
+  }
+
+  private release(f: number, cpu: number, freeOp: number, freeArg: number): void {
     const { i32, L, n } = this;
     const kindAt = L.frame(f, F.KIND);
     const was = Atomics.exchange(i32, kindAt, FrameKind.FREE);

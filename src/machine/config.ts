@@ -11,6 +11,19 @@ export interface TlbGeometry {
 /** How remote TLBs are invalidated. */
 export type FlushFlavour = 'ipi' | 'broadcast';
 
+/**
+ * How the kernel's lockless get_user_pages_fast takes its page references (a
+ * property of the kernel the machine runs, set from the policy):
+ * - 'irq-off': interrupts off and get_page on each page, no recheck. Safe only
+ *   where a free waits for an IPI the walker cannot take (x86 and sh gup.c of
+ *   the 2.6 era).
+ * - 'speculative': a reference that fails on a page whose count is zero
+ *   (get_page_unless_zero, today try_grab_folio_fast), then the pmd and the
+ *   PTE are read again and the walk backs off if either changed (powerpc's
+ *   gup.c, then mm/gup.c).
+ */
+export type GupFastMode = 'irq-off' | 'speculative';
+
 /** Order in which freed frames are handed out again. */
 export type AllocOrder = 'lifo' | 'fifo' | 'random';
 
@@ -34,6 +47,8 @@ export interface MachineConfig {
   leafDropsWalkCache: boolean;
   /** Probability per step that a CPU speculatively walks a random address of its workload. */
   speculation: number;
+  /** How gup_fast references the pages it pins (see GupFastMode). */
+  gupFast: GupFastMode;
   allocOrder: AllocOrder;
   /** Seed of the allocator's random order (allocOrder 'random'). */
   allocSeed: number;
@@ -60,6 +75,7 @@ export const DEFAULT_MACHINE: MachineConfig = {
   flush: 'ipi',
   leafDropsWalkCache: true,
   speculation: 0,
+  gupFast: 'irq-off',
   allocOrder: 'lifo',
   allocSeed: 1,
   violationLogSize: 256,
@@ -110,6 +126,7 @@ export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConf
   intIn('addressSpaces', c.addressSpaces, 1, MAX_ASIDS);
   if (c.flush !== 'ipi' && c.flush !== 'broadcast') throw new ConfigError(`flush must be 'ipi' or 'broadcast', got ${String(c.flush)}`);
   if (!(c.speculation >= 0 && c.speculation <= 1)) throw new ConfigError(`speculation must be a probability from 0 to 1, got ${c.speculation}`);
+  if (c.gupFast !== 'irq-off' && c.gupFast !== 'speculative') throw new ConfigError(`gupFast must be 'irq-off' or 'speculative', got ${String(c.gupFast)}`);
   if (!['lifo', 'fifo', 'random'].includes(c.allocOrder)) throw new ConfigError(`allocOrder must be lifo, fifo or random, got ${String(c.allocOrder)}`);
   intIn('allocSeed', c.allocSeed, 0, 0xffffffff);
   intIn('violationLogSize', c.violationLogSize, 1, 1 << 16);

@@ -23,6 +23,9 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
 
 const YD = Pte.YOUNG | Pte.DIRTY;
 
+/** Stages of a gup_fast walk: the table level to read next, then the reference, then the recheck. */
+const GupStage = { NONE: 0, PTE: 1, PMD: 2, PGD: 3, PIN: 4, RECHECK: 5 } as const;
+
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
 
@@ -97,16 +100,26 @@ export class Cpu {
   private readonly pollFn = (): boolean => this.pollIpis();
   private readonly noPoll = (): boolean => false;
 
-  // gup_fast in progress: stage 0 = none, 1..3 = next level to read (3 = pgd), 4 = pin.
+  // gup_fast in progress: gupStage is a GupStage; the walk's state follows.
   private gupStage = 0;
   private gupVpn = 0;
   /** Pages left to pin after the current one (same PTE table). */
   private gupLeft = 0;
+  /** The table the next read goes to (or, at PIN and RECHECK, the data frame) and its generation. */
   private gupTable = 0;
   private gupGen = 0;
-  /** The PTE table the walk reached, and its generation at the pointer. */
+  /** The PMD table the walk read its pmd entry from, its generation, and the entry read. */
+  private gupPmdTable = 0;
+  private gupPmdGen = 0;
+  private gupPmdVal = 0;
+  /** The PTE table the walk reached, its generation at the pointer, and the PTE read. */
   private gupPteTable = 0;
   private gupPteGen = 0;
+  private gupPteVal = 0;
+  /** Frames pinned by the walk in progress, released (put_page) when it ends. */
+  private readonly gupPinned: Int32Array;
+  private gupPinnedN = 0;
+  private readonly gupSpeculative: boolean;
 
   constructor(
     views: Views,
@@ -132,6 +145,8 @@ export class Cpu {
     this.wcBase = L.wcBase(id);
     this.wcN = L.cfg.walkCache;
     this.remoteInvalidation = L.cfg.flush === 'broadcast';
+    this.gupSpeculative = L.cfg.gupFast === 'speculative';
+    this.gupPinned = new Int32Array(L.W);
     this.inboxAt = L.inbox(id, M.STATE);
     this.epochAt = L.cpu(id, C.EPOCH);
     this.watchersAt = L.cpu(id, C.EPOCH_WATCHERS);
@@ -201,9 +216,12 @@ export class Cpu {
     return Atomics.load(this.i32, this.L.cpu(this.id, C.KERNEL_ARG));
   }
 
-  /** Free a frame on behalf of the kernel op in flight on this CPU. */
+  /**
+   * Drop the kernel's reference to a frame (put_page) on behalf of the kernel
+   * op in flight on this CPU; the frame is freed unless a gup pin still holds it.
+   */
   freeFrame(frame: number): void {
-    this.alloc.free(frame, this.id, this.kernelOp(), this.kernelArg());
+    this.alloc.put(frame, this.id, this.kernelOp(), this.kernelArg());
   }
 
   // ----------------------------------------------------- quiescence (EPOCH)
@@ -505,9 +523,19 @@ export class Cpu {
   /**
    * Start a lockless software walk (get_user_pages_fast) of `pages` pages
    * from vpn: interrupts off, then one table level per gupStep(), then, as
-   * gup_pte_range does, a PTE read and a pin per page for as long as the pages
-   * stay in the same PTE table, then interrupts on. Nothing but disabled
-   * interrupts protects the tables it reads.
+   * gup_pte_range does, per page a PTE read, a reference and (speculative
+   * mode) a re-read of the pmd and the PTE, for as long as the pages stay in
+   * the same PTE table; then interrupts on and the pins are released.
+   *
+   * What protects the walk is the kernel's (cfg.gupFast). 'irq-off': disabled
+   * interrupts alone hold off an IPI-flushing freer, and get_page trusts that
+   * the page is still the one mapped; if it was freed or reused meanwhile that
+   * is a violation (GUP_PIN). 'speculative': the reference fails on a page whose
+   * count reached zero, and a reference that succeeded is dropped again if the
+   * pmd or the PTE changed since they were read: both are back-offs (counted,
+   * the kernel's slow path takes over), never violations. A page referenced
+   * and rechecked is one the freeing side has not put yet, so the freer's put
+   * leaves it allocated until the pin is released.
    */
   gupBegin(vpn: number, pages = 1): void {
     this.f64[this.ctr + K.gupWalks]++;
@@ -515,7 +543,8 @@ export class Cpu {
     this.gupVpn = vpn;
     const inTable = this.W - (vpn & (this.W - 1));
     this.gupLeft = Math.min(Math.max(1, pages), inTable) - 1;
-    this.gupStage = 3;
+    this.gupPinnedN = 0;
+    this.gupStage = GupStage.PGD;
     this.gupTable = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_FRAME));
     this.gupGen = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_GEN));
   }
@@ -525,43 +554,113 @@ export class Cpu {
     const vpn = this.gupVpn;
     const prev = this.op;
     this.op = CpuOp.GUP_FAST;
-    let done = false;
     const stage = this.gupStage;
-    if (stage >= 1 && stage <= 3) {
-      const idx = (vpn >>> (this.shift * (stage - 1))) & (this.W - 1);
-      const e = this.readEntry(this.gupTable, this.gupGen, stage, idx, vpn, ViolationKind.GUP_TABLE);
-      if (e < 0 || !(e & Pte.PRESENT)) done = true;
-      else {
-        this.gupTable = e & PTE_FRAME_MASK;
-        this.gupGen = this.lastShadow;
-        if (stage === 2) {
-          this.gupPteTable = this.gupTable;
-          this.gupPteGen = this.gupGen;
-        }
-        this.gupStage = stage === 1 ? 4 : stage - 1;
-      }
-    } else {
-      // Pin: the page must still be the allocation the PTE pointed at.
-      const fm = this.frameMeta + this.gupTable * F.WORDS;
-      if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA) {
-        this.violation(ViolationKind.GUP_PIN, vpn, this.gupTable, this.gupGen, 0);
-      }
-      if (this.gupLeft > 0) {
-        // Next page: its PTE, from the same table.
-        this.gupLeft--;
-        this.gupVpn = vpn + 1;
-        this.gupTable = this.gupPteTable;
-        this.gupGen = this.gupPteGen;
-        this.gupStage = 1;
-      } else done = true;
-    }
+    let done = false;
+    if (stage === GupStage.PGD || stage === GupStage.PMD || stage === GupStage.PTE) done = this.gupRead(stage, vpn);
+    else if (stage === GupStage.PIN) done = this.gupPin(vpn);
+    else done = this.gupRecheck(vpn);
     this.op = prev;
-    if (this.rec !== null) this.rec.ev(Ev.GUP, stage === 4 ? 0 : stage, vpn, done ? 1 : 0);
-    if (done) {
-      this.gupStage = 0;
-      this.setIrq(true);
-    }
+    if (this.rec !== null) this.rec.ev(Ev.GUP, stage === GupStage.PIN ? 0 : stage === GupStage.RECHECK ? 4 : stage, vpn, done ? 1 : 0);
+    if (done) this.gupEnd();
     return done;
+  }
+
+  /** Read the entry for vpn at level `stage` (3 pgd, 2 pmd, 1 PTE). Returns true if the walk ends (none, or a violation). */
+  private gupRead(stage: number, vpn: number): boolean {
+    const idx = (vpn >>> (this.shift * (stage - 1))) & (this.W - 1);
+    const table = this.gupTable;
+    const tableGen = this.gupGen;
+    const e = this.readEntry(table, tableGen, stage, idx, vpn, ViolationKind.GUP_TABLE);
+    if (e < 0 || !(e & Pte.PRESENT)) return true;
+    this.gupTable = e & PTE_FRAME_MASK;
+    this.gupGen = this.lastShadow;
+    if (stage === GupStage.PMD) {
+      this.gupPmdTable = table;
+      this.gupPmdGen = tableGen;
+      this.gupPmdVal = e;
+      this.gupPteTable = this.gupTable;
+      this.gupPteGen = this.gupGen;
+    } else if (stage === GupStage.PTE) this.gupPteVal = e;
+    this.gupStage = stage === GupStage.PTE ? GupStage.PIN : stage - 1;
+    return false;
+  }
+
+  /** Take the page reference. Returns true if the walk ends. */
+  private gupPin(vpn: number): boolean {
+    const frame = this.gupTable;
+    if (this.gupSpeculative) {
+      if (!this.alloc.tryGet(frame)) return this.gupBackoff();
+      this.gupStage = GupStage.RECHECK;
+      return false;
+    }
+    // get_page: the walker trusts that the page is still the one the PTE
+    // mapped when it read it; the checker finds out whether it was right.
+    const fm = this.frameMeta + frame * F.WORDS;
+    if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA || this.alloc.get(frame) === 0) {
+      this.violation(ViolationKind.GUP_PIN, vpn, frame, this.gupGen, 0);
+      return true;
+    }
+    // The reference may have landed on a reallocation that came between the
+    // check and the increment; then the page is not the one mapped either.
+    if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen) {
+      this.violation(ViolationKind.GUP_PIN, vpn, frame, this.gupGen, 0);
+      this.gupPinned[this.gupPinnedN++] = frame;
+      return true;
+    }
+    this.gupPinned[this.gupPinnedN++] = frame;
+    return this.gupNext();
+  }
+
+  /**
+   * Speculative mode: with the reference held, read the pmd and the PTE again;
+   * if either changed the page may be on its way out (or gone and reused):
+   * drop the reference and back off. Returns true if the walk ends.
+   */
+  private gupRecheck(vpn: number): boolean {
+    const frame = this.gupTable;
+    const m = this.W - 1;
+    const pmd = this.readEntry(this.gupPmdTable, this.gupPmdGen, 2, (vpn >>> this.shift) & m, vpn, ViolationKind.GUP_TABLE);
+    const pte = pmd === this.gupPmdVal ? this.readEntry(this.gupPteTable, this.gupPteGen, 1, vpn & m, vpn, ViolationKind.GUP_TABLE) : -1;
+    if (pmd !== this.gupPmdVal || pte !== this.gupPteVal) {
+      this.alloc.put(frame, this.id, 0, 0);
+      // A table read that was itself a violation ends the walk as one.
+      return pmd < 0 || (pmd === this.gupPmdVal && pte < 0) ? true : this.gupBackoff();
+    }
+    this.gupPinned[this.gupPinnedN++] = frame;
+    // The PTE is unchanged and the page referenced: it must be the
+    // allocation the PTE maps now (lastShadow: its generation at this read).
+    const fm = this.frameMeta + frame * F.WORDS;
+    if (Atomics.load(this.i32, fm + F.GEN) !== this.lastShadow || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA) {
+      this.violation(ViolationKind.GUP_PIN, vpn, frame, this.lastShadow, 0);
+      return true;
+    }
+    return this.gupNext();
+  }
+
+  /** The next page of the same PTE table, if any are left. Returns true if the walk ends. */
+  private gupNext(): boolean {
+    this.f64[this.ctr + K.gupPins]++;
+    if (this.gupLeft <= 0) return true;
+    this.gupLeft--;
+    this.gupVpn++;
+    this.gupTable = this.gupPteTable;
+    this.gupGen = this.gupPteGen;
+    this.gupStage = GupStage.PTE;
+    return false;
+  }
+
+  private gupBackoff(): boolean {
+    this.f64[this.ctr + K.gupBackoffs]++;
+    if (this.rec !== null) this.rec.ev(Ev.GUP, 5, this.gupVpn, 1);
+    return true;
+  }
+
+  /** Interrupts on, then release the pins (the caller's put_page once it is done with the pages). */
+  private gupEnd(): void {
+    this.gupStage = GupStage.NONE;
+    this.setIrq(true);
+    for (let i = 0; i < this.gupPinnedN; i++) this.alloc.put(this.gupPinned[i], this.id, 0, 0);
+    this.gupPinnedN = 0;
   }
 
   // ------------------------------------------------------------------ IPIs

@@ -55,6 +55,12 @@ export const F = {
   FREE_CPU: 5,
   /** Owner before the last free. */
   PREV_OWNER: 6,
+  /**
+   * References (page->_refcount): 1 from the allocation (the mapping or the
+   * page table that holds it), plus one per gup pin. The frame goes back to the
+   * free list when the last reference is dropped (allocator.put), never before.
+   */
+  REFS: 7,
   WORDS: 8,
 } as const;
 
@@ -217,6 +223,14 @@ export const K = {
   refillsAfterDrop: 25,
   /** Of those, I-TLB refills. */
   itlbRefillsAfterDrop: 26,
+  /** Pages gup_fast pinned (and released at the end of its walk). */
+  gupPins: 27,
+  /**
+   * gup_fast walks that backed off: the speculative reference failed (the
+   * page's count had reached zero) or the pmd/PTE re-read after it differed.
+   * The kernel then falls back to the slow path; not a violation.
+   */
+  gupBackoffs: 28,
 } as const;
 export type CounterName = keyof typeof K;
 export const COUNTER_NAMES = Object.keys(K) as CounterName[];

@@ -48,7 +48,7 @@ export class PageTables {
     const { i32, L } = this;
     const pgd = Atomics.load(i32, L.space(asid, A.PGD_FRAME));
     Atomics.store(i32, L.space(asid, A.LIVE), 0);
-    this.alloc.free(pgd, cpu, op, 0);
+    this.alloc.put(pgd, cpu, op, 0);
   }
 
   isLive(asid: number): boolean {

@@ -33,7 +33,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
   if (!useHw) throw new UsageError(`scenario '${scenario.name}' declares no hardware: give --hw`);
   const cpus = o.cpus ?? scenario.cpus ?? 4;
   try {
-    machineConfigFor(scenario, useHw, cpus);
+    for (const p of policies) machineConfigFor(scenario, { ...p, hw: useHw }, cpus);
   } catch (e) {
     throw new UsageError(`${scenario.name} on ${useHw} with ${cpus} CPUs: ${(e as Error).message}`);
   }

@@ -49,7 +49,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
   const cpus = o.cpus ?? scenario.cpus ?? 4;
   for (const c of combos) {
     try {
-      machineConfigFor(scenario, c.hw, cpus);
+      machineConfigFor(scenario, c, cpus);
     } catch (e) {
       throw new UsageError(`${scenario.name} on ${c.hw} with ${cpus} CPUs: ${(e as Error).message}`);
     }

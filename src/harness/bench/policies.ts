@@ -98,13 +98,12 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
   const cpus = o.cpus ?? s.cpus ?? 4;
   const seed = o.seed ?? 1;
   const costs = o.costs ?? DEFAULT_COSTS;
-  const cfg = machineConfigFor(s, hw, cpus);
   const workloads = Array.from({ length: cpus - 1 }, (_, i) => s.workload(i + 1, cpus));
   const rows: PolicyRow[] = [];
   for (const p of policies) {
     const label = archLabel(p);
     o.onProgress?.(`policies: ${label}`);
-    const m = Machine.create(cfg);
+    const m = Machine.create(machineConfigFor(s, { ...p, hw }, cpus));
     await pool.bind(m);
     let kernel = emptyStats();
     const hostMs: number[] = [];

@@ -39,6 +39,8 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class Arm2638 implements TlbPolicy {
   readonly name = 'arm-2.6.38';
+  /** get_user_pages_fast: ARM had no lockless get_user_pages_fast before 3.19: mm/util.c's weak get_user_pages_fast takes mmap_sem and calls get_user_pages. */
+  readonly gupFast = null;
   constructor(private readonly fast: boolean) {}
 
   gather(tlb: MmuGather): void {

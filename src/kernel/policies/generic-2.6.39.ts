@@ -35,6 +35,8 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  */
 class Generic2639 implements TlbPolicy {
   readonly name = 'generic-2.6.39';
+  /** get_user_pages_fast: the series changed no gup_fast: the architectures it served with IPI flushes (x86's arch/x86/mm/gup.c) disable interrupts and get_page, no recheck. */
+  readonly gupFast = 'irq-off';
 
   gather(tlb: MmuGather): void {
     tlb.needFlush = false;

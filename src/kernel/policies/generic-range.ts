@@ -42,6 +42,8 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class GenericRange implements TlbPolicy {
   readonly name = 'generic-range';
+  /** get_user_pages_fast: as generic-2.6.39: the proposal changed no gup_fast; x86's arch/x86/mm/gup.c disables interrupts and get_page, no recheck. */
+  readonly gupFast = 'irq-off';
   constructor(private readonly itlb: 'vma-exec' | 'always') {}
 
   gather(tlb: MmuGather): void {

@@ -35,6 +35,8 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class Ia642638 implements TlbPolicy {
   readonly name = 'ia64-2.6.38';
+  /** get_user_pages_fast: ia64 never had a lockless get_user_pages_fast: mm/util.c's weak version takes mmap_sem and calls get_user_pages. */
+  readonly gupFast = null;
   constructor(private readonly fast: boolean) {}
 
   gather(tlb: MmuGather): void {

@@ -30,3 +30,8 @@ export function createPolicy(name: string, opts?: PolicyOptions): TlbPolicy {
   if (!f) throw new Error(`unknown mmu_gather policy '${name}' (known: ${policyNames().join(', ')})`);
   return f(opts);
 }
+
+/** How policy `name`'s kernel does get_user_pages_fast (null: it has no lockless one). */
+export function gupFastOf(name: string, opts?: PolicyOptions): TlbPolicy['gupFast'] {
+  return createPolicy(name, opts).gupFast;
+}

@@ -24,6 +24,8 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  */
 class Sh2638 implements TlbPolicy {
   readonly name = 'sh-2.6.38';
+  /** get_user_pages_fast: arch/sh/mm/gup.c: local_irq_disable, then get_page on each present PTE, no recheck (cloned from x86; relies on flushes by IPI). */
+  readonly gupFast = 'irq-off';
 
   gather(tlb: MmuGather): void {
     this.init(tlb);

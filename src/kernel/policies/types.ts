@@ -1,3 +1,4 @@
+import type { GupFastMode } from '../../machine/config.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 
@@ -12,6 +13,12 @@ import type { Vma } from '../mm.js';
  */
 export interface TlbPolicy {
   readonly name: string;
+  /**
+   * How this kernel's lockless get_user_pages_fast takes page references
+   * (the machine runs it on workload CPUs), or null when this kernel had none
+   * on its architectures (gup went through mmap_sem and the page-table lock).
+   */
+  readonly gupFast: GupFastMode | null;
   /** tlb_gather_mmu: initialise the arch state (tlb.fullmm is already set). */
   gather(tlb: MmuGather): void;
   tlbStartVma(tlb: MmuGather, vma: Vma): void;
