@@ -64,7 +64,7 @@ const X86: Provenance = {
 
 const ARM64: Provenance = {
   version: 'ARMv8-A (AArch64)',
-  tree: 'torvalds/linux and linux-mm patches in the index for arch/arm64/include/asm/tlb.h',
+  tree: 'torvalds/linux (6.x) arch/arm64, and the linux-mm patches to arch/arm64/include/asm/tlb.h of 5.x-6.x',
   files: [
     'Arm Architecture Reference Manual for A-profile (DDI 0487), TLB maintenance instructions: TLBI VAE1IS invalidates every cached level for the VA, TLBI VALE1IS ("last level") only the leaf entry, both broadcast to the Inner Shareable domain and completed by DSB ISH',
     'arch/arm64/include/asm/tlb.h tlb_flush: last_level = !tlb->freed_tables; __flush_tlb_range(..., last_level, tlb_level)',

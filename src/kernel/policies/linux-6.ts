@@ -131,7 +131,7 @@ export const linux6: PolicyFactory = (o: PolicyOptions = {}) => new Linux6(o.nes
 
 export const provenance: Provenance = {
   version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',
-  tree: 'torvalds/linux @06d074298583 (mm/mmu_gather.c); mm/gup.c from the linux-mm patches against 6.10-6.17 in the index',
+  tree: 'torvalds/linux @06d074298583 (mm/mmu_gather.c); mm/gup.c as in the linux-mm patches against 6.10-6.17',
   files: [
     'mm/mmu_gather.c: tlb_remove_table_sync_one, tlb_table_invalidate, tlb_remove_table_one, tlb_table_flush, tlb_remove_table, tlb_flush_mmu, __tlb_gather_mmu, tlb_finish_mmu',
     'include/asm-generic/tlb.h: __tlb_adjust_range, __tlb_reset_range, tlb_flush, tlb_flush_mmu_tlbonly, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb',

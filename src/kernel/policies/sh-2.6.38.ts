@@ -8,7 +8,7 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * Savaged-Zen/Savaged-Zen @630019a9ef96, a 2.6.38.3 tree with the
  * preemptible-mmu_gather conversion; the flush and free logic is 2.6.38's)
  * and arch/sh/mm/gup.c (read in redblue-pkt/linux-sh4-3.4.100 @a46936e8c143;
- * no 2.6.38 copy is in the index). Deliberate deviations: see
+ * no 2.6.38 copy was at hand). Deliberate deviations: see
  * `provenance.deviations` below.
  *
  *   tlb_gather_mmu        init_tlb_gather: empty range (fullmm: all) l. 26-44
