@@ -20,7 +20,8 @@ export function buildProgram(result: { code: number }): Command {
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`smpsim: ${str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ')}`) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report.');
 
   program
     .command('list')
