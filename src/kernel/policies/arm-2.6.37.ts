@@ -9,7 +9,9 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * it was before commit 06824ba824b3 ("ARM: tlb: delay page freeing for SMP
  * and ARMv7 CPUs", merged for 2.6.38). Read in SenberHu/Linux-Kernel-2.16
  * @7341fa283c72 (a 2.6.3x tree whose arch/arm predates that commit), lines
- * 36-106. Deliberate deviations: see `provenance.deviations` below.
+ * 36-106. Deliberate deviations (in full in `provenance` below): a real PMD
+ * table, freed at once (ARM's folded pmd frees nothing); tlb_end_vma also
+ * resets the range; no flush_cache_range.
  *
  *   tlb_remove_tlb_entry  tracks range_start/range_end (one page each; since
  *                         2.6.30's "Flush only the needed range")   l. 71-80

@@ -11,7 +11,9 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * Savaged-Zen/Savaged-Zen @4445e96a2c1d (a 2.6.38.3 tree that also carries
  * the preemptible-mmu_gather conversion, so tlb_gather_mmu takes the gather
  * as an argument; the flush and free logic is 06824ba824b3's). Deliberate
- * deviations: see `provenance.deviations` below.
+ * deviations (in full in `provenance` below): PMD tables batched with one
+ * page of range (ARM frees none); batch size from the gather options; no
+ * flush_cache_range or check_pgt_cache.
  *
  *   tlb_fast_mode / FREE_PTE_NR  0 / 500 on SMP or ARMv7, else 1 / 0  l. 36-48
  *   tlb_start_vma         if !fullmm: tlb->vma = vma; reset the range  l. 139-148

@@ -12,7 +12,9 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * series left them in Savaged-Zen/Savaged-Zen @630019a9ef96 (a 2.6.38.3 tree
  * carrying the series). It models an architecture converted to it that, as
  * the seed discussion describes, range-flushes in tlb_end_vma. Deliberate
- * deviations: see `provenance.deviations` below.
+ * deviations (in full in `provenance` below): tlb_end_vma range-flushes and
+ * clears need_flush (3.0's x86 does neither and flushes the whole mm once);
+ * the batch is freed whenever tlb_flush_mmu runs; no fast_mode.
  *
  *   tlb_remove_tlb_entry  need_flush = 1; track the page
  *   tlb_remove_page       need_flush = 1; batched; a full batch (no page

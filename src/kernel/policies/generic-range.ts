@@ -12,7 +12,9 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * "proper range tracking for free_*" and the flush moved from tlb_end_vma
  * into tlb_flush_mmu — selected by ARM, sh, sparc32, avr32 in the same
  * posting. There is no kernel tree or commit to cite; the postings are the
- * source. Deliberate deviations: see `provenance.deviations` below.
+ * source. Deliberate deviations (in full in `provenance` below): the I-TLB
+ * flag survives intermediate flushes (the patch lost it); itlb=always stands
+ * for the unconditional-I-TLB alternative discussed on the list.
  *
  *   tlb_start_vma         (if !fullmm) a change of VM_HUGETLB forces
  *                         tlb_flush_mmu; vm_flags |= VM_EXEC | VM_HUGETLB

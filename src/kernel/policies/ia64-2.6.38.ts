@@ -9,8 +9,10 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * Savaged-Zen/Savaged-Zen @e6161b3974ec, a 2.6.38.3 tree with the
  * preemptible-mmu_gather conversion: its batch is 8 on-stack pointers grown
  * to a page, where mainline 2.6.38 had a per-CPU array; the flush and free
- * logic is 2.6.38's) and asm/pgalloc.h. Deliberate deviations: see
- * `provenance.deviations` below.
+ * logic is 2.6.38's) and asm/pgalloc.h. Deliberate deviations (in full in
+ * `provenance` below): no flush_tlb_all for huge or cross-region ranges; no
+ * second flush over the VHPT range; tables go to the frame allocator, not
+ * the per-CPU quicklist; batch size from the gather options.
  *
  *   tlb_gather_mmu        fast mode if one CPU is online; start_addr = ~0
  *                                                                 l. 157-179

@@ -11,7 +11,10 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * mm/mmu_gather.c (read in torvalds/linux @06d074298583, a 6.10-era
  * mmu_gather.c) with MMU_GATHER_TABLE_FREE / MMU_GATHER_RCU_TABLE_FREE and
  * the default range-based tlb_flush(), and mm/gup.c's gup_fast. Deliberate
- * deviations: see `provenance.deviations` below.
+ * deviations (in full in `provenance` below): a synchronising IPI instead of
+ * an RCU grace period before tables are freed, sent to the mm's CPUs and only
+ * on broadcast hardware; the table flush always invalidates; no huge pages,
+ * delayed rmap or page-size tracking.
  *
  *   tlb_gather_mmu        __tlb_reset_range; inc_tlb_flush_pending(mm)
  *   tlb_start_vma         (if !fullmm) vma_exec / vma_huge = the vma's flags

@@ -8,8 +8,9 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * Savaged-Zen/Savaged-Zen @630019a9ef96, a 2.6.38.3 tree with the
  * preemptible-mmu_gather conversion; the flush and free logic is 2.6.38's)
  * and arch/sh/mm/gup.c (read in redblue-pkt/linux-sh4-3.4.100 @a46936e8c143;
- * no 2.6.38 copy was at hand). Deliberate deviations: see
- * `provenance.deviations` below.
+ * no 2.6.38 copy was at hand). Deliberate deviations (in full in
+ * `provenance` below): tables go to the frame allocator, not the per-CPU
+ * QUICK_PT quicklist; a real PMD table is freed; no flush_cache_range.
  *
  *   tlb_gather_mmu        init_tlb_gather: empty range (fullmm: all) l. 26-44
  *   tlb_start_vma         flush_cache_range only                    l. 70-75
