@@ -92,7 +92,7 @@ export const provenance: Provenance = {
   ],
   commit: 'the series "mm: Preemptible mmu_gather" / "mm: mmu_gather rework" (Peter Zijlstra, Feb-Mar 2011; in 3.0)',
   deviations: [
-    'tlb_end_vma range-flushes and clears need_flush, as the seed describes the series in progress; in 3.0 tlb_end_vma is per architecture (empty on x86, whose tlb_flush is flush_tlb_mm) and nothing clears need_flush before tlb_flush_mmu.',
+    'tlb_end_vma range-flushes and clears need_flush, as the February 2011 linux-mm discussion describes the series in progress; in 3.0 tlb_end_vma is per architecture (empty on x86, whose tlb_flush is flush_tlb_mm) and nothing clears need_flush before tlb_flush_mmu.',
     "3.0's tlb_flush_mmu returns before freeing when need_flush is clear; with the end_vma flush clearing need_flush, madvise's batch would then never be freed, so here the batch is freed whenever tlb_flush_mmu runs. That is safe: need_flush clear means every entry removed since the last flush has been invalidated.",
     'fast_mode (one CPU online: free at once) is not modelled.',
   ],
