@@ -15,7 +15,7 @@ export default defineScenario({
   name: 'arm-delayed-free',
   title: 'ARM SMP delayed free: munmap frees pages before the TLB flush',
   description:
-    'CPU 0 munmaps a 48-page region that CPUs 1..n-1 (same mm) are reading and writing. A policy that frees a page before the flush leaves the other CPUs a translation to a free or reallocated frame; the checker sees an access whose frame generation at fill differs from the current one.',
+    'CPU 0 munmaps a 48-page region that CPUs 1..n-1 (same mm) are reading and writing. A policy that frees a page before the flush leaves the other CPUs a translation to a free or reallocated frame; the checker sees an access whose frame generation at fill differs from the current one. Each expectation rests on the munmap row of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations).',
   domain: '5.1',
   cpus: 4,
   iterations: 200,
@@ -32,8 +32,12 @@ export default defineScenario({
   ],
   workload: () => ({ spaces: [0], ranges: [DATA], mix: { load: 2, store: 1 } }),
   combinations: [
+    // `munmap:arm-2.6.37`: each page is freed in tlb_remove_page, before the tlb_end_vma flush; other CPUs
+    // of the mm still translate to it on IPI hardware (`hw:arm11mpcore`) and on broadcast hardware (`hw:armv7-mp`).
     { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },
     { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
+    // `munmap:arm-2.6.38`, `munmap:generic-2.6.39`, `munmap:generic-range`, `munmap:linux-6`: pages wait in
+    // the batch until a flush that covers them.
     { arch: 'arm-2.6.38', hw: 'arm11mpcore', expect: 'clean' },
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },

@@ -34,7 +34,7 @@ export default defineScenario({
   name: 'itlb-exec-policy',
   title: 'I-TLB flushing without the vma: exec flag in the gather vs always',
   description:
-    'CPU 0 munmaps a non-executable and then an executable vma (each a whole page table) that CPUs 1..n-1 (same mm) use, fetching from the executable one. generic-2.6.39 flushes per vma with its exec flag, then the whole mm for the freed tables; generic-range flushes one range per gather and either carries an exec flag (vma-exec) or always flushes the I-TLBs. All are correct; the reports compare what they flush.',
+    'CPU 0 munmaps a non-executable and then an executable vma (each a whole page table) that CPUs 1..n-1 (same mm) use, fetching from the executable one. generic-2.6.39 flushes per vma with its exec flag, then the whole mm for the freed tables; generic-range flushes one range per gather and either carries an exec flag (vma-exec) or always flushes the I-TLBs. All are correct; the reports compare what they flush. The expectations rest on the munmap rows of docs/fidelity.md for these policies and on its armv7-mp section (row ids beside the combinations).',
   cpus: 4,
   iterations: 200,
   cost: true,
@@ -60,6 +60,8 @@ export default defineScenario({
     mix: { load: 4, store: 2, fetch: 3 },
   }),
   combinations: [
+    // `munmap:generic-2.6.39` and `munmap:generic-range`: every page and table is freed after a flush that
+    // covers it, with the I-TLB where the vma (or the option) says so; `hw:armv7-mp`.
     { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-range', archOptions: { itlb: 'vma-exec' }, hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-range', archOptions: { itlb: 'always' }, hw: 'armv7-mp', expect: 'clean' },

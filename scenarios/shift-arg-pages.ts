@@ -36,7 +36,7 @@ export default defineScenario({
   name: 'shift-arg-pages',
   title: "exec's shift_arg_pages frees the vacated stack's page table without a flush",
   description:
-    "CPU 0 runs exec's shift_arg_pages: the stack moves down by 64 pages and free_pgd_range frees the PTE table of the vacated range in a gather that sees no vma and no removed entry; then the freed frame is reused. CPUs 1..n-1 (same mm) use the stack and walk it speculatively. An architecture that flushes only in tlb_end_vma or only for fullmm frees the table with walk-cache entries still pointing at it; the checker sees a walker read of a table frame that is free or has a new generation.",
+    "CPU 0 runs exec's shift_arg_pages: the stack moves down by 64 pages and free_pgd_range frees the PTE table of the vacated range in a gather that sees no vma and no removed entry; then the freed frame is reused. CPUs 1..n-1 (same mm) use the stack and walk it speculatively. An architecture that flushes only in tlb_end_vma or only for fullmm frees the table with walk-cache entries still pointing at it; the checker sees a walker read of a table frame that is free or has a new generation. Each expectation rests on the shift_arg_pages row of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations).",
   domain: '5.3',
   cpus: 4,
   iterations: 200,
@@ -62,28 +62,34 @@ export default defineScenario({
     mix: { load: 2, store: 1 },
   }),
   combinations: [
-    // No vma, no fullmm: no flush at all after the table is freed (at once).
+    // No vma, no fullmm: no flush at all after the table is freed (at once): `shift_arg_pages:arm-2.6.37`,
+    // with walk caches that keep pointing at it on `hw:armv7-mp` and `hw:arm64`.
     { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
     { arch: 'arm-2.6.37', hw: 'arm64', expect: 'caught' },
-    // The same hole; the seed: "sh do[es] indeed suffer".
+    // The same hole, `shift_arg_pages:sh-2.6.38`; the seed: "sh do[es] indeed suffer". A what-if pairing:
+    // the hole needs a walk cache (`hw:x86`, `hw:arm64`), which SH hardware does not have (`hw:sh4`).
     { arch: 'sh-2.6.38', hw: 'x86', expect: 'caught' },
     { arch: 'sh-2.6.38', hw: 'arm64', expect: 'caught' },
-    // The table goes back at once; tlb_finish_mmu's flush of the caller's range comes after it.
+    // The table goes back at once; tlb_finish_mmu's flush of the caller's range comes after it:
+    // `shift_arg_pages:ia64-2.6.38` (its deviation column: the kernel's quicklist and VHPT purge close this window).
     { arch: 'ia64-2.6.38', hw: 'x86', expect: 'caught' },
     { arch: 'ia64-2.6.38', hw: 'arm64', expect: 'caught' },
-    // No vma was seen, so tlb_flush flushes the whole mm before the batch (with the table) is freed.
+    // `shift_arg_pages:arm-2.6.38`: no vma was seen, so tlb_flush flushes the whole mm before the batch (with
+    // the table) is freed.
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'arm-2.6.38', hw: 'arm64', expect: 'clean' },
-    // The table free sets need_flush and no end_vma clears it: a whole-mm flush before the free.
+    // `shift_arg_pages:generic-2.6.39`: the table free sets need_flush and no end_vma clears it: a whole-mm
+    // flush before the free.
     { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-2.6.39', hw: 'x86', expect: 'clean' },
-    // The table's whole span is flushed before the free; a leaf invalidate drops walk-cache entries
-    // here...
+    // `shift_arg_pages:generic-range`: the table's whole span is flushed before the free; a leaf invalidate
+    // drops walk-cache entries here (`hw:armv7-mp`, `hw:x86`)...
     { arch: 'generic-range', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-range', hw: 'x86', expect: 'clean' },
-    // ...but not on leaf-only hardware, where the entries filled before the move survive.
+    // ...but not on leaf-only hardware (`hw:arm64`), where the entries filled before the move survive.
     { arch: 'generic-range', hw: 'arm64', expect: 'caught' },
-    // freed_tables: a flush naming the walk cache (and a sync IPI on broadcast hardware) before the free.
+    // `shift_arg_pages:linux-6`: freed_tables: a flush naming the walk cache (and a sync IPI on broadcast
+    // hardware) before the free.
     { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'linux-6', hw: 'arm64', expect: 'clean' },
   ],

@@ -40,7 +40,7 @@ export default defineScenario({
   name: 'speculative-table-walk',
   title: 'Speculative walk through a page table freed before a flush that covers it',
   description:
-    'CPU 0 munmaps two whole-table vmas that CPUs 1..n-1 (same mm) never access but walk speculatively, then reuses the freed frames. A policy that frees a PTE table without first invalidating the walk-cache entries that point at it lets a speculative walk read the freed or reused frame as a page table; the checker sees a walker read of a table frame that is free or has a new generation.',
+    'CPU 0 munmaps two whole-table vmas that CPUs 1..n-1 (same mm) never access but walk speculatively, then reuses the freed frames. A policy that frees a PTE table without first invalidating the walk-cache entries that point at it lets a speculative walk read the freed or reused frame as a page table; the checker sees a walker read of a table frame that is free or has a new generation. Each expectation rests on the munmap row of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations).',
   domain: '5.2',
   cpus: 4,
   iterations: 200,
@@ -70,28 +70,32 @@ export default defineScenario({
     mix: { load: 0, store: 1 },
   }),
   combinations: [
-    // Tables freed at once in free_pgtables, and no flush after it (only fullmm flushes in finish).
+    // Tables freed at once in free_pgtables, and no flush after it (only fullmm flushes in finish):
+    // `munmap:arm-2.6.37`, `munmap:sh-2.6.38`; walk caches that outlive it: `hw:armv7-mp`, `hw:x86`, `hw:arm64`.
+    // (sh on x86/arm64 is a what-if pairing: SH hardware has no walk cache, `hw:sh4`.)
     { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
     { arch: 'arm-2.6.37', hw: 'arm64', expect: 'caught' },
     { arch: 'sh-2.6.38', hw: 'x86', expect: 'caught' },
     { arch: 'sh-2.6.38', hw: 'arm64', expect: 'caught' },
-    // Tables freed at once; the finish flush of the caller's range comes after the free.
+    // Tables freed at once; the finish flush of the caller's range comes after the free: `munmap:ia64-2.6.38`
+    // (its deviation column: the kernel's quicklist and VHPT purge close this window; smpsim has neither).
     { arch: 'ia64-2.6.38', hw: 'arm64', expect: 'caught' },
-    // The delayed-free fix: the table waits for a flush of one page at its address, which drops the
-    // walk-cache entries of its span where leaf invalidates do (armv7-mp, x86)...
+    // The delayed-free fix, `munmap:arm-2.6.38`: the table waits for a flush of one page at its address, which
+    // drops the walk-cache entries of its span where leaf invalidates do (armv7-mp, x86)...
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'arm-2.6.38', hw: 'x86', expect: 'clean' },
-    // ...but not on leaf-only hardware: the seed's "too small" range.
+    // ...but not on leaf-only hardware (`hw:arm64`): the seed's "too small" range.
     { arch: 'arm-2.6.38', hw: 'arm64', expect: 'caught' },
-    // Table frees set need_flush again after end_vma: finish flushes the whole mm, walk caches included.
+    // `munmap:generic-2.6.39`: table frees set need_flush again after end_vma: finish flushes the whole mm,
+    // walk caches included.
     { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-2.6.39', hw: 'arm64', expect: 'clean' },
-    // The tables' whole spans are in the flushed range: enough where a leaf invalidate drops walk-cache
-    // entries...
+    // `munmap:generic-range`: the tables' whole spans are in the flushed range: enough where a leaf
+    // invalidate drops walk-cache entries...
     { arch: 'generic-range', hw: 'armv7-mp', expect: 'clean' },
     // ...not on leaf-only hardware, which is why later kernels track freed_tables.
     { arch: 'generic-range', hw: 'arm64', expect: 'caught' },
-    // freed_tables: the flush names the walk cache (arm64's non-leaf TLBI) before the tables go.
+    // `munmap:linux-6`: freed_tables: the flush names the walk cache (arm64's non-leaf TLBI) before the tables go.
     { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'linux-6', hw: 'arm64', expect: 'clean' },
   ],

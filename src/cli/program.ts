@@ -4,6 +4,7 @@ import { benchIpiCommand } from './commands/bench-ipi.js';
 import { benchPoliciesCommand } from './commands/bench-policies.js';
 import { benchShootdownCommand } from './commands/bench-shootdown.js';
 import { parseCpuList, positiveInt } from './commands/bench-common.js';
+import { describeCommand } from './commands/describe.js';
 import { listCommand } from './commands/list.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
@@ -19,14 +20,18 @@ export function buildProgram(result: { code: number }): Command {
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`smpsim: ${str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ')}`) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report.');
 
   program
     .command('list')
-    .description('list the scenarios, architecture policies and hardware flavours')
-    .option('--json', 'print them as one JSON document')
-    .action((o: { json?: boolean }) => {
-      result.code = listCommand(o);
+    .description('list the scenarios, architecture policies and hardware flavours, or show where one policy or flavour comes from')
+    .option('-a, --arch <name>', 'show one architecture policy: the kernel version, tree, files and commit it models, its deviations and its options')
+    .option('--hw <name>', 'show one hardware flavour: its parameters, the manual sections and kernel files behind them, its deviations')
+    .option('--json', 'print as one JSON document')
+    .addHelpText('after', '\nHow each policy and flavour compares with the kernel, path by path: docs/fidelity.md.')
+    .action((o: { arch?: string; hw?: string; json?: boolean }) => {
+      result.code = o.arch !== undefined || o.hw !== undefined ? describeCommand(o) : listCommand(o);
     });
 
   program

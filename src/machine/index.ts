@@ -11,3 +11,4 @@ export { MachineAborted } from './sync.js';
 export type { Workload, AccessRange, OpMix } from './workload.js';
 export { Rng, cpuSeed } from './rng.js';
 export { FLAVOURS, flavourNames, type HardwareFlavour } from './flavours.js';
+export type { Provenance } from './provenance.js';

@@ -28,9 +28,11 @@ export function listCommand(o: ListOptions): number {
     'Architecture policies (--arch NAME[:KEY=VALUE...]):',
     ...policyNames().map((p) => `  ${p}`),
     `  options: ${options.map((x) => `${x.key}=${x.values.join('|')}`).join(', ')}`,
+    '  what one models, its sources and deviations: smpsim list --arch NAME (and docs/fidelity.md)',
     '',
     'Hardware flavours (--hw NAME):',
     indent(renderTable([{ header: 'name' }, { header: 'description' }], flavourNames().map((f) => [f, FLAVOURS[f].description]))),
+    '  the manual sections and kernel files behind one: smpsim list --hw NAME',
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;

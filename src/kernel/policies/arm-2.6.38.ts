@@ -1,29 +1,35 @@
+import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 import { forceFlush, leafWhich } from './common.js';
 import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
 /**
- * arm-2.6.38: arch/arm/include/asm/tlb.h with "ARM: tlb: delay page freeing
- * for SMP and ARMv7 CPUs" (06824ba824b3, Feb 2011), the state the 2011
- * mmu_gather rework seed starts from.
+ * arm-2.6.38 models Linux 2.6.38's arch/arm/include/asm/tlb.h with commit
+ * 06824ba824b3 ("ARM: tlb: delay page freeing for SMP and ARMv7 CPUs", Feb
+ * 2011), the state the 2011 mmu_gather rework starts from. Read in
+ * Savaged-Zen/Savaged-Zen @4445e96a2c1d (a 2.6.38.3 tree that also carries
+ * the preemptible-mmu_gather conversion, so tlb_gather_mmu takes the gather
+ * as an argument; the flush and free logic is 06824ba824b3's). Deliberate
+ * deviations (in full in `provenance` below): PMD tables batched with one
+ * page of range (ARM frees none); batch size from the gather options; no
+ * flush_cache_range or check_pgt_cache.
  *
- *   tlb_start_vma         if !fullmm: tlb->vma = vma; reset the range
- *   tlb_remove_tlb_entry  tlb_add_flush(addr): one page (if !fullmm)
- *   tlb_remove_page       batched; at FREE_PTE_NR (500) pages, tlb_flush_mmu
- *   pte_free_tlb          tlb_add_flush(addr): ONE page at the table's address;
- *                         then tlb_remove_page(table): same batch as pages
- *   pmd_free_tlb          pmd_free() in the source, a no-op on ARM's folded
- *                         pmd. DEVIATION: the simulated machine has a real PMD
- *                         table, so it is treated as pte_free_tlb treats a PTE
- *                         table (one page of range, batched) rather than freed
- *                         at once, which ARM never did to a live table.
+ *   tlb_fast_mode / FREE_PTE_NR  0 / 500 on SMP or ARMv7, else 1 / 0  l. 36-48
+ *   tlb_start_vma         if !fullmm: tlb->vma = vma; reset the range  l. 139-148
+ *   tlb_remove_tlb_entry  tlb_add_flush(addr): one page (if !fullmm)   l. 128-132
+ *   tlb_remove_page       batched; at FREE_PTE_NR pages, tlb_flush_mmu l. 157-166
+ *   pte_free_tlb          tlb_add_flush(addr): ONE page at the table's
+ *                         address; then tlb_remove_page(table)        l. 168-176
+ *   pmd_free_tlb          pmd_free(), a no-op on ARM's folded pmd     l. 177
  *   tlb_flush             if fullmm or no vma was seen (shift_arg_pages):
  *                         flush_tlb_mm; else if a range was tracked:
- *                         flush_tlb_range(tlb->vma, range) and reset it
- *   tlb_end_vma           if !fullmm: tlb_flush
- *   tlb_flush_mmu         tlb_flush, then free the batch (unless fast mode)
- *   tlb_finish_mmu        tlb_flush_mmu
+ *                         flush_tlb_range(tlb->vma, range) and reset l. 77-86
+ *   tlb_end_vma           if !fullmm: tlb_flush                       l. 150-155
+ *   tlb_flush_mmu         tlb_flush, then free the batch (unless fast) l. 98-105
+ *   tlb_finish_mmu        tlb_flush_mmu                               l. 116-123
+ *   get_user_pages_fast   no arch/arm/mm/gup.c in this era: mm/util.c's
+ *                         weak version (mmap_sem + get_user_pages).
  *
  * Why the order is right: every page and table is freed from the batch after
  * the tlb_flush that covers it, in tlb_flush_mmu. The data pages of a vma are
@@ -32,8 +38,9 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * one page per freed table, flushed with the last vma's flags: enough where a
  * leaf invalidate drops the walk-cache entries covering the address (the table
  * address is the first page of its span), too small in general ("the
- * pte_free_tlb() range is much larger than 1 page"), and pmd tables get no
- * range at all in the source.
+ * pte_free_tlb() range is much larger than 1 page"). Later ARM code flushes
+ * the two 1 MB sections a classic-MMU PTE page covers (addr + SZ_1M -
+ * PAGE_SIZE and addr + SZ_1M) and, with LPAE, batches pmd tables too.
  *
  * fastMode (UP, pre-ARMv7: tlb_fast_mode): pages are freed at once, as before.
  */
@@ -93,3 +100,18 @@ class Arm2638 implements TlbPolicy {
 }
 
 export const arm2638: PolicyFactory = (o: PolicyOptions = {}) => new Arm2638(o.fastMode ?? false);
+
+export const provenance: Provenance = {
+  version: '2.6.38',
+  tree: 'Savaged-Zen/Savaged-Zen @4445e96a2c1d (2.6.38.3 with the preemptible-mmu_gather conversion applied)',
+  files: [
+    'arch/arm/include/asm/tlb.h:36-177 (tlb_fast_mode, FREE_PTE_NR, tlb_flush, tlb_add_flush, tlb_flush_mmu, tlb_gather_mmu, tlb_finish_mmu, tlb_start_vma, tlb_end_vma, tlb_remove_page, __pte_free_tlb, pmd_free_tlb)',
+    'mm/util.c get_user_pages_fast (weak: mmap_sem + get_user_pages; arch/arm/mm has no gup.c)',
+  ],
+  commit: '06824ba824b3 ("ARM: tlb: delay page freeing for SMP and ARMv7 CPUs")',
+  deviations: [
+    'pmd_free_tlb is pmd_free (a no-op on the folded pmd); the machine has a real PMD table, so it is batched like a PTE table with one page of range rather than freed at once, which ARM never did to a live table.',
+    'The batch capacity is the gather option batchCapacity (default 500, FREE_PTE_NR), so small batches can force intermediate flushes.',
+    'flush_cache_range in tlb_start_vma and check_pgt_cache in tlb_finish_mmu are not modelled.',
+  ],
+};

@@ -1,13 +1,20 @@
 import { Which } from '../../machine/constants.js';
+import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 import { forceFlush } from './common.js';
 import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
 /**
- * generic-range: the proposal at the end of the seed, as posted in the
- * series' CONFIG_HAVE_MMU_GATHER_RANGE patch: "proper range tracking for
- * free_*" and the flush moved from tlb_end_vma into tlb_flush_mmu.
+ * generic-range models the proposal at the end of the 2011 mmu_gather
+ * discussion, as posted to linux-mm (RFC of 2011-03-07, reposted 2012, never
+ * merged): include/asm-generic/tlb.h with CONFIG_HAVE_MMU_GATHER_RANGE —
+ * "proper range tracking for free_*" and the flush moved from tlb_end_vma
+ * into tlb_flush_mmu — selected by ARM, sh, sparc32, avr32 in the same
+ * posting. There is no kernel tree or commit to cite; the postings are the
+ * source. Deliberate deviations (in full in `provenance` below): the I-TLB
+ * flag survives intermediate flushes (the patch lost it); itlb=always stands
+ * for the unconditional-I-TLB alternative discussed on the list.
  *
  *   tlb_start_vma         (if !fullmm) a change of VM_HUGETLB forces
  *                         tlb_flush_mmu; vm_flags |= VM_EXEC | VM_HUGETLB
@@ -21,6 +28,10 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  *                         gathered vm_flags, start, end) (fullmm: flush_tlb_mm);
  *                         re-init the range; then free the batch
  *   tlb_finish_mmu        tlb_flush_mmu
+ *   get_user_pages_fast   unchanged by the proposal: per architecture (x86 and
+ *                         sh: interrupts off + get_page; RCU table freeing,
+ *                         HAVE_RCU_TABLE_FREE, only where an arch selects it,
+ *                         which this policy does not).
  *
  * Why the order is right: one flush covers every page and every table span
  * queued since the last flush, and precedes their free. Because the span of a
@@ -34,11 +45,6 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * gathered vmas in the gather; 'always' flushes I-TLBs on every flush, as
  * Peter was "tempted" to do.
  *
- * DEVIATION: the patch's tlb_range_init also cleared vm_flags at each flush,
- * so after a batch-full flush in the middle of an exec vma the rest of that
- * vma was flushed without the I-TLB (tlb_start_vma is not called again).
- * Later kernels keep the vma flags across intermediate flushes; so does this
- * model, which is not meant to reproduce that unrelated bug.
  */
 class GenericRange implements TlbPolicy {
   readonly name = 'generic-range';
@@ -89,3 +95,17 @@ class GenericRange implements TlbPolicy {
 }
 
 export const genericRange: PolicyFactory = (o: PolicyOptions = {}) => new GenericRange(o.itlb ?? 'vma-exec');
+
+export const provenance: Provenance = {
+  version: 'RFC of 2011-03-07 (reposted 2012; never merged)',
+  tree: 'linux-mm postings of the series (no kernel tree carries it)',
+  files: [
+    'include/asm-generic/tlb.h as patched: CONFIG_HAVE_MMU_GATHER_RANGE, tlb_track_range, tlb_range_init, tlb_flush with a fake vma carrying the gathered vm_flags',
+    'arch/Kconfig: config HAVE_MMU_GATHER_RANGE; arch/{arm,sh,avr32,sparc}/Kconfig select it',
+  ],
+  commit: 'not merged: "mm: Provide generic range tracking and flushing" in the 2011 mmu_gather series (Peter Zijlstra)',
+  deviations: [
+    "The patch's tlb_range_init also cleared vm_flags at each flush, so after a batch-full flush in the middle of an exec vma the rest of that vma was flushed without the I-TLB (tlb_start_vma is not called again). Later kernels keep the vma flags across intermediate flushes; so does this model, which is not meant to reproduce that unrelated bug.",
+    "Option itlb=always stands for the 'flush I-TLBs unconditionally' alternative discussed on the list; the posted patch carried VM_EXEC in the gather (itlb=vma-exec, the default).",
+  ],
+};

@@ -1,37 +1,50 @@
 import { Which } from '../../machine/constants.js';
+import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import { forceFlush } from './common.js';
 import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
 /**
- * ia64-2.6.38: arch/ia64/include/asm/tlb.h as of 2.6.38.
+ * ia64-2.6.38 models Linux 2.6.38's arch/ia64/include/asm/tlb.h (read in
+ * Savaged-Zen/Savaged-Zen @e6161b3974ec, a 2.6.38.3 tree with the
+ * preemptible-mmu_gather conversion: its batch is 8 on-stack pointers grown
+ * to a page, where mainline 2.6.38 had a per-CPU array; the flush and free
+ * logic is 2.6.38's) and asm/pgalloc.h. Deliberate deviations (in full in
+ * `provenance` below): no flush_tlb_all for huge or cross-region ranges; no
+ * second flush over the VHPT range; tables go to the frame allocator, not
+ * the per-CPU quicklist; batch size from the gather options.
  *
  *   tlb_gather_mmu        fast mode if one CPU is online; start_addr = ~0
- *   tlb_start/end_vma     nothing
+ *                                                                 l. 157-179
+ *   tlb_start/end_vma     nothing                                 l. 239-240
  *   tlb_remove_tlb_entry  need_flush = 1; start_addr (first call) .. end_addr
  *                         (last page + 1): assumes ascending addresses
- *   tlb_remove_page       need_flush = 1; batched (FREE_PTE_NR 2048); a full
- *                         batch flushes [start_addr, end_addr) and frees it
+ *                                                       l. 229-234, 242-246
+ *   tlb_remove_page       need_flush = 1; batched; a full batch flushes
+ *                         [start_addr, end_addr) and frees it     l. 207-222
  *   pte/pmd_free_tlb      need_flush = 1; __pte_free_tlb = pte_free(): the
- *                         table goes back to the quicklist AT ONCE
+ *                         table goes to the quicklist AT ONCE (pgalloc.h)
+ *                                                                 l. 248-258
  *   ia64_tlb_flush_mmu(start, end)
- *                         if need_flush: fullmm → flush_tlb_mm, else
- *                         flush_tlb_range(start, end) (ptc.ga purges I and D);
- *                         then free the batch
+ *                         if need_flush: fullmm → flush_tlb_mm; over 1 TB or
+ *                         across regions → flush_tlb_all; else
+ *                         flush_tlb_range(start, end) (ptc.ga purges I and D)
+ *                         AND flush_tlb_range(ia64_thash(start),
+ *                         ia64_thash(end)), the VHPT's own mapping; then
+ *                         free the batch                          l. 97-145
  *   tlb_finish_mmu(tlb, start, end)
- *                         ia64_tlb_flush_mmu with the CALLER's range
- *
- * Not modelled: the flush_tlb_all for ranges over 1 TB or across regions, and
- * the extra flush of the virtually-mapped linear page table (VHPT) range.
+ *                         ia64_tlb_flush_mmu with the CALLER's range;
+ *                         check_pgt_cache                         l. 186-200
+ *   get_user_pages_fast   no arch/ia64/mm/gup.c: mm/util.c's weak version
+ *                         (mmap_sem + get_user_pages), no lockless walk.
  *
  * Why data pages are right and tables are not: a data page waits in the batch
  * until a flush of a range that contains it. A page-table page is freed when
  * it is unhooked, and the flush that follows (if any: finish flushes only the
  * caller's range, and only because need_flush was set) comes after the free.
- * domain.md models this as "table pages freed without a covering flush"; in
- * shift_arg_pages the tables of the vacated range are reusable before the
- * flush, while hardware walkers (and speculative VHPT walks, which can
- * reinsert entries) may still use walk-cache pointers to them (race 3).
+ * In shift_arg_pages the tables of the vacated range are reusable before the
+ * flush, while the hardware VHPT walker (which inserts translations
+ * speculatively, as the comment in tlb_gather_mmu warns) may still use them.
  */
 class Ia642638 implements TlbPolicy {
   readonly name = 'ia64-2.6.38';
@@ -83,3 +96,19 @@ class Ia642638 implements TlbPolicy {
 }
 
 export const ia642638: PolicyFactory = (o: PolicyOptions = {}) => new Ia642638(o.fastMode ?? false);
+
+export const provenance: Provenance = {
+  version: '2.6.38',
+  tree: 'Savaged-Zen/Savaged-Zen @e6161b3974ec (2.6.38.3 with the preemptible-mmu_gather conversion)',
+  files: [
+    'arch/ia64/include/asm/tlb.h:97-258 (ia64_tlb_flush_mmu, tlb_gather_mmu, tlb_finish_mmu, tlb_remove_page, __tlb_remove_tlb_entry, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb)',
+    'arch/ia64/include/asm/pgalloc.h pte_free (quicklist_free_page), __pte_free_tlb = pte_free, check_pgt_cache (quicklist_trim)',
+    'mm/util.c get_user_pages_fast (weak: mmap_sem + get_user_pages; there is no arch/ia64/mm/gup.c)',
+  ],
+  deviations: [
+    'The flush_tlb_all for ranges over 1 TB or across regions is not modelled (the machine has one region and a small address space).',
+    'The second flush_tlb_range over the VHPT mapping (ia64_thash(start)..ia64_thash(end)) is not modelled: the machine has no virtually mapped page table.',
+    'Page-table pages go straight back to the frame allocator; the kernel puts them on a per-CPU quicklist, reused only as page tables until check_pgt_cache trims it.',
+    'The batch capacity is the gather option batchCapacity (default 500).',
+  ],
+};

@@ -1,24 +1,47 @@
-import { arm2637 } from './arm-2.6.37.js';
-import { arm2638 } from './arm-2.6.38.js';
-import { generic2639 } from './generic-2.6.39.js';
-import { genericRange } from './generic-range.js';
-import { ia642638 } from './ia64-2.6.38.js';
-import { linux6 } from './linux-6.js';
-import { sh2638 } from './sh-2.6.38.js';
+import type { Provenance } from '../../machine/provenance.js';
+import { arm2637, provenance as arm2637Provenance } from './arm-2.6.37.js';
+import { arm2638, provenance as arm2638Provenance } from './arm-2.6.38.js';
+import { generic2639, provenance as generic2639Provenance } from './generic-2.6.39.js';
+import { genericRange, provenance as genericRangeProvenance } from './generic-range.js';
+import { ia642638, provenance as ia642638Provenance } from './ia64-2.6.38.js';
+import { linux6, provenance as linux6Provenance } from './linux-6.js';
+import { sh2638, provenance as sh2638Provenance } from './sh-2.6.38.js';
 import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
 export type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
-/** Architecture policies by name (domain.md section 3, plus today's generic code). */
-export const POLICIES: Readonly<Record<string, PolicyFactory>> = Object.freeze({
-  'arm-2.6.37': arm2637,
-  'arm-2.6.38': arm2638,
-  'sh-2.6.38': sh2638,
-  'ia64-2.6.38': ia642638,
-  'generic-2.6.39': generic2639,
-  'generic-range': genericRange,
-  'linux-6': linux6,
+/** One registered policy: how to build it, where it comes from, which options it reads. */
+export interface PolicyEntry {
+  factory: PolicyFactory;
+  provenance: Provenance;
+  /** The PolicyOptions keys this policy's factory reads (the CLI lists their values). */
+  options: readonly (keyof PolicyOptions)[];
+}
+
+/**
+ * The registry. Keeping the factory, the provenance and the options in one
+ * entry means a policy cannot be registered without saying where it comes
+ * from: POLICIES and PROVENANCE below are derived from it.
+ */
+export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.freeze({
+  'arm-2.6.37': { factory: arm2637, provenance: arm2637Provenance, options: [] },
+  'arm-2.6.38': { factory: arm2638, provenance: arm2638Provenance, options: ['fastMode'] },
+  'sh-2.6.38': { factory: sh2638, provenance: sh2638Provenance, options: [] },
+  'ia64-2.6.38': { factory: ia642638, provenance: ia642638Provenance, options: ['fastMode'] },
+  'generic-2.6.39': { factory: generic2639, provenance: generic2639Provenance, options: [] },
+  'generic-range': { factory: genericRange, provenance: genericRangeProvenance, options: ['itlb'] },
+  'linux-6': { factory: linux6, provenance: linux6Provenance, options: ['nested'] },
 });
+
+function project<T>(pick: (e: PolicyEntry) => T): Readonly<Record<string, T>> {
+  return Object.freeze(Object.fromEntries(Object.entries(POLICY_REGISTRY).map(([name, e]) => [name, pick(e)])));
+}
+
+/** Architecture policies by name (the 2011 variants, plus today's generic code). */
+export const POLICIES: Readonly<Record<string, PolicyFactory>> = project((e) => e.factory);
+
+/** Where each policy comes from: kernel version, tree, files, commit, deviations. */
+export const PROVENANCE: Readonly<Record<string, Provenance>> = project((e) => e.provenance);
 
 export function policyNames(): string[] {
   return Object.keys(POLICIES);

@@ -1,4 +1,5 @@
 import { Which } from '../../machine/constants.js';
+import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 import { Step } from '../ops.js';
@@ -6,9 +7,14 @@ import { forceFlush } from './common.js';
 import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
 /**
- * linux-6: today's generic code (include/asm-generic/tlb.h, mm/mmu_gather.c)
- * with MMU_GATHER_TABLE_FREE / MMU_GATHER_RCU_TABLE_FREE and the default
- * range-based tlb_flush().
+ * linux-6 models today's generic code: include/asm-generic/tlb.h and
+ * mm/mmu_gather.c (read in torvalds/linux @06d074298583, a 6.10-era
+ * mmu_gather.c) with MMU_GATHER_TABLE_FREE / MMU_GATHER_RCU_TABLE_FREE and
+ * the default range-based tlb_flush(), and mm/gup.c's gup_fast. Deliberate
+ * deviations (in full in `provenance` below): a synchronising IPI instead of
+ * an RCU grace period before tables are freed, sent to the mm's CPUs and only
+ * on broadcast hardware; the table flush always invalidates; no huge pages,
+ * delayed rmap or page-size tracking.
  *
  *   tlb_gather_mmu        __tlb_reset_range; inc_tlb_flush_pending(mm)
  *   tlb_start_vma         (if !fullmm) vma_exec / vma_huge = the vma's flags
@@ -26,20 +32,26 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  *                         when freed_tables (arm64's !last_level TLBI, x86's
  *                         freed_tables argument) and ITLB when vma_exec;
  *                         then __tlb_reset_range (vma_* kept)
- *   tlb_flush_mmu         tlbonly, then tlb_table_flush (invalidate, then the
- *                         RCU-deferred free of the tables), then the pages
+ *   tlb_flush_mmu         tlbonly, then tlb_table_flush (tlb_table_invalidate,
+ *                         then tlb_remove_table_free: call_rcu), then pages
  *   tlb_finish_mmu        if mm_tlb_flush_nested (tlb_flush_pending > 1):
  *                         fullmm = 1, reset range, freed_tables = 1; then
  *                         tlb_flush_mmu; dec_tlb_flush_pending
+ *   gup_fast              interrupts off; gup_fast_pte_range reads the PTE,
+ *                         takes a speculative reference (try_grab_folio_fast,
+ *                         fails on a folio whose count is zero), then re-reads
+ *                         the pmd and the PTE and backs off (gup_put_folio) if
+ *                         either changed.
  *
- * The RCU deferral is modelled as the kernel's fallback does it: with
- * hardware-broadcast flushes nobody was interrupted, so a gup_fast walker
- * with interrupts off may still be reading a table; the tables are freed only
- * after the flush AND a synchronising IPI (tlb_remove_table_sync_one) to the
- * mm's CPUs has been acknowledged, which cannot happen inside such a walk.
- * The kernel's smp_call_function reaches every online CPU; the mm's cpumask
- * (bits are never cleared in the machine, lazy CPUs included) is every CPU
- * that can walk this mm's tables. With IPI flushes the flush itself waited
+ * The RCU deferral is modelled as the kernel's fallback does it
+ * (tlb_remove_table_one → tlb_remove_table_sync_one): with hardware-broadcast
+ * flushes nobody was interrupted, so a gup_fast walker with interrupts off
+ * may still be reading a table; the tables are freed only after the flush AND
+ * a synchronising IPI to the mm's CPUs has been acknowledged, which cannot
+ * happen inside such a walk — the same guarantee an RCU-sched grace period
+ * gives. The kernel's smp_call_function reaches every online CPU; the mm's
+ * cpumask (bits are never cleared in the machine, lazy CPUs included) is every
+ * CPU that can walk this mm's tables. With IPI flushes the flush itself waited
  * for those CPUs, so the tables are freed right after it.
  *
  * Why the order is right: unhook; invalidate TLB and walk caches of the range
@@ -49,7 +61,7 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  * nested finish did __tlb_reset_range + __tlb_adjust_range(start, end): the
  * forced flush was a leaf-only flush of the caller's range, dropping
  * freed_tables (fixed by "mm: mmu_gather: remove __tlb_reset_range() for
- * force flush", 2019; domain.md race 9).
+ * force flush", 2019).
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
@@ -122,3 +134,19 @@ class Linux6 implements TlbPolicy {
 
 export const linux6: PolicyFactory = (o: PolicyOptions = {}) => new Linux6(o.nested ?? 'full');
 
+export const provenance: Provenance = {
+  version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',
+  tree: 'torvalds/linux @06d074298583 (mm/mmu_gather.c); mm/gup.c as in the linux-mm patches against 6.10-6.17',
+  files: [
+    'mm/mmu_gather.c: tlb_remove_table_sync_one, tlb_table_invalidate, tlb_remove_table_one, tlb_table_flush, tlb_remove_table, tlb_flush_mmu, __tlb_gather_mmu, tlb_finish_mmu',
+    'include/asm-generic/tlb.h: __tlb_adjust_range, __tlb_reset_range, tlb_flush, tlb_flush_mmu_tlbonly, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb',
+    'mm/gup.c: gup_fast_pte_range (~l. 2840-2930 in 6.10-6.17: try_grab_folio_fast, then pmd and PTE recheck, gup_put_folio on change), gup_fast (local_irq_save)',
+  ],
+  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2)',
+  deviations: [
+    'Tables are freed after a synchronising IPI (the fallback tlb_remove_table_one uses) rather than after an RCU-sched grace period; both wait until no CPU is inside an interrupts-off walk.',
+    'The sync IPI is sent only on broadcast-flush hardware and to the mm cpumask; the kernel selects RCU table freeing per architecture and its fallback IPIs every online CPU.',
+    'tlb_table_invalidate always flushes before the table free; the kernel does so only when tlb_needs_table_invalidate() (true for every architecture with hardware walkers).',
+    'No huge pages, no delayed rmap, no page_size tracking.',
+  ],
+};

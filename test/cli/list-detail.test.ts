@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { POLICY_REGISTRY, policyNames } from '../../src/kernel/index.js';
+import { FLAVOURS, flavourNames } from '../../src/machine/flavours.js';
+import type { Provenance } from '../../src/machine/provenance.js';
+import { POLICY_OPTION_VALUES } from '../../src/cli/arch-spec.js';
+import { cli } from './helpers.js';
+
+/** Every field of a provenance record, as the text output must show it. */
+function provenanceTexts(p: Provenance): string[] {
+  return [p.version, p.tree, ...(p.commit ? [p.commit] : []), ...p.files, ...p.deviations];
+}
+
+describe('smpsim list --arch NAME', () => {
+  it.each(policyNames())('%s: prints its provenance and the options it reads', async (name) => {
+    const r = await cli(['list', '--arch', name]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const entry = POLICY_REGISTRY[name];
+    for (const text of provenanceTexts(entry.provenance)) expect(r.stdout).toContain(text);
+    for (const key of entry.options) expect(r.stdout).toContain(`${key}=${POLICY_OPTION_VALUES[key].map(String).join('|')}`);
+    // Options the policy does not read are not offered for it.
+    for (const key of Object.keys(POLICY_OPTION_VALUES)) if (!entry.options.includes(key as never)) expect(r.stdout).not.toContain(`${key}=`);
+  });
+
+  it.each(policyNames())('%s --json: the same record as a JSON document', async (name) => {
+    const r = await cli(['list', '--arch', name, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const entry = POLICY_REGISTRY[name];
+    expect(doc.policy.name).toBe(name);
+    expect(doc.policy.provenance).toEqual(entry.provenance);
+    expect(doc.policy.options.map((o: { key: string }) => o.key)).toEqual(entry.options);
+    expect(doc.flavour).toBeUndefined();
+  });
+
+  it('accepts the --arch spelling with options (NAME:KEY=VALUE), as `run` does', async () => {
+    const name = policyNames().find((n) => POLICY_REGISTRY[n].options.length > 0)!;
+    const key = POLICY_REGISTRY[name].options[0];
+    const r = await cli(['list', '--arch', `${name}:${key}=${String(POLICY_OPTION_VALUES[key][0])}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(POLICY_REGISTRY[name].provenance.tree);
+  });
+});
+
+describe('smpsim list --hw NAME', () => {
+  it.each(flavourNames())('%s: prints its parameters and provenance', async (name) => {
+    const r = await cli(['list', '--hw', name]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(FLAVOURS[name].description);
+    for (const text of provenanceTexts(FLAVOURS[name].provenance)) expect(r.stdout).toContain(text);
+  });
+
+  it.each(flavourNames())('%s --json: the same record as a JSON document', async (name) => {
+    const r = await cli(['list', '--hw', name, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.flavour).toEqual({ name, description: FLAVOURS[name].description, config: FLAVOURS[name].config, provenance: FLAVOURS[name].provenance });
+    expect(doc.policy).toBeUndefined();
+  });
+
+  it('--arch and --hw together print both', async () => {
+    const [arch] = policyNames();
+    const [hw] = flavourNames();
+    const r = await cli(['list', '--arch', arch, '--hw', hw, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.policy.name).toBe(arch);
+    expect(doc.flavour.name).toBe(hw);
+  });
+});
+
+describe('smpsim list with an unknown name', () => {
+  // A registered name with its last character dropped: a typo the suggestion must catch.
+  const cases: [string, string, string][] = [
+    ['--arch', policyNames()[0].slice(0, -1), policyNames()[0]],
+    ['--hw', flavourNames()[0].slice(0, -1), flavourNames()[0]],
+  ];
+  it.each(cases)('%s %s: one line naming the closest, exit 2, nothing on stdout', async (flag, typo, meant) => {
+    for (const json of [[], ['--json']]) {
+      const r = await cli(['list', flag, typo, ...json]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`'${typo}'`);
+      expect(r.stderr).toMatch(new RegExp(`did you mean [^?]*'${meant.replace(/[.]/g, '\\.')}'`));
+    }
+  });
+
+  it('a bad --hw is reported even when --arch is good, before anything is printed', async () => {
+    const r = await cli(['list', '--arch', policyNames()[0], '--hw', 'no-such-hardware']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+  });
+});
