@@ -86,30 +86,33 @@ export const Access = {
 } as const;
 export type AccessCode = (typeof Access)[keyof typeof Access];
 
-/** Violation kinds recorded by the checker. */
-export const ViolationKind = {
-  /** A load or store through a TLB entry whose frame was freed or reallocated. */
-  STALE_DATA: 1,
-  /** An instruction fetch through a stale I-TLB entry. */
-  STALE_FETCH: 2,
-  /** A hardware walker (demand or speculative) read a freed or reused table. */
-  WALK_TABLE: 3,
-  /** A lockless software walker (gup_fast) read a freed or reused table. */
-  GUP_TABLE: 4,
-  /** gup_fast pinned a data frame that was freed or reallocated. */
-  GUP_PIN: 5,
-  /** A translation for a removed range survived the syscall that removed it. */
-  STALE_AFTER_RETURN: 6,
+/**
+ * Violation kinds recorded by the checker: the one table of them. Each kind's
+ * code is what the machine stores in a record; its name is what reports,
+ * traces and the JSON schema print; its description is what `docs/` and
+ * `smpsim list` say. Add a kind here and at its detection site, nowhere else.
+ */
+export const VIOLATION_KINDS = {
+  STALE_DATA: { code: 1, name: 'stale-data-access', description: 'a load or store through a TLB entry whose frame was freed or reallocated' },
+  STALE_FETCH: { code: 2, name: 'stale-instruction-fetch', description: 'an instruction fetch through a stale I-TLB entry' },
+  WALK_TABLE: { code: 3, name: 'walker-read-freed-table', description: 'a hardware walker (demand or speculative) read a page-table frame that was freed or reused' },
+  GUP_TABLE: { code: 4, name: 'gup-fast-read-freed-table', description: 'a lockless software walker (gup_fast) read a page-table frame that was freed or reused' },
+  GUP_PIN: { code: 5, name: 'gup-fast-pinned-freed-page', description: 'gup_fast took a reference on a data frame that was freed or reallocated since its PTE was read' },
+  STALE_AFTER_RETURN: { code: 6, name: 'stale-translation-after-return', description: 'a translation for a removed range survived the system call that removed it' },
 } as const;
-export const VIOLATION_KIND_NAMES = [
-  '',
-  'stale-data-access',
-  'stale-instruction-fetch',
-  'walker-read-freed-table',
-  'gup-fast-read-freed-table',
-  'gup-fast-pinned-freed-page',
-  'stale-translation-after-return',
-] as const;
+type KindKey = keyof typeof VIOLATION_KINDS;
+
+/** Kind codes by key, for detection sites (ViolationKind.STALE_DATA). */
+export const ViolationKind = Object.freeze(Object.fromEntries(Object.entries(VIOLATION_KINDS).map(([k, v]) => [k, v.code]))) as {
+  readonly [K in KindKey]: (typeof VIOLATION_KINDS)[K]['code'];
+};
+
+/** Kind names by code (index 0 unused). */
+export const VIOLATION_KIND_NAMES: readonly string[] = (() => {
+  const names: string[] = [''];
+  for (const v of Object.values(VIOLATION_KINDS)) names[v.code] = v.name;
+  return Object.freeze(names);
+})();
 
 /** What the CPU was doing when a violation fired. */
 export const CpuOp = {
