@@ -239,9 +239,9 @@ export class MmuGather {
     this.emit({ t: 'sync', seq: this.stats.ops, mask, by: this.stepName() });
   }
 
-  /** Whether remote invalidation is by hardware broadcast (no IPI to wait for). */
+  /** Whether some remote invalidation is by hardware broadcast (a flush need not wait for an IPI). */
   get broadcastFlush(): boolean {
-    return this.cpu.L.cfg.flush === 'broadcast';
+    return this.cpu.L.cfg.flush !== 'ipi';
   }
 
   /** Name a sub-step in flight (e.g. tlb_flush_mmu forced from tlb_remove_page). */

@@ -1,4 +1,8 @@
 import type { MachineConfig } from './config.js';
+import { SPECULATION } from './flavours/speculation.js';
+import { ia64, ia64Provenance } from './flavours/ia64.js';
+import { sh4, sh4Provenance } from './flavours/sh4.js';
+import type { Provenance } from './provenance.js';
 
 /**
  * Hardware flavours (domain.md section 3): how a flush reaches the other
@@ -11,7 +15,6 @@ export interface HardwareFlavour {
   config: Partial<MachineConfig>;
 }
 
-const SPECULATION = 0.02;
 
 export const FLAVOURS: Readonly<Record<string, HardwareFlavour>> = Object.freeze({
   arm11mpcore: {
@@ -34,6 +37,14 @@ export const FLAVOURS: Readonly<Record<string, HardwareFlavour>> = Object.freeze
     description: 'arm64: broadcast TLBI; speculative walks; leaf-only invalidates (TLBI VALE1IS) leave walk-cache entries alone',
     config: { flush: 'broadcast', speculation: SPECULATION, walkCache: 8, leafDropsWalkCache: false },
   },
+  sh4,
+  ia64,
+});
+
+/** Provenance of the flavours that carry one so far (the others get theirs separately). */
+export const FLAVOUR_PROVENANCE: Readonly<Record<string, Provenance>> = Object.freeze({
+  sh4: sh4Provenance,
+  ia64: ia64Provenance,
 });
 
 export function flavourNames(): string[] {
