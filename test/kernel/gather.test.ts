@@ -49,12 +49,12 @@ describe('batch full forces a flush before more is queued', () => {
     ]);
   });
 
-  it('ia64-2.6.38: full batches flush [start_addr, end_addr); tables never wait', () => {
+  it('ia64-2.6.38: full batches flush [start_addr, end_addr) and its VHPT range; tables go to the quicklist at once', () => {
     const { r } = smallBatchMunmap('ia64-2.6.38');
     expect(seq(r.trace)).toEqual([
-      'flush 16-18 DI', 'free data', 'free data',
-      'flush 18-20 DI', 'free data', 'free data',
-      'free pte-table now', 'flush 16-21 DI', 'free data',
+      'flush 16-18 DI', 'flush 16-18 W', 'free data', 'free data',
+      'flush 18-20 DI', 'flush 18-20 W', 'free data', 'free data',
+      'park pte-table', 'flush 16-21 DI', 'flush 16-21 W', 'free data',
     ]);
   });
 });

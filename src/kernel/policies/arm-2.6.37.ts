@@ -28,6 +28,8 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  */
 class Arm2637 implements TlbPolicy {
   readonly name = 'arm-2.6.37';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
 
   gather(tlb: MmuGather): void {
     tlb.resetRange();

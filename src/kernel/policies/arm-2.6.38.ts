@@ -39,6 +39,8 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class Arm2638 implements TlbPolicy {
   readonly name = 'arm-2.6.38';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
   constructor(private readonly fast: boolean) {}
 
   gather(tlb: MmuGather): void {

@@ -35,6 +35,8 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  */
 class Generic2639 implements TlbPolicy {
   readonly name = 'generic-2.6.39';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
 
   gather(tlb: MmuGather): void {
     tlb.needFlush = false;

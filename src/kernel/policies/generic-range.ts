@@ -42,6 +42,8 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class GenericRange implements TlbPolicy {
   readonly name = 'generic-range';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
   constructor(private readonly itlb: 'vma-exec' | 'always') {}
 
   gather(tlb: MmuGather): void {

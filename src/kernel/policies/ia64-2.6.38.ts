@@ -1,5 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { MmuGather } from '../mmu_gather.js';
+import { IA64_QUICKLIST } from '../quicklist.js';
 import { forceFlush } from './common.js';
 import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
 
@@ -12,29 +13,41 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  *                         (last page + 1): assumes ascending addresses
  *   tlb_remove_page       need_flush = 1; batched (FREE_PTE_NR 2048); a full
  *                         batch flushes [start_addr, end_addr) and frees it
- *   pte/pmd_free_tlb      need_flush = 1; __pte_free_tlb = pte_free(): the
- *                         table goes back to the quicklist AT ONCE
+ *   pte/pmd_free_tlb      need_flush = 1; __pte_free_tlb = pte_free() and
+ *                         pmd_free(): quicklist_free onto THIS CPU's page-table
+ *                         quicklist (pgalloc.h), at once, before any flush
  *   ia64_tlb_flush_mmu(start, end)
  *                         if need_flush: fullmm → flush_tlb_mm, else
- *                         flush_tlb_range(start, end) (ptc.ga purges I and D);
+ *                         flush_tlb_range(start, end) (ptc.ga purges I and D)
+ *                         and flush_tlb_range(ia64_thash(start),
+ *                         ia64_thash(end)): the VHPT range, i.e. the TLB
+ *                         entries of the linear page table that map the
+ *                         range's PTE tables (the walk cache, Which.WALK);
  *                         then free the batch
  *   tlb_finish_mmu(tlb, start, end)
- *                         ia64_tlb_flush_mmu with the CALLER's range
+ *                         ia64_tlb_flush_mmu with the CALLER's range, then
+ *                         check_pgt_cache (quicklist_trim(0, NULL, 25, 16))
  *
- * Not modelled: the flush_tlb_all for ranges over 1 TB or across regions, and
- * the extra flush of the virtually-mapped linear page table (VHPT) range.
+ * Not modelled: the flush_tlb_all for ranges over 1 TB or across regions.
  *
- * Why data pages are right and tables are not: a data page waits in the batch
- * until a flush of a range that contains it. A page-table page is freed when
- * it is unhooked, and the flush that follows (if any: finish flushes only the
- * caller's range, and only because need_flush was set) comes after the free.
- * domain.md models this as "table pages freed without a covering flush"; in
- * shift_arg_pages the tables of the vacated range are reusable before the
- * flush, while hardware walkers (and speculative VHPT walks, which can
- * reinsert entries) may still use walk-cache pointers to them (race 3).
+ * Why the order is right although tables are "freed" first: a data page
+ * waits in the batch until a flush of a range that contains it. A page-table
+ * page goes to the freeing CPU's quicklist when it is unhooked, before the
+ * flush, but a quicklist page is not free: nobody else can get it, and this
+ * CPU only hands it out to one of its own table allocations, none of which
+ * happens inside the gather. A walker still holding a VHPT translation to it
+ * reads the cleared entries, harmlessly. tlb_finish_mmu purges the caller's
+ * range and its VHPT range (need_flush was set by the table free), and only
+ * then may check_pgt_cache give pages back to the allocator. In
+ * shift_arg_pages the caller's range [new_end, old_end) is the vacated span,
+ * so the purge covers the freed tables' VHPT translations: the hole the seed
+ * suspected for ia64 is closed in 2.6.38 (scenarios/shift-arg-pages.ts).
  */
 class Ia642638 implements TlbPolicy {
   readonly name = 'ia64-2.6.38';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
+  readonly quicklist = IA64_QUICKLIST;
   constructor(private readonly fast: boolean) {}
 
   gather(tlb: MmuGather): void {
@@ -58,7 +71,7 @@ class Ia642638 implements TlbPolicy {
   }
   freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
     tlb.needFlush = true;
-    tlb.freeTableNow(level, table);
+    tlb.quicklistFree(level, table);
   }
   /** tlb_remove_page's flush: the range tracked from removed entries. */
   tlbFlushMmu(tlb: MmuGather): void {
@@ -66,13 +79,19 @@ class Ia642638 implements TlbPolicy {
   }
   tlbFinishMmu(tlb: MmuGather, start: number, end: number): void {
     this.flushMmu(tlb, start, end);
+    // Only after the purges: the quicklist may now give tables to anyone.
+    tlb.checkPgtCache();
   }
 
   private flushMmu(tlb: MmuGather, start: number, end: number): void {
     if (!tlb.needFlush) return;
     tlb.needFlush = false;
     if (tlb.fullmm) tlb.flushMm();
-    else tlb.flushRange(start, end, Which.DTLB | Which.ITLB);
+    else {
+      tlb.flushRange(start, end, Which.DTLB | Which.ITLB);
+      // ia64_thash(start)..ia64_thash(end): the linear page table's translations for the range.
+      tlb.flushRange(start, end, Which.WALK);
+    }
     if (!this.fast) {
       tlb.freePageBatch();
       tlb.resetRange();

@@ -53,6 +53,8 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
+  /** mm/mremap.c move_ptes: one flush_tlb_range of the old extent under the PTE locks (eb66ae030829). */
+  readonly moveFlush = 'once' as const;
   constructor(private readonly nested: 'full' | 'range-drops-freed-tables') {}
 
   gather(tlb: MmuGather): void {

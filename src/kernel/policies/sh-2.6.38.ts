@@ -1,5 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { MmuGather } from '../mmu_gather.js';
+import { SH_QUICKLIST } from '../quicklist.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
 
 /**
@@ -9,10 +10,14 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  *   tlb_start_vma         flush_cache_range only
  *   tlb_remove_tlb_entry  widens start/end by the page
  *   tlb_remove_page       free_page_and_swap_cache: freed AT ONCE
- *   pte/pmd_free_tlb      pte_free / pmd_free: freed AT ONCE
+ *   pte_free_tlb          pte_free: quicklist_free_page onto THIS CPU's
+ *                         page-table quicklist (pgalloc.h QUICK_PT), at once
+ *   pmd_free_tlb          pmd_free: freed AT ONCE (kmem_cache_free with
+ *                         PAGETABLE_LEVELS > 2; a no-op on 2-level sh4)
  *   tlb_end_vma           if !fullmm and end: flush_tlb_range(vma, start, end),
  *                         re-init the range
- *   tlb_finish_mmu        flush_tlb_mm only if fullmm
+ *   tlb_finish_mmu        flush_tlb_mm only if fullmm; then check_pgt_cache
+ *                         (quicklist_trim(QUICK_PT, NULL, 25, 16))
  *
  * SH's flush_tlb_range drops matching entries from both the ITLB and the
  * UTLB whatever the vma flags, so range flushes here target D and I TLBs.
@@ -20,10 +25,16 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * Why it is wrong on SMP: frames go back to the allocator before the
  * invalidate (race 1); and shift_arg_pages, with no start_vma/end_vma and no
  * fullmm, frees the vacated stack's page tables with no flush at all, which is
- * the hole Peter Zijlstra confirms for sh in the seed (race 3).
+ * the hole Peter Zijlstra confirms for sh in the seed (race 3). On sh4 itself
+ * no hardware caches a table pointer (the TLB is refilled in software), so
+ * the unflushed table is harmful only where something does: the hole shows on
+ * walk-cache hardware, once the quicklist hands the table out again.
  */
 class Sh2638 implements TlbPolicy {
   readonly name = 'sh-2.6.38';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
+  readonly quicklist = SH_QUICKLIST;
 
   gather(tlb: MmuGather): void {
     this.init(tlb);
@@ -36,7 +47,7 @@ class Sh2638 implements TlbPolicy {
     tlb.freeNow(frame, 'data');
   }
   freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
-    tlb.freeTableNow(level, table);
+    tlb.quicklistFree(level, table);
   }
   tlbEndVma(tlb: MmuGather): void {
     if (tlb.fullmm || !tlb.hasRange) return;
@@ -48,6 +59,7 @@ class Sh2638 implements TlbPolicy {
   }
   tlbFinishMmu(tlb: MmuGather): void {
     if (tlb.fullmm) tlb.flushMm();
+    tlb.checkPgtCache();
   }
 
   private init(tlb: MmuGather): void {
