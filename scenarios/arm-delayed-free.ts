@@ -36,7 +36,7 @@ export default defineScenario({
     { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
     { arch: 'arm-2.6.38', hw: 'arm11mpcore', expect: 'clean' },
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
-    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-range', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
   ],

@@ -65,12 +65,12 @@ export default defineScenario({
     // walks or walk caches, like SH-4A.)
     { arch: 'sh-2.6.38', hw: 'arm11mpcore', expect: 'caught' },
     // Broadcast flush, tables freed from the batch right after it: nothing waits for the walker.
-    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'caught' },
-    { arch: 'generic-2.6.39', hw: 'arm64', expect: 'caught' },
+    { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'caught' },
+    { arch: 'generic-2011-series', hw: 'arm64', expect: 'caught' },
     { arch: 'generic-range', hw: 'armv7-mp', expect: 'caught' },
     // IPI flush: the flush waits for the walker's CPU to take the IPI, after the walk.
-    { arch: 'generic-2.6.39', hw: 'x86', expect: 'clean' },
-    { arch: 'generic-2.6.39', hw: 'arm11mpcore', expect: 'clean' },
+    { arch: 'generic-2011-series', hw: 'x86', expect: 'clean' },
+    { arch: 'generic-2011-series', hw: 'arm11mpcore', expect: 'clean' },
     // Table batch freed only after tlb_remove_table_sync_one on broadcast hardware.
     { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'linux-6', hw: 'arm64', expect: 'clean' },

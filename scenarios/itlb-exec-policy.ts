@@ -5,7 +5,7 @@ import { defineScenario } from '../src/harness/scenario.js';
  * flush_tlb_range takes an mm instead of a vma, the vma's VM_EXEC is gone, so
  * either every flush also invalidates the instruction TLBs (Peter's "tempted"
  * option, itlb 'always') or the gather carries an exec flag collected in
- * tlb_start_vma (itlb 'vma-exec'). generic-2.6.39 is the baseline: a range
+ * tlb_start_vma (itlb 'vma-exec'). generic-2011-series is the baseline: a range
  * flush per vma in tlb_end_vma with that vma's flags, then a whole-mm flush
  * in tlb_finish_mmu because free_pgtables set need_flush again.
  *
@@ -34,7 +34,7 @@ export default defineScenario({
   name: 'itlb-exec-policy',
   title: 'I-TLB flushing without the vma: exec flag in the gather vs always',
   description:
-    'CPU 0 munmaps a non-executable and then an executable vma (each a whole page table) that CPUs 1..n-1 (same mm) use, fetching from the executable one. generic-2.6.39 flushes per vma with its exec flag, then the whole mm for the freed tables; generic-range flushes one range per gather and either carries an exec flag (vma-exec) or always flushes the I-TLBs. All are correct; the reports compare what they flush.',
+    'CPU 0 munmaps a non-executable and then an executable vma (each a whole page table) that CPUs 1..n-1 (same mm) use, fetching from the executable one. generic-2011-series flushes per vma with its exec flag, then the whole mm for the freed tables; generic-range flushes one range per gather and either carries an exec flag (vma-exec) or always flushes the I-TLBs. All are correct; the reports compare what they flush.',
   cpus: 4,
   iterations: 200,
   cost: true,
@@ -60,7 +60,7 @@ export default defineScenario({
     mix: { load: 4, store: 2, fetch: 3 },
   }),
   combinations: [
-    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-range', archOptions: { itlb: 'vma-exec' }, hw: 'armv7-mp', expect: 'clean' },
     { arch: 'generic-range', archOptions: { itlb: 'always' }, hw: 'armv7-mp', expect: 'clean' },
   ],

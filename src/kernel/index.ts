@@ -16,7 +16,7 @@ export {
   tlb_finish_mmu,
 } from './mmu_gather.js';
 export * from './gather_trace.js';
-export { POLICIES, policyNames, createPolicy, type PolicyFactory, type PolicyOptions, type TlbPolicy } from './policies/index.js';
+export { POLICIES, POLICY_ALIASES, policyNames, canonicalPolicyName, isPolicyName, createPolicy, type PolicyFactory, type PolicyOptions, type TlbPolicy } from './policies/index.js';
 export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables } from './memory.js';
 export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport } from './syscalls.js';
 export { staleAfterReturn, staleTablePointers, recordStaleAfterReturn, entryIsCurrent, type StaleEntry } from './stale.js';

@@ -41,7 +41,7 @@ describe('move_page_tables flushes as its era does', () => {
   });
 
   it('each policy carries its era', () => {
-    for (const p of ['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-range']) expect(createPolicy(p).moveFlush, p).toBe('per-pte');
+    for (const p of ['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2011-series', 'generic-range']) expect(createPolicy(p).moveFlush, p).toBe('per-pte');
     expect(createPolicy('linux-6').moveFlush).toBe('once');
   });
 });

@@ -17,7 +17,7 @@ const EXPECTED: Record<string, string[]> = {
   // Table to the quicklist when unhooked; finish purges the caller's range and its VHPT range, then the data batch.
   'ia64-2.6.38': ['park pte-table', 'flush 16-20 DI', 'flush 16-20 W', 'free data', 'free data', 'free data', 'free data'],
   // end_vma's range flush clears need_flush; the table free sets it; finish flushes the mm.
-  'generic-2.6.39': ['flush 16-20 D', 'flush mm', 'free data', 'free data', 'free data', 'free data', 'free pte-table'],
+  'generic-2011-series': ['flush 16-20 D', 'flush mm', 'free data', 'free data', 'free data', 'free data', 'free pte-table'],
   // One flush in tlb_flush_mmu covering the pages and the table's whole span.
   'generic-range': ['flush 16-32 D', 'free data', 'free data', 'free data', 'free data', 'free pte-table'],
   // end_vma tlbonly; the table adds one page and freed_tables (WALK); sync IPI; tables, then pages.
@@ -62,7 +62,7 @@ describe('munmap: order of flush and free, per policy', () => {
   }
 
   it('correct policies free every frame after a flush that covers it; the 2011 broken ones do not', () => {
-    for (const policy of ['arm-2.6.38', 'generic-2.6.39', 'generic-range', 'linux-6']) {
+    for (const policy of ['arm-2.6.38', 'generic-2011-series', 'generic-range', 'linux-6']) {
       const { r, where } = run(policy);
       expect(uncoveredFrees(r.trace, where), policy).toEqual([]);
     }

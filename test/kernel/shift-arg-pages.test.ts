@@ -19,7 +19,7 @@ const EXPECTED: Record<string, string[]> = {
   'sh-2.6.38': [...PER_PTE, 'park pte-table'], // the seed: "sh do[es] indeed suffer": no flush for the table
   'ia64-2.6.38': [...PER_PTE, 'park pte-table', 'flush 32-48 DI', 'flush 32-48 W'], // parked, then the range and its VHPT range
   'arm-2.6.38': [...PER_PTE, 'flush mm', 'free pte-table'], // no vma seen: whole mm
-  'generic-2.6.39': [...PER_PTE, 'flush mm', 'free pte-table'], // need_flush set by the table free
+  'generic-2011-series': [...PER_PTE, 'flush mm', 'free pte-table'], // need_flush set by the table free
   'generic-range': [...PER_PTE, 'flush 32-48 D', 'free pte-table'], // the table's span
   // move_ptes flushes the moved extent once, under the PTE lock; then one page, walk caches named.
   'linux-6': ['flush 40-48 D', 'flush 32-33 DW', 'sync', 'free pte-table'],
@@ -58,7 +58,7 @@ describe('shift_arg_pages', () => {
     'arm-2.6.37': true,
     'generic-range': true, // the span is flushed, but only leaf entries: leaf-only hardware keeps the pointer
     'arm-2.6.38': false,
-    'generic-2.6.39': false,
+    'generic-2011-series': false,
     'linux-6': false,
   };
   for (const [policy, bad] of Object.entries(WALKER_SEES_FREED_TABLE)) {

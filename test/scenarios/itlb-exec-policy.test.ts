@@ -22,11 +22,11 @@ describe('scenario itlb-exec-policy (cost)', () => {
     const its = 5;
     const byLabel = new Map<string, Awaited<ReturnType<typeof runCombination>>>();
     for (const c of scenario.combinations) byLabel.set(comboLabel(c), await runCombination(scenario, c, { pool: pool(), iterations: its, seed: 2 }));
-    const g = byLabel.get('generic-2.6.39 / armv7-mp')!;
+    const g = byLabel.get('generic-2011-series / armv7-mp')!;
     const vmaExec = byLabel.get('generic-range --itlb vma-exec / armv7-mp')!;
     const always = byLabel.get('generic-range --itlb always / armv7-mp')!;
     for (const r of [g, vmaExec, always]) expect(r.violations).toBe(0);
-    // generic-2.6.39: end_vma range flush per munmap (D, then D+I for the text), and a whole-mm flush
+    // generic-2011-series: end_vma range flush per munmap (D, then D+I for the text), and a whole-mm flush
     // in finish for the freed table (flush_tlb_mm counts as an I-TLB flush too).
     expect(g.kernel.flushes).toMatchObject({ range: 2 * its, mm: 2 * its, total: 4 * its, itlb: 3 * its });
     // generic-range: one range flush per munmap, covering the vma and its table's span.

@@ -4,10 +4,13 @@ import { forceFlush, leafWhich } from './common.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
 
 /**
- * generic-2.6.39: the generic mmu_gather of Peter Zijlstra's 2011 series
- * ("mm: mmu_gather rework", include/asm-generic/tlb.h + mm/memory.c) as the
- * seed describes it for an architecture converted to it with range flushes
- * in tlb_end_vma:
+ * generic-2011-series (formerly generic-2.6.39, still accepted as an alias):
+ * the generic mmu_gather of Peter Zijlstra's 2011 series ("mm: mmu_gather
+ * rework", include/asm-generic/tlb.h + mm/memory.c) as the seed describes it
+ * for an architecture converted to it with range flushes in tlb_end_vma. That
+ * is the series as posted (Feb-Mar 2011), not a released 2.6.39: it was
+ * merged for 3.0, where x86's tlb_end_vma does nothing and tlb_flush is
+ * flush_tlb_mm.
  *
  *   tlb_remove_tlb_entry  need_flush = 1; track the page
  *   tlb_remove_page       batched; a full batch calls tlb_flush_mmu
@@ -33,8 +36,8 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * That is safe: need_flush clear means every entry removed since the last
  * flush has been invalidated.
  */
-class Generic2639 implements TlbPolicy {
-  readonly name = 'generic-2.6.39';
+class Generic2011Series implements TlbPolicy {
+  readonly name = 'generic-2011-series';
   /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
   readonly moveFlush = 'per-pte' as const;
 
@@ -74,4 +77,4 @@ class Generic2639 implements TlbPolicy {
   }
 }
 
-export const generic2639: PolicyFactory = () => new Generic2639();
+export const generic2011Series: PolicyFactory = () => new Generic2011Series();
