@@ -1,4 +1,4 @@
-import { type GatherStats, type KernelCommandResult, addStats, canonicalPolicyName, emptyStats, policyNames } from '../kernel/index.js';
+import { type GatherStats, type KernelCommandResult, addStats, canonicalPolicyName, emptyStats, isHypothetical, policyNames } from '../kernel/index.js';
 import { FLAVOURS, flavourNames } from '../machine/flavours.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
@@ -238,6 +238,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
         archOptions: { ...c.archOptions },
         archLabel: archLabel(c),
         hw: c.hw,
+        hypothetical: isHypothetical(c.arch, c.hw),
         expected: c.expect,
         outcome,
         asExpected: c.expect === null ? null : c.expect === outcome,
