@@ -25,10 +25,10 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * Why it is wrong on SMP: frames go back to the allocator before the
  * invalidate (race 1); and shift_arg_pages, with no start_vma/end_vma and no
  * fullmm, frees the vacated stack's page tables with no flush at all, which is
- * the hole Peter Zijlstra confirms for sh in the seed (race 3). On sh4 itself
- * no hardware caches a table pointer (the TLB is refilled in software), so
- * the unflushed table is harmful only where something does: the hole shows on
- * walk-cache hardware, once the quicklist hands the table out again.
+ * the hole Peter Zijlstra confirms for sh in the seed (race 3). On sh4 no
+ * hardware caches a table pointer (the TLB is refilled in software), but with
+ * no flush nothing waits for a miss handler in flight on another CPU either:
+ * it reads the table after this CPU's quicklist has handed it out again.
  */
 class Sh2638 implements TlbPolicy {
   readonly name = 'sh-2.6.38';
