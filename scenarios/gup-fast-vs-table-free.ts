@@ -37,7 +37,7 @@ export default defineScenario({
   name: 'gup-fast-vs-table-free',
   title: 'gup_fast walks a page table that munmap frees under it',
   description:
-    'CPUs 1..n-1 (same mm) run get_user_pages_fast (interrupts off, one table level per step) over a region that CPU 0 munmaps, page tables included. With a hardware-broadcast flush nothing waits for the walker, and a policy that frees tables right after the flush frees them under it; an IPI flush, RCU table freeing or a synchronising IPI waits it out. The checker sees gup_fast read a freed or reused table, or pin a freed page. Each expectation rests on the gup_fast and munmap rows of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations).',
+    'CPUs 1..n-1 (same mm) run get_user_pages_fast (interrupts off, one table level per step) over a region that CPU 0 munmaps, page tables included. With a hardware-broadcast flush nothing waits for the walker, and a policy that frees tables right after the flush frees them under it; an IPI flush, RCU table freeing or a synchronising IPI waits it out. The checker sees gup_fast read a freed or reused table, or pin a freed page. Each expectation rests on the gup_fast and munmap rows of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations). Each expectation rests on the rows of docs/fidelity.md named beside the combinations (path:policy for the kernel, hw:flavour for the machine).',
   domain: '5.4',
   cpus: 2,
   iterations: 200,
@@ -60,24 +60,22 @@ export default defineScenario({
   // so a stream of walks of one length can miss it for ever (see the report).
   workload: () => ({ spaces: [0], ranges: [REGION], mix: { load: 0, store: 0, fetch: 0, gupFast: 4, idle: 1 }, gupGap: 256 }),
   combinations: [
-    // `gup_fast:sh-2.6.38` (interrupts off, get_page, no recheck) with `munmap:sh-2.6.38` (pages and tables
-    // freed at once, before any flush): an IPI flush (`hw:arm11mpcore`) cannot help a free that does not wait
-    // for it. The page side is the kernel's; the table side rests on the row's no-quicklist deviation. (sh had gup_fast; arm11mpcore stands in for an IPI-flush SMP without speculative
-    // walks or walk caches, like SH-4A.)
-    { arch: 'sh-2.6.38', hw: 'arm11mpcore', expect: 'caught' },
-    // `gup_fast:generic-2.6.39`, `gup_fast:generic-range` (interrupts off only, no RCU table freeing) with
-    // `munmap:generic-2.6.39`, `munmap:generic-range`: on broadcast hardware (`hw:armv7-mp`, `hw:arm64`)
-    // tables are freed from the batch right after the flush and nothing waits for the walker (a what-if
-    // pairing the rows explain).
-    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'caught' },
-    { arch: 'generic-2.6.39', hw: 'arm64', expect: 'caught' },
+    // Seed row. `gup_fast:sh-2.6.38` (interrupts off, get_page, no recheck) with `munmap:sh-2.6.38` (data
+    // pages freed in tlb_remove_page, before any flush) on `hw:sh4` (IPI flushes): an IPI flush cannot help a
+    // free that does not wait for it. ARM got gup_fast only years later and ia64 never had one
+    // (`gup_fast:arm-2.6.37`, `gup_fast:ia64-2.6.38`), so they have no row here.
+    { arch: 'sh-2.6.38', hw: 'sh4', expect: 'caught' },
+    // Hypothetical: `gup_fast:generic-2011-series`, `gup_fast:generic-range` (interrupts off only, no RCU table
+    // freeing) on broadcast hardware (`hw:armv7-mp`, `hw:arm64`): tables are freed from the batch right after
+    // the flush (`munmap:generic-2011-series`, `munmap:generic-range`) and nothing waits for the walker.
+    { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'caught' },
+    { arch: 'generic-2011-series', hw: 'arm64', expect: 'caught' },
     { arch: 'generic-range', hw: 'armv7-mp', expect: 'caught' },
-    // IPI flush (`hw:x86`, `hw:arm11mpcore`): the flush waits for the walker's CPU to take the IPI, after the
-    // walk (`gup_fast:generic-2.6.39`).
-    { arch: 'generic-2.6.39', hw: 'x86', expect: 'clean' },
-    { arch: 'generic-2.6.39', hw: 'arm11mpcore', expect: 'clean' },
-    // `gup_fast:linux-6`, `munmap:linux-6`: speculative reference and recheck; the table batch is freed only
-    // after tlb_remove_table_sync_one on broadcast hardware.
+    // IPI flush (`hw:x86`, `hw:arm11mpcore`): the flush waits for the walker's CPU to take the IPI, after the walk.
+    { arch: 'generic-2011-series', hw: 'x86', expect: 'clean' },
+    { arch: 'generic-2011-series', hw: 'arm11mpcore', expect: 'clean' },
+    // `gup_fast:linux-6`, `munmap:linux-6`: speculative reference and recheck for the pages; the table batch
+    // is freed only after tlb_remove_table_sync_one on broadcast hardware.
     { arch: 'linux-6', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'linux-6', hw: 'arm64', expect: 'clean' },
     { arch: 'linux-6', hw: 'x86', expect: 'clean' },

@@ -30,6 +30,15 @@ import { defineScenario } from '../src/harness/scenario.js';
  *
  * Data pages are never accessed by the other CPUs, so the data side of
  * race 1 (which arm-2.6.37 and sh-2.6.38 also have) stays silent here.
+ *
+ * The seed's systems on their own hardware: ARM11 MPCore and SH-4A neither
+ * walk speculatively nor cache table pointers, so nothing can reach a freed
+ * table there (clean, whatever the policy). ia64 parks the tables on the
+ * freeing CPU's quicklist, purges the range and its VHPT range in
+ * tlb_finish_mmu, and only then hands a table out again (REUSE's PTE table
+ * comes from that quicklist): clean. sh on walk-cache hardware (hypothetical)
+ * never flushes after free_pgtables, so the quicklist hands out a table that
+ * walk caches still point at: caught.
  */
 const LIVE = { start: 0, pages: 16 };
 const RO = { start: 64, pages: 64 };
@@ -70,26 +79,35 @@ export default defineScenario({
     mix: { load: 0, store: 1 },
   }),
   combinations: [
-    // Tables freed at once in free_pgtables, and no flush after it (only fullmm flushes in finish):
-    // `munmap:arm-2.6.37`, `munmap:sh-2.6.38`; walk caches that outlive it: `hw:armv7-mp`, `hw:x86`, `hw:arm64`.
-    // (sh on x86/arm64 is a what-if pairing: SH hardware has no walk cache, `hw:sh4`.)
+    // Seed rows. No speculative walks, no walk cache (`hw:arm11mpcore`, `hw:sh4`): nothing outlives the
+    // unhooking, whatever `munmap:arm-2.6.37`, `munmap:arm-2.6.38` and `munmap:sh-2.6.38` free when.
+    { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'clean' },
+    { arch: 'arm-2.6.38', hw: 'arm11mpcore', expect: 'clean' },
+    { arch: 'sh-2.6.38', hw: 'sh4', expect: 'clean' },
+    // `munmap:ia64-2.6.38` on `hw:ia64`: tables parked on the quicklist; tlb_finish_mmu purges the VHPT
+    // range before any reuse.
+    { arch: 'ia64-2.6.38', hw: 'ia64', expect: 'clean' },
+    // `munmap:arm-2.6.37`: tables freed at once in free_pgtables, and no flush after it (only fullmm
+    // flushes in finish); walk caches outlive it (`hw:armv7-mp`, `hw:arm64`).
     { arch: 'arm-2.6.37', hw: 'armv7-mp', expect: 'caught' },
     { arch: 'arm-2.6.37', hw: 'arm64', expect: 'caught' },
+    // Hypothetical: `munmap:sh-2.6.38` never flushes for the tables; the quicklist hands one out to REUSE
+    // while walk caches (`hw:x86`) still point at it.
     { arch: 'sh-2.6.38', hw: 'x86', expect: 'caught' },
     { arch: 'sh-2.6.38', hw: 'arm64', expect: 'caught' },
-    // Tables freed at once; the finish flush of the caller's range comes after the free: `munmap:ia64-2.6.38`
-    // (its deviation column: the kernel's quicklist and VHPT purge close this window; smpsim has neither).
-    { arch: 'ia64-2.6.38', hw: 'arm64', expect: 'caught' },
-    // The delayed-free fix, `munmap:arm-2.6.38`: the table waits for a flush of one page at its address, which
-    // drops the walk-cache entries of its span where leaf invalidates do (armv7-mp, x86)...
+    // Hypothetical: even on leaf-only hardware ia64's VHPT purge (a flush naming the walk cache) comes
+    // before the quicklist can hand the table out.
+    { arch: 'ia64-2.6.38', hw: 'arm64', expect: 'clean' },
+    // `munmap:arm-2.6.38`, the delayed-free fix: the table waits for a flush of one page at its address,
+    // which drops the walk-cache entries of its span where leaf invalidates do (armv7-mp, x86)...
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
     { arch: 'arm-2.6.38', hw: 'x86', expect: 'clean' },
     // ...but not on leaf-only hardware (`hw:arm64`): the seed's "too small" range.
     { arch: 'arm-2.6.38', hw: 'arm64', expect: 'caught' },
-    // `munmap:generic-2.6.39`: table frees set need_flush again after end_vma: finish flushes the whole mm,
-    // walk caches included.
-    { arch: 'generic-2.6.39', hw: 'armv7-mp', expect: 'clean' },
-    { arch: 'generic-2.6.39', hw: 'arm64', expect: 'clean' },
+    // `munmap:generic-2011-series`: table frees set need_flush again after end_vma: finish flushes the
+    // whole mm, walk caches included.
+    { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'clean' },
+    { arch: 'generic-2011-series', hw: 'arm64', expect: 'clean' },
     // `munmap:generic-range`: the tables' whole spans are in the flushed range: enough where a leaf
     // invalidate drops walk-cache entries...
     { arch: 'generic-range', hw: 'armv7-mp', expect: 'clean' },

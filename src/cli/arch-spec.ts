@@ -1,5 +1,6 @@
 import type { PolicyOptions } from '../kernel/index.js';
-import { policyNames } from '../kernel/index.js';
+import { isPolicyName, policyNames } from '../kernel/index.js';
+import { resolveArchName } from './alias-note.js';
 import { UsageError } from './errors.js';
 import { unknownNameMessage } from './suggest.js';
 
@@ -34,7 +35,7 @@ const OPTION_KEYS = Object.keys(POLICY_OPTION_VALUES) as OptionKey[];
 export function parseArchSpec(text: string): ArchSpec {
   const [name, ...opts] = text.trim().split(':');
   if (!name) throw new UsageError(`empty architecture in --arch '${text}'`);
-  if (!policyNames().includes(name)) throw new UsageError(unknownNameMessage('architecture policy', name, policyNames()));
+  if (!isPolicyName(name)) throw new UsageError(unknownNameMessage('architecture policy', name, policyNames()));
   const archOptions: Record<string, unknown> = {};
   for (const o of opts) {
     const eq = o.indexOf('=');
@@ -48,7 +49,7 @@ export function parseArchSpec(text: string): ArchSpec {
     if (value === undefined) throw new UsageError(`policy option ${key} takes ${allowed.map(String).join(' or ')}, not '${raw}'`);
     archOptions[key] = value;
   }
-  return { arch: name, archOptions: archOptions as PolicyOptions };
+  return { arch: resolveArchName(name), archOptions: archOptions as PolicyOptions };
 }
 
 /** Every --arch occurrence, comma lists split, parsed. */

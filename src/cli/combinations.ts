@@ -1,4 +1,5 @@
-import { policyNames } from '../kernel/index.js';
+import { isPolicyName, policyNames } from '../kernel/index.js';
+import { resolveArchName } from './alias-note.js';
 import { FLAVOURS, flavourNames } from '../machine/flavours.js';
 import { type Combination, type Scenario, archLabel } from '../harness/scenario.js';
 import { type ArchSpec, sameOptions } from './arch-spec.js';
@@ -25,7 +26,9 @@ export function checkHw(hw: string): string {
  * equal ones), restricted to --hw; if there are none, the spec on --hw, or on
  * every hardware the scenario uses, without expectation.
  */
-export function chooseCombinations(s: Scenario, specs: ArchSpec[] | undefined, hw: string | undefined): Selected[] {
+export function chooseCombinations(scenario: Scenario, specs: ArchSpec[] | undefined, hw: string | undefined): Selected[] {
+  // A scenario file may still use an old policy name: run it under the new one.
+  const s: Scenario = { ...scenario, combinations: scenario.combinations.map((c) => (isPolicyName(c.arch) ? { ...c, arch: resolveArchName(c.arch) } : c)) };
   const declared = s.combinations.filter((c) => !hw || c.hw === hw);
   const scenarioHws = [...new Set(s.combinations.map((c) => c.hw))];
   const hws = hw ? [hw] : scenarioHws.length ? scenarioHws : [];

@@ -9,6 +9,11 @@ function comboName(c: CombinationReport): string {
   return `${c.archLabel} / ${c.hw}`;
 }
 
+/** 'hypothetical' when the policy's kernel never ran on this hardware, 'real' when it did. */
+export function pairing(c: { hypothetical: boolean }): string {
+  return c.hypothetical ? 'hypothetical' : 'real';
+}
+
 /** Combinations that count against the run: not as expected, or caught where nothing was expected. */
 export function failing(report: RunReport): CombinationReport[] {
   return report.combinations.filter((c) => c.asExpected === false || (c.expected === null && c.outcome === 'caught'));
@@ -25,6 +30,7 @@ export function exitCodeFor(report: RunReport, matrix = report.combinations.leng
 export function renderMatrix(report: RunReport): string {
   const cols = [
     { header: 'combination' },
+    { header: 'pairing' },
     { header: 'expected' },
     { header: 'outcome' },
     { header: 'as expected' },
@@ -38,6 +44,7 @@ export function renderMatrix(report: RunReport): string {
   ];
   const rows = report.combinations.map((c) => [
     comboName(c),
+    pairing(c),
     c.expected ?? '-',
     c.outcome,
     c.asExpected === null ? '-' : c.asExpected ? 'yes' : 'NO',
@@ -98,7 +105,7 @@ export function renderSingle(report: RunReport): string {
   const m = c.machine;
   const fields: [string, string][] = [
     ['scenario', `${report.scenario}: ${report.title}`],
-    ['combination', `${comboName(c)} (expected: ${c.expected ?? 'not stated'})`],
+    ['combination', `${comboName(c)} (expected: ${c.expected ?? 'not stated'})${c.hypothetical ? '; hypothetical: this kernel never ran on this hardware' : ''}`],
     ['run', `${report.cpus} CPUs, seed ${report.seed}, ${report.mode} mode, ${n(c.iterations)} iterations in ${formatMs(c.wallMs)} (${Number.isFinite(c.iterationsPerSecond) ? c.iterationsPerSecond.toFixed(1) : '-'} it/s)`],
     ['outcome', c.outcome === 'caught' ? `caught: ${n(c.violations)} violations in ${n(c.violatingIterations)} iterations, first in iteration ${c.firstViolatingIteration} after ${formatMs(c.timeToFirstMs)}` : 'clean: no violation'],
     ['flushes', `${n(k.flushes.total)} (page ${n(k.flushes.page)}, range ${n(k.flushes.range)}, mm ${n(k.flushes.mm)}, all ${n(k.flushes.all)}; I-TLB ${n(k.flushes.itlb)}, walk cache ${n(k.flushes.walk)})`],

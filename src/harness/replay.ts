@@ -1,6 +1,7 @@
 import { findScenario, scenarioNames } from '../../scenarios/index.js';
 import type { ViolationReport } from './report.js';
 import { describeViolation } from './report.js';
+import { canonicalPolicyName } from '../kernel/index.js';
 import { decodeReplay, type ReplaySpec } from './replay-token.js';
 import { CombinationRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
@@ -32,7 +33,9 @@ async function registryScenario(ref: string): Promise<Scenario> {
 
 /** Re-run exactly the controlled iteration a token names, recording it. */
 export async function replay(token: string, o: ReplayOptions = {}): Promise<ReplayResult> {
-  const spec = decodeReplay(token);
+  const raw = decodeReplay(token);
+  // A token minted under an old policy name (POLICY_ALIASES) replays under the new one.
+  const spec = { ...raw, arch: canonicalPolicyName(raw.arch) };
   const scenario = await (o.loadScenario ?? registryScenario)(spec.scenario);
   const pool = o.pool ?? new CpuPool();
   try {

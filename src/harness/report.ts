@@ -117,6 +117,8 @@ export interface CombinationReport {
   /** arch with its options, as the CLI takes it. */
   archLabel: string;
   hw: string;
+  /** The policy's kernel never ran on this hardware (kernel/policies/hardware.ts). */
+  hypothetical: boolean;
   expected: 'caught' | 'clean' | null;
   outcome: 'caught' | 'clean';
   /** null when the scenario states no expectation for this combination. */

@@ -1,4 +1,4 @@
-import { type GatherStats, type KernelCommandResult, addStats, emptyStats, policyNames } from '../kernel/index.js';
+import { type GatherStats, type KernelCommandResult, addStats, canonicalPolicyName, emptyStats, isHypothetical, policyNames } from '../kernel/index.js';
 import { FLAVOURS, flavourNames } from '../machine/flavours.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
@@ -61,6 +61,8 @@ export function selectCombinations(s: Scenario, arch?: string[], hw?: string): C
     const hws = hw ? [hw] : [...new Set(s.combinations.map((c) => c.hw))];
     combos = arch.flatMap((a) => hws.map((h) => ({ arch: a, hw: h, expect: null })));
   }
+  // Old policy names (POLICY_ALIASES) run, and report, under the new one.
+  combos = combos.map((c) => ({ ...c, arch: canonicalPolicyName(c.arch) }));
   for (const c of combos) {
     if (!policyNames().includes(c.arch)) throw new Error(`unknown architecture policy '${c.arch}' (known: ${policyNames().join(', ')})`);
     if (!FLAVOURS[c.hw]) throw new Error(`unknown hardware flavour '${c.hw}' (known: ${flavourNames().join(', ')})`);
@@ -236,6 +238,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
         archOptions: { ...c.archOptions },
         archLabel: archLabel(c),
         hw: c.hw,
+        hypothetical: isHypothetical(c.arch, c.hw),
         expected: c.expect,
         outcome,
         asExpected: c.expect === null ? null : c.expect === outcome,

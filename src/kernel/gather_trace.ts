@@ -39,6 +39,15 @@ export interface FreeEvent {
   by: string;
 }
 
+/** A table put on the CPU's page-table quicklist (pte_free → quicklist_free_page): not free, not reusable by others. */
+export interface ParkEvent {
+  t: 'park';
+  seq: number;
+  frame: number;
+  what: FreedKind;
+  by: string;
+}
+
 export interface SyncEvent {
   t: 'sync';
   seq: number;
@@ -47,7 +56,7 @@ export interface SyncEvent {
   by: string;
 }
 
-export type TraceEvent = FlushEvent | FreeEvent | SyncEvent;
+export type TraceEvent = FlushEvent | FreeEvent | ParkEvent | SyncEvent;
 
 export interface GatherStats {
   flushes: Record<FlushClass, number> & { itlb: number; walk: number; total: number };
@@ -60,6 +69,8 @@ export interface GatherStats {
     /** Sum and maximum of the delays, in gather operations. */
     delaySum: number;
     delayMax: number;
+    /** Tables parked on the quicklist (freed to the allocator later, by a trim, and counted then). */
+    parked: number;
   };
   /** Gather operations performed (start_vma, remove_tlb_entry, remove_page, p??_free_tlb, end_vma, flush_mmu, finish). */
   ops: number;
@@ -69,7 +80,7 @@ export function emptyStats(): GatherStats {
   return {
     flushes: { page: 0, range: 0, mm: 0, all: 0, itlb: 0, walk: 0, total: 0 },
     syncIpis: 0,
-    frees: { data: 0, tables: 0, immediate: 0, delayed: 0, delaySum: 0, delayMax: 0 },
+    frees: { data: 0, tables: 0, immediate: 0, delayed: 0, delaySum: 0, delayMax: 0, parked: 0 },
     ops: 0,
   };
 }
@@ -84,6 +95,7 @@ export function addStats(a: GatherStats, b: GatherStats): GatherStats {
   a.frees.delayed += b.frees.delayed;
   a.frees.delaySum += b.frees.delaySum;
   a.frees.delayMax = Math.max(a.frees.delayMax, b.frees.delayMax);
+  a.frees.parked += b.frees.parked;
   a.ops += b.ops;
   return a;
 }
@@ -95,6 +107,7 @@ export function formatEvent(e: TraceEvent): string {
     const r = e.cls === 'page' || e.cls === 'range' ? ` [${e.start},${e.end})` : '';
     return `#${e.seq} flush ${e.cls}${r} ${w} by ${e.by}`;
   }
+  if (e.t === 'park') return `#${e.seq} park ${e.what} ${e.frame} on the quicklist by ${e.by}`;
   if (e.t === 'free') return `#${e.seq} free ${e.what} ${e.frame}${e.delayed ? ` after ${e.delay}` : ' now'} by ${e.by}`;
   return `#${e.seq} sync-ipi mask ${e.mask.toString(2)} by ${e.by}`;
 }

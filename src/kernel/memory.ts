@@ -1,5 +1,6 @@
 import { FlushKind, PTE_FRAME_MASK, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
+import type { TableAlloc } from '../machine/pagetable.js';
 import type { FlushEvent } from './gather_trace.js';
 import type { Mm, Vma } from './mm.js';
 import type { MmuGather } from './mmu_gather.js';
@@ -9,7 +10,8 @@ import { leafWhich } from './policies/common.js';
 /**
  * The page-table side of mm/memory.c and mm/mremap.c that drives a gather:
  * zapping PTEs (unmap_vmas), freeing page-table pages (free_pgtables /
- * free_pgd_range) and moving PTEs (move_page_tables).
+ * free_pgd_range) and moving PTEs (move_page_tables, flushing as the era's
+ * mm/mremap.c does: MoveFlush).
  *
  * Ordering kept from the kernel: an entry is cleared (ptep_get_and_clear,
  * pmd_clear, pud_clear) BEFORE the frame it pointed to is handed to the
@@ -150,11 +152,34 @@ export function freePgtables(tlb: MmuGather, vmas: readonly Vma[], floor: number
 }
 
 /**
- * move_page_tables(vma, oldStart, vma, newStart, len): move each present PTE
- * (ptep_get_and_clear at the old address, set_pte_at at the new one, new
- * tables allocated as needed), ascending, then flush_tlb_range(vma) over the
- * old range. Frames are not freed. Returns the PTEs moved and the flush it
- * issued (null when nothing moved). Throws when out of frames for a table.
+ * How move_page_tables invalidates the old addresses (mm/mremap.c):
+ * - 'per-pte' (2.6.x): move_ptes clears each moved PTE with
+ *   ptep_clear_flush, a flush_tlb_page of the old address per moved PTE,
+ *   before set_pte_at at the new one; move_page_tables adds no flush.
+ * - 'once' (since 3.x, under the page-table lock since eb66ae030829, 4.19):
+ *   move_ptes clears with ptep_get_and_clear and, if it moved a present PTE,
+ *   flushes its old range [old_addr, old_end) once, after the loop and
+ *   before dropping the PTE locks. One move_ptes call covers one extent that
+ *   stays inside one old and one new PTE table.
+ * Either way the old translation is gone from every TLB before the locks
+ * that keep the frame alive are dropped; the difference is the number of
+ * flushes (and IPIs).
+ */
+export type MoveFlush = 'per-pte' | 'once';
+
+export interface MoveOptions {
+  flush: MoveFlush;
+  /** Where new PTE/PMD tables come from (the kernel's quicklist, if any). */
+  allocTable?: TableAlloc;
+}
+
+/**
+ * move_page_tables(vma, oldStart, vma, newStart, len): for each extent of
+ * the old range inside one old and one new PTE table (move_ptes), move each
+ * present PTE (clear at the old address, set_pte_at at the new one; new
+ * tables allocated as needed), ascending, flushing as `opts.flush` says.
+ * Frames are not freed. Returns the PTEs moved and the flushes issued.
+ * Throws when out of frames for a table.
  */
 export function movePageTables(
   cpu: Cpu,
@@ -164,28 +189,50 @@ export function movePageTables(
   newStart: number,
   len: number,
   syscall: number,
-): { moved: number; flush: FlushEvent | null } {
+  opts: MoveOptions = { flush: 'once' },
+): { moved: number; flushes: FlushEvent[] } {
+  const W = cpu.L.W;
+  const flushes: FlushEvent[] = [];
+  let moved = 0;
+  for (let off = 0; off < len; ) {
+    const from = oldStart + off;
+    const to = newStart + off;
+    // extent: up to the end of the old PTE table, of the new one, and of the range.
+    const extent = Math.min(W - (from & (W - 1)), W - (to & (W - 1)), len - off);
+    moved += movePtes(cpu, mm, vma, from, to, extent, syscall, opts, flushes);
+    off += extent;
+  }
+  return { moved, flushes };
+}
+
+/** move_ptes over one extent; pushes the flushes it issues. */
+function movePtes(cpu: Cpu, mm: Mm, vma: Vma, from: number, to: number, n: number, syscall: number, opts: MoveOptions, flushes: FlushEvent[]): number {
   const pt = cpu.pt;
   const W = cpu.L.W;
   const asid = mm.asid;
   const op = kernelOp(syscall, Step.MOVE_PAGE_TABLES);
+  const which = leafWhich(vma.exec);
+  const flush = (start: number, end: number): void => {
+    cpu.flush({ kind: FlushKind.RANGE, asid, start, end, which }, pt.cpumask(asid));
+    flushes.push({ t: 'flush', seq: 0, cls: end - start === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid, start, end, which, by: 'move_page_tables' });
+  };
+  const t = pt.table(asid, from, 1);
+  if (t < 0) return 0;
   let moved = 0;
-  for (let i = 0; i < len; i++) {
-    const from = oldStart + i;
-    const t = pt.table(asid, from, 1);
-    if (t < 0 || !(pt.entry(t, from & (W - 1)) & Pte.PRESENT)) continue;
-    cpu.setKernelOp(op, from);
-    const to = newStart + i;
-    const nt = pt.ensurePteTable(asid, to);
-    if (nt < 0) throw new Error(`out of frames for a page table at vpn ${to}`);
-    const old = pt.clearEntry(t, from & (W - 1));
+  for (let i = 0; i < n; i++) {
+    const a = from + i;
+    if (!(pt.entry(t, a & (W - 1)) & Pte.PRESENT)) continue;
+    cpu.setKernelOp(op, a);
+    const nt = pt.ensurePteTable(asid, to + i, opts.allocTable);
+    if (nt < 0) throw new Error(`out of frames for a page table at vpn ${to + i}`);
+    const old = pt.clearEntry(t, a & (W - 1));
     if (!(old & Pte.PRESENT)) continue;
-    pt.setEntry(nt, to & (W - 1), old);
+    // ptep_clear_flush: the old address is invalidated before the PTE appears at the new one.
+    if (opts.flush === 'per-pte') flush(a, a + 1);
+    pt.setEntry(nt, (to + i) & (W - 1), old);
     moved++;
   }
-  if (!moved) return { moved, flush: null };
-  const which = leafWhich(vma.exec);
-  cpu.flush({ kind: FlushKind.RANGE, asid, start: oldStart, end: oldStart + len, which }, pt.cpumask(asid));
-  const flush: FlushEvent = { t: 'flush', seq: 0, cls: len === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid, start: oldStart, end: oldStart + len, which, by: 'move_page_tables' };
-  return { moved, flush };
+  // flush_tlb_range(vma, old_end - len, old_end), still under the PTE locks.
+  if (opts.flush === 'once' && moved) flush(from, from + n);
+  return moved;
 }

@@ -5,6 +5,7 @@ import { type FlushClass, type FreedKind, type GatherStats, type TraceEvent, emp
 import type { Mm, Vma } from './mm.js';
 import { STEP_NAMES, Step, Syscall, kernelOp } from './ops.js';
 import type { TlbPolicy } from './policies/types.js';
+import type { Quicklist } from './quicklist.js';
 
 /**
  * mmu_gather: the kernel's batching machine for "unhook, invalidate, free"
@@ -37,6 +38,8 @@ export interface GatherOptions {
   syscall?: number;
   /** Called after each trace event (tests and harness use it to stage races). */
   onTrace?: (ev: TraceEvent, tlb: MmuGather) => void;
+  /** This CPU's page-table quicklist, for policies whose pte_free goes there (Kernel supplies it). */
+  quicklist?: Quicklist | null;
 }
 
 export const DEFAULT_BATCH_CAPACITY = 500;
@@ -81,6 +84,7 @@ export class MmuGather {
   /** TASK_SIZE in vpn: the end of the address space. */
   readonly taskSize: number;
   finished = false;
+  readonly quicklist: Quicklist | null;
   private readonly onTrace?: (ev: TraceEvent, tlb: MmuGather) => void;
   private step: number = Step.NONE;
 
@@ -96,6 +100,7 @@ export class MmuGather {
     if (!(this.batchCapacity >= 1) || !(this.tableBatchCapacity >= 1)) throw new Error('batch capacities must be at least 1');
     this.syscall = opts.syscall ?? Syscall.NONE;
     this.onTrace = opts.onTrace;
+    this.quicklist = opts.quicklist ?? null;
   }
 
   // ------------------------------------------------------------ kernel API
@@ -204,6 +209,36 @@ export class MmuGather {
     this.freeNow(table, WHAT_OF_LEVEL[level]);
   }
 
+  /**
+   * pte_free / pmd_free on an architecture with a page-table quicklist: the
+   * table goes on this CPU's list (nobody else can get it before a trim);
+   * levels the list does not serve are freed at once.
+   */
+  quicklistFree(level: number, table: number): void {
+    const q = this.quicklist;
+    if (!q || !q.serves(level)) {
+      this.freeTableNow(level, table);
+      return;
+    }
+    q.free(table);
+    this.stats.frees.parked++;
+    this.emit({ t: 'park', seq: this.stats.ops, frame: table, what: WHAT_OF_LEVEL[level], by: this.stepName() });
+  }
+
+  /**
+   * check_pgt_cache: trim the quicklist back to the allocator. Policies call
+   * it where the kernel does, after tlb_finish_mmu's flush, so every table
+   * it gives back has been invalidated everywhere first.
+   */
+  checkPgtCache(): void {
+    const q = this.quicklist;
+    if (!q) return;
+    for (const frame of q.trim()) {
+      this.countFree('pte-table', true, 0);
+      this.emit({ t: 'free', seq: this.stats.ops, frame, what: 'pte-table', delayed: true, delay: 0, by: 'check_pgt_cache' });
+    }
+  }
+
   /** Queue into the page batch; returns true when the batch is now full (the caller must flush). */
   queuePage(frame: number, what: FreedKind = 'data'): boolean {
     this.pages.push({ frame, what, seq: this.stats.ops });
@@ -239,9 +274,9 @@ export class MmuGather {
     this.emit({ t: 'sync', seq: this.stats.ops, mask, by: this.stepName() });
   }
 
-  /** Whether remote invalidation is by hardware broadcast (no IPI to wait for). */
+  /** Whether some remote invalidation is by hardware broadcast (a flush need not wait for an IPI). */
   get broadcastFlush(): boolean {
-    return this.cpu.L.cfg.flush === 'broadcast';
+    return this.cpu.L.cfg.flush !== 'ipi';
   }
 
   /** Name a sub-step in flight (e.g. tlb_flush_mmu forced from tlb_remove_page). */

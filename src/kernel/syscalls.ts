@@ -6,6 +6,8 @@ import { type FlushPendingCounter, Mm, type Vma, type VmaFlags } from './mm.js';
 import { type GatherOptions, MmuGather } from './mmu_gather.js';
 import { Step, Syscall, kernelOp } from './ops.js';
 import { type PolicyOptions, type TlbPolicy, createPolicy } from './policies/index.js';
+import { Quicklist } from './quicklist.js';
+import type { TableAlloc } from '../machine/pagetable.js';
 
 /**
  * The system calls the coordinator CPU runs (it plays the task holding the
@@ -68,12 +70,19 @@ export class Kernel {
   readonly cpu: Cpu;
   readonly policy: TlbPolicy;
   readonly mms = new Map<number, Mm>();
+  /** This CPU's page-table quicklist, when the policy's architecture has one (pgalloc.h). */
+  readonly quicklist: Quicklist | null;
+  /** Where this CPU's page-table allocations come from: the quicklist first, if any. */
+  private readonly tableAlloc: TableAlloc | undefined;
   private readonly gatherOpts: Omit<GatherOptions, 'syscall'>;
 
   constructor(cpu: Cpu, opts: KernelOptions) {
     this.cpu = cpu;
     this.policy = typeof opts.policy === 'string' ? createPolicy(opts.policy, opts.policyOptions) : opts.policy;
-    this.gatherOpts = { batchCapacity: opts.batchCapacity, tableBatchCapacity: opts.tableBatchCapacity, onTrace: opts.onTrace };
+    const q = this.policy.quicklist ? new Quicklist(cpu, this.policy.quicklist) : null;
+    this.quicklist = q;
+    this.tableAlloc = q ? (kind, owner) => q.allocTable(kind, owner) : undefined;
+    this.gatherOpts = { batchCapacity: opts.batchCapacity, tableBatchCapacity: opts.tableBatchCapacity, onTrace: opts.onTrace, quicklist: q };
   }
 
   /** A new mm with an empty pgd in machine slot `asid`. */
@@ -134,7 +143,7 @@ export class Kernel {
         this.cpu.setKernelOp(kernelOp(Syscall.FAULT, Step.FAULT_IN), vpn);
         if (pt.pte(mm.asid, vpn) & Pte.PRESENT) continue;
         const f = alloc.alloc(FrameKind.DATA, vma.pfnmap ? -1 : mm.asid);
-        if (f < 0 || !pt.map(mm.asid, vpn, f, flags)) throw new KernelError('ENOMEM', `out of frames faulting in vpn ${vpn}`);
+        if (f < 0 || !pt.map(mm.asid, vpn, f, flags, this.tableAlloc)) throw new KernelError('ENOMEM', `out of frames faulting in vpn ${vpn}`);
         n++;
       }
     }
@@ -195,12 +204,10 @@ export class Kernel {
     this.enter(Syscall.SHIFT_ARG_PAGES, newStart);
     const res = this.result('shift_arg_pages');
     vma.start = newStart; // vma_adjust: cover [new_start, old_end)
-    const move = movePageTables(this.cpu, mm, vma, oldStart, newStart, len, Syscall.SHIFT_ARG_PAGES);
+    const move = movePageTables(this.cpu, mm, vma, oldStart, newStart, len, Syscall.SHIFT_ARG_PAGES, { flush: this.policy.moveFlush, allocTable: this.tableAlloc });
     res.ptes = move.moved;
-    if (move.flush) {
-      res.otherFlushes.push(move.flush);
-      res.trace.push(move.flush);
-    }
+    res.otherFlushes.push(...move.flushes);
+    res.trace.push(...move.flushes);
     const next = mm.next(vma);
     const tlb = this.gather(mm, false, Syscall.SHIFT_ARG_PAGES);
     // Overlapping regions: clear from new_end; otherwise from old_start (ia64 constraint).

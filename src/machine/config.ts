@@ -8,8 +8,14 @@ export interface TlbGeometry {
   ways: number;
 }
 
-/** How remote TLBs are invalidated. */
-export type FlushFlavour = 'ipi' | 'broadcast';
+/**
+ * How remote TLBs are invalidated. 'range-broadcast': range invalidates are
+ * broadcast by the hardware (ia64's ptc.ga), whole-address-space and global
+ * flushes go by IPI (ia64's flush_tlb_mm / flush_tlb_all).
+ */
+export type FlushFlavour = 'ipi' | 'broadcast' | 'range-broadcast';
+
+export const FLUSH_FLAVOURS: readonly FlushFlavour[] = ['ipi', 'broadcast', 'range-broadcast'];
 
 /**
  * How the kernel's lockless get_user_pages_fast takes its page references (a
@@ -124,7 +130,7 @@ export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConf
   }
   intIn('walkCache', c.walkCache, 0, 256);
   intIn('addressSpaces', c.addressSpaces, 1, MAX_ASIDS);
-  if (c.flush !== 'ipi' && c.flush !== 'broadcast') throw new ConfigError(`flush must be 'ipi' or 'broadcast', got ${String(c.flush)}`);
+  if (!FLUSH_FLAVOURS.includes(c.flush)) throw new ConfigError(`flush must be ${FLUSH_FLAVOURS.join(', ')}, got ${String(c.flush)}`);
   if (!(c.speculation >= 0 && c.speculation <= 1)) throw new ConfigError(`speculation must be a probability from 0 to 1, got ${c.speculation}`);
   if (c.gupFast !== 'irq-off' && c.gupFast !== 'speculative') throw new ConfigError(`gupFast must be 'irq-off' or 'speculative', got ${String(c.gupFast)}`);
   if (!['lifo', 'fifo', 'random'].includes(c.allocOrder)) throw new ConfigError(`allocOrder must be lifo, fifo or random, got ${String(c.allocOrder)}`);

@@ -144,7 +144,8 @@ export class Cpu {
     this.iWays = L.cfg.itlb.ways;
     this.wcBase = L.wcBase(id);
     this.wcN = L.cfg.walkCache;
-    this.remoteInvalidation = L.cfg.flush === 'broadcast';
+    // Any flavour with a hardware-broadcast path lets other CPUs clear this CPU's entries.
+    this.remoteInvalidation = L.cfg.flush !== 'ipi';
     this.gupSpeculative = L.cfg.gupFast === 'speculative';
     this.gupPinned = new Int32Array(L.W);
     this.inboxAt = L.inbox(id, M.STATE);
@@ -689,15 +690,18 @@ export class Cpu {
   /**
    * flush_tlb_*: invalidate `r` on this CPU and on the others, by IPI to the
    * CPUs of `mask` (the address space's cpumask) or by hardware broadcast to
-   * every CPU, as the machine is configured. Returns when no CPU can use an
-   * invalidated translation any more and no access through one is in flight.
+   * every CPU, as the machine is configured ('range-broadcast': ranges by
+   * broadcast, whole-mm and global flushes by IPI). Returns when no CPU can
+   * use an invalidated translation any more and no access through one is in
+   * flight.
    */
   flush(r: FlushRequest, mask: number): void {
     if (this.rec !== null) this.rec.ev(Ev.FLUSH, r.kind, r.start, r.end);
     invalidateCpu(this.i32, this.L, this.id, r, true);
     this.f64[this.ctr + K.localFlushes]++;
     this.yieldPoint(true);
-    if (this.L.cfg.flush === 'broadcast') this.broadcast(r);
+    const fl = this.L.cfg.flush;
+    if (fl === 'broadcast' || (fl === 'range-broadcast' && r.kind === FlushKind.RANGE)) this.broadcast(r);
     else this.ipiMany(mask & ~(1 << this.id), r);
     if (this.rec !== null) this.rec.ev(Ev.FLUSH_DONE, r.kind);
   }

@@ -1,4 +1,7 @@
 import type { MachineConfig } from './config.js';
+import { SPECULATION } from './flavours/speculation.js';
+import { ia64 } from './flavours/ia64.js';
+import { sh4 } from './flavours/sh4.js';
 import type { Provenance } from './provenance.js';
 
 /**
@@ -15,8 +18,6 @@ export interface HardwareFlavour {
   config: Partial<MachineConfig>;
   provenance: Provenance;
 }
-
-const SPECULATION = 0.02;
 
 const ARM11MPCORE: Provenance = {
   version: 'ARMv6K: ARM11 MPCore',
@@ -101,6 +102,8 @@ export const FLAVOURS: Readonly<Record<string, HardwareFlavour>> = Object.freeze
     config: { flush: 'broadcast', speculation: SPECULATION, walkCache: 8, leafDropsWalkCache: false },
     provenance: ARM64,
   },
+  sh4,
+  ia64,
 });
 
 export function flavourNames(): string[] {

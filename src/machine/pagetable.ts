@@ -20,6 +20,9 @@ import { A, F, type Layout } from './layout.js';
  * ptep_get_and_clear, pmd_clear) does; the kernel model calls them with its
  * mmap lock held, the simulated hardware only reads.
  */
+/** Where a table page comes from: (frame kind, owner) → frame, -1 when out of frames. */
+export type TableAlloc = (kind: number, owner: number) => number;
+
 export class PageTables {
   /** Called after every page-table write (a yield point of controlled runs). */
   onWrite: (() => void) | null = null;
@@ -97,15 +100,20 @@ export class PageTables {
     return t;
   }
 
-  /** The PTE table for vpn, allocating missing tables (pmd_alloc, pte_alloc). -1: out of frames. */
-  ensurePteTable(asid: number, vpn: number): number {
+  /**
+   * The PTE table for vpn, allocating missing tables (pmd_alloc, pte_alloc)
+   * from `allocTable` (default: the frame allocator; a kernel with a
+   * page-table cache passes its own). -1: out of frames.
+   */
+  ensurePteTable(asid: number, vpn: number, allocTable?: TableAlloc): number {
     const ix = this.L.indexes(vpn);
     let t = this.pgd(asid);
     for (let l = 3; l > 1; l--) {
       const i = ix[3 - l];
       let e = this.entry(t, i);
       if (!(e & Pte.PRESENT)) {
-        const nt = this.alloc.alloc(tableKindOfLevel(l - 1), asid);
+        const kind = tableKindOfLevel(l - 1);
+        const nt = allocTable ? allocTable(kind, asid) : this.alloc.alloc(kind, asid);
         if (nt < 0) return -1;
         e = nt | Pte.PRESENT;
         this.setEntry(t, i, e);
@@ -116,8 +124,8 @@ export class PageTables {
   }
 
   /** Map vpn to `frame` with `flags` (Pte.WRITE, Pte.EXEC). Returns false when out of frames. */
-  map(asid: number, vpn: number, frame: number, flags: number): boolean {
-    const t = this.ensurePteTable(asid, vpn);
+  map(asid: number, vpn: number, frame: number, flags: number, allocTable?: TableAlloc): boolean {
+    const t = this.ensurePteTable(asid, vpn, allocTable);
     if (t < 0) return false;
     const i = vpn & (this.L.W - 1);
     if (this.entry(t, i) & Pte.PRESENT) throw new Error(`vpn ${vpn} of address space ${asid} is already mapped`);

@@ -36,8 +36,8 @@ interface Expect {
 
 const POLICIES: { arch: string; archOptions?: PolicyOptions; label: string; hw: { arm11mpcore: Expect; arm64: Expect } }[] = [
   {
-    arch: 'generic-2.6.39',
-    label: 'generic-2.6.39: range flush at end_vma, then the whole mm for the freed table',
+    arch: 'generic-2011-series',
+    label: 'generic-2011-series: range flush at end_vma, then the whole mm for the freed table',
     hw: {
       arm11mpcore: { flushes: { page: 0, range: 1, mm: 1, all: 0, itlb: 1, walk: 1, total: 2 }, remote: 2, syncIpis: 0, dropped: { dtlb: N + 4, itlb: 4, walk: 0 }, refills: 8, itlbRefills: 4 },
       // arm64: the whole-mm flush also drops the 4 walk-cache entries (pgd slot, tables [0,16), [16,32), [32,48)).

@@ -108,7 +108,7 @@ describe('bench outputs', () => {
     const r = await cli(['bench', 'policies', 'itlb-exec-policy', '--iterations', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.rows.map((x: { policy: string }) => x.policy)).toEqual(['generic-2.6.39', 'generic-range --itlb vma-exec', 'generic-range --itlb always']);
+    expect(j.rows.map((x: { policy: string }) => x.policy)).toEqual(['generic-2011-series', 'generic-range --itlb vma-exec', 'generic-range --itlb always']);
     const [whole, vmaExec, always] = j.rows;
     // Deterministic parts: the kernel's flushes per iteration.
     expect(whole.flushes).toMatchObject({ range: 2, mm: 2, total: 4 });

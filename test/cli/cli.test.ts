@@ -129,6 +129,7 @@ describe('--json', () => {
       'archOptions',
       'archLabel',
       'hw',
+      'hypothetical',
       'expected',
       'outcome',
       'asExpected',
@@ -144,7 +145,7 @@ describe('--json', () => {
       'kernel',
     ])
       expect(c).toHaveProperty(k);
-    expect(c).toMatchObject({ arch: 'arm-2.6.37', hw: 'arm11mpcore', expected: 'caught', outcome: 'caught', asExpected: true, iterations: 20 });
+    expect(c).toMatchObject({ arch: 'arm-2.6.37', hw: 'arm11mpcore', hypothetical: false, expected: 'caught', outcome: 'caught', asExpected: true, iterations: 20 });
     expect(c.violations).toBeGreaterThan(0);
     for (const k of ['kind', 'cpu', 'vpn', 'address', 'frame', 'frameKind', 'genAtFill', 'genNow', 'ownerBefore', 'ownerNow', 'cpuOp', 'freedBy', 'freerNow'])
       expect(c.firstViolation).toHaveProperty(k);
@@ -160,7 +161,7 @@ describe('scenario files', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('file-good');
-    expect(r.stdout).toMatch(/^arm-2\.6\.37 \/ arm11mpcore\s+caught\s+caught\s+yes/m);
+    expect(r.stdout).toMatch(/^arm-2\.6\.37 \/ arm11mpcore\s+real\s+caught\s+caught\s+yes/m);
     expect(r.stdout).toMatch(/verdict: all 2 combinations as expected/);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
@@ -178,7 +179,7 @@ describe('scenario files', () => {
     writeFileSync(join(dir, 'wrong.ts'), scenarioSource({ name: 'file-wrong', expectLinux6: 'caught' }));
     const r = await cli(['run', join(dir, 'wrong.ts'), '--iterations', '10']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^linux-6 \/ armv7-mp\s+caught\s+clean\s+NO/m);
+    expect(r.stdout).toMatch(/^linux-6 \/ armv7-mp\s+real\s+caught\s+clean\s+NO/m);
     expect(r.stdout).toMatch(/verdict: 1 of 2 combinations differ from expectation: linux-6 \/ armv7-mp \(expected caught, clean\)/);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameKind, Which } from '../../src/machine/constants.js';
 import type { Vma } from '../../src/kernel/mm.js';
 import { Step, Syscall, kernelOp, kernelOpName } from '../../src/kernel/ops.js';
-import { createPolicy, policyNames } from '../../src/kernel/policies/index.js';
+import { canonicalPolicyName, createPolicy, isPolicyName, policyNames } from '../../src/kernel/policies/index.js';
 import { seq, setup } from './helpers.js';
 
 const VMA: Vma = { start: 16, end: 20, exec: false, write: true, huge: false, pfnmap: false };
@@ -49,12 +49,12 @@ describe('batch full forces a flush before more is queued', () => {
     ]);
   });
 
-  it('ia64-2.6.38: full batches flush [start_addr, end_addr); tables never wait', () => {
+  it('ia64-2.6.38: full batches flush [start_addr, end_addr) and its VHPT range; tables go to the quicklist at once', () => {
     const { r } = smallBatchMunmap('ia64-2.6.38');
     expect(seq(r.trace)).toEqual([
-      'flush 16-18 DI', 'free data', 'free data',
-      'flush 18-20 DI', 'free data', 'free data',
-      'free pte-table now', 'flush 16-21 DI', 'free data',
+      'flush 16-18 DI', 'flush 16-18 W', 'free data', 'free data',
+      'flush 18-20 DI', 'flush 18-20 W', 'free data', 'free data',
+      'park pte-table', 'flush 16-21 DI', 'flush 16-21 W', 'free data',
     ]);
   });
 });
@@ -64,8 +64,8 @@ describe('need_flush and freed_tables', () => {
     return Array.from({ length: n }, () => f.cpu0.alloc.alloc(kind, 0));
   }
 
-  it('generic-2.6.39: end_vma flush clears need_flush, a table free sets it again, finish flushes the whole mm', () => {
-    const f = setup('generic-2.6.39');
+  it('generic-2011-series: end_vma flush clears need_flush, a table free sets it again, finish flushes the whole mm', () => {
+    const f = setup('generic-2011-series');
     const [p] = frames(f, 1);
     const [t] = frames(f, 1, FrameKind.TABLE_PTE);
     const tlb = f.kernel.gather(f.mm, false);
@@ -83,8 +83,8 @@ describe('need_flush and freed_tables', () => {
     expect(seq(tlb.trace)).toEqual(['flush 16-17 D', 'flush mm', 'free data', 'free pte-table']);
   });
 
-  it('generic-2.6.39: madvise ends with the end_vma flush only', () => {
-    const f = setup('generic-2.6.39');
+  it('generic-2011-series: madvise ends with the end_vma flush only', () => {
+    const f = setup('generic-2011-series');
     f.kernel.mmap(f.mm, 16, 4);
     f.kernel.faultIn(f.mm, 16, 20);
     const r = f.kernel.madviseDontneed(f.mm, 16, 20);
@@ -146,7 +146,7 @@ describe('need_flush and freed_tables', () => {
   });
 
   it('fullmm: range tracking is ignored and the flush is whole-mm', () => {
-    for (const policy of ['arm-2.6.38', 'generic-2.6.39', 'generic-range', 'linux-6', 'ia64-2.6.38']) {
+    for (const policy of ['arm-2.6.38', 'generic-2011-series', 'generic-range', 'linux-6', 'ia64-2.6.38']) {
       const f = setup(policy);
       const [p] = frames(f, 1);
       const tlb = f.kernel.gather(f.mm, true);
@@ -189,8 +189,8 @@ describe('nested gathers (tlb_flush_pending)', () => {
     a.tlbFinishMmu();
   });
 
-  it('generic-2.6.39 ignores tlb_flush_pending: the second madvise returns with no flush (race 8)', () => {
-    const f = setup('generic-2.6.39');
+  it('generic-2011-series ignores tlb_flush_pending: the second madvise returns with no flush (race 8)', () => {
+    const f = setup('generic-2011-series');
     const a = f.kernel.gather(f.mm, false);
     const b = f.kernel.gather(f.mm, false);
     b.tlbFinishMmu(16, 20);
@@ -201,8 +201,13 @@ describe('nested gathers (tlb_flush_pending)', () => {
 
 describe('registry and op names', () => {
   it('has exactly the named policies, each a fresh object with its name', () => {
-    expect(policyNames()).toEqual(['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2.6.39', 'generic-range', 'linux-6']);
+    expect(policyNames()).toEqual(['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2011-series', 'generic-range', 'linux-6']);
     for (const n of policyNames()) expect(createPolicy(n).name).toBe(n);
+    // The old name of the 2011 series is accepted, not listed, and resolves to the new one.
+    expect(createPolicy('generic-2.6.39').name).toBe('generic-2011-series');
+    expect(canonicalPolicyName('generic-2.6.39')).toBe('generic-2011-series');
+    expect(isPolicyName('generic-2.6.39')).toBe(true);
+    expect(isPolicyName('toString')).toBe(false);
     expect(() => createPolicy('x86-1.0')).toThrow(/unknown mmu_gather policy 'x86-1.0'/);
   });
 

@@ -43,6 +43,7 @@ export function seq(trace: readonly TraceEvent[]): string[] {
   return trace.map((e) => {
     if (e.t === 'sync') return 'sync';
     if (e.t === 'free') return `free ${e.what}${e.delayed ? '' : ' now'}`;
+    if (e.t === 'park') return `park ${e.what}`;
     const w = `${e.which & 1 ? 'D' : ''}${e.which & 2 ? 'I' : ''}${e.which & 4 ? 'W' : ''}`;
     if (e.cls === 'mm' || e.cls === 'all') return `flush ${e.cls}`;
     return `flush ${e.start}-${e.end} ${w}`;

@@ -1,4 +1,5 @@
 import { policyNames } from '../../kernel/index.js';
+import { resolveArchName } from '../alias-note.js';
 import { formatCount, formatNs, toCsv } from '../../harness/bench/output.js';
 import { type ShootdownFlavour, benchShootdown, shootdownSvg } from '../../harness/bench/shootdown.js';
 import { CpuPool } from '../../harness/pool.js';
@@ -25,7 +26,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions): Promise<n
   const flavours = (o.flavour ?? 'ipi,broadcast').split(',').map((s) => s.trim()).filter(Boolean);
   for (const f of flavours) if (!FLAVOURS.includes(f as ShootdownFlavour)) throw new UsageError(unknownNameMessage('flush flavour', f, FLAVOURS));
   if (!flavours.length) throw new UsageError('--flavour needs ipi, broadcast or both');
-  const arch = o.arch ?? 'linux-6';
+  const arch = resolveArchName(o.arch ?? 'linux-6');
   if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
   const pool = new CpuPool();
   let r;

@@ -1,4 +1,5 @@
-import { policyNames } from '../../kernel/index.js';
+import { POLICY_ALIASES, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
+import { archLabel } from '../../harness/scenario.js';
 import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { POLICY_OPTION_VALUES } from '../arch-spec.js';
@@ -11,10 +12,14 @@ export interface ListOptions {
 /** `smpsim list`: scenarios, architecture policies, hardware flavours. */
 export function listCommand(o: ListOptions): number {
   const options = Object.entries(POLICY_OPTION_VALUES).map(([k, vs]) => ({ key: k, values: vs.map(String) }));
+  const combos = (s: (typeof SCENARIOS)[number]) =>
+    s.combinations.map((c) => ({ arch: c.arch, archLabel: archLabel(c), hw: c.hw, expected: c.expect, hypothetical: isHypothetical(c.arch, c.hw) }));
   if (o.json) {
     const doc = {
-      scenarios: SCENARIOS.map((s) => ({ name: s.name, title: s.title })),
+      scenarios: SCENARIOS.map((s) => ({ name: s.name, title: s.title, combinations: combos(s) })),
       policies: policyNames(),
+      policyHardware: Object.fromEntries(policyNames().map((p) => [p, hardwareOf(p)])),
+      policyAliases: { ...POLICY_ALIASES },
       policyOptions: options,
       flavours: flavourNames().map((f) => ({ name: f, description: FLAVOURS[f].description })),
     };
@@ -25,9 +30,18 @@ export function listCommand(o: ListOptions): number {
     'Scenarios (smpsim run <name>):',
     indent(renderTable([{ header: 'name' }, { header: 'title' }], SCENARIOS.map((s) => [s.name, s.title]))),
     '',
-    'Architecture policies (--arch NAME[:KEY=VALUE...]):',
-    ...policyNames().map((p) => `  ${p}`),
+    'Declared combinations (hypothetical: the kernel never ran on that hardware):',
+    indent(
+      renderTable(
+        [{ header: 'scenario' }, { header: 'combination' }, { header: 'expected' }, { header: 'pairing' }],
+        SCENARIOS.flatMap((s) => combos(s).map((c) => [s.name, `${c.archLabel} / ${c.hw}`, c.expected ?? '-', c.hypothetical ? 'hypothetical' : 'real'])),
+      ),
+    ),
+    '',
+    'Architecture policies (--arch NAME[:KEY=VALUE...]) and the hardware each ran on:',
+    indent(renderTable([{ header: 'name' }, { header: 'ran on' }], policyNames().map((p) => [p, hardwareOf(p).join(', ') || 'never shipped as modelled: every pairing hypothetical']))),
     `  options: ${options.map((x) => `${x.key}=${x.values.join('|')}`).join(', ')}`,
+    `  old names still accepted: ${Object.entries(POLICY_ALIASES).map(([a, b]) => `${a} → ${b}`).join(', ')}`,
     '  what one models, its sources and deviations: smpsim list --arch NAME (and docs/fidelity.md)',
     '',
     'Hardware flavours (--hw NAME):',

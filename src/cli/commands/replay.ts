@@ -1,6 +1,7 @@
 import { CpuPool } from '../../harness/pool.js';
 import { type ReplayResult, replay } from '../../harness/replay.js';
-import { BadTokenError } from '../../harness/replay-token.js';
+import { BadTokenError, decodeReplay } from '../../harness/replay-token.js';
+import { resolveArchName } from '../alias-note.js';
 import { archLabel } from '../../harness/scenario.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
@@ -17,6 +18,8 @@ export async function replayCommand(token: string, o: ReplayCommandOptions): Pro
   const pool = new CpuPool();
   let result: ReplayResult;
   try {
+    // A token naming an old policy name replays under the new one; say so.
+    resolveArchName(decodeReplay(token.trim()).arch);
     // Registered names and scenario files alike, with the same errors as `run`.
     result = await replay(token.trim(), { pool, loadScenario: async (ref) => (await loadScenario(ref)).scenario });
   } catch (e) {

@@ -1,4 +1,4 @@
-import { type GatherStats, type KernelCommandResult, addStats, emptyStats, policyNames } from '../../kernel/index.js';
+import { type GatherStats, type KernelCommandResult, addStats, emptyStats, isPolicyName } from '../../kernel/index.js';
 import { FLAVOURS } from '../../machine/flavours.js';
 import { Machine } from '../../machine/machine.js';
 import type { CpuCounters } from '../../machine/machine.js';
@@ -92,7 +92,7 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
   const s = o.scenario;
   const policies = o.policies?.length ? o.policies : scenarioPolicies(s);
   if (!policies.length) throw new Error(`scenario '${s.name}' declares no policy; give --arch`);
-  for (const p of policies) if (!policyNames().includes(p.arch)) throw new Error(`unknown architecture policy '${p.arch}'`);
+  for (const p of policies) if (!isPolicyName(p.arch)) throw new Error(`unknown architecture policy '${p.arch}'`);
   const hw = o.hw ?? s.combinations[0]?.hw ?? 'x86';
   if (!FLAVOURS[hw]) throw new Error(`unknown hardware flavour '${hw}'`);
   const cpus = o.cpus ?? s.cpus ?? 4;

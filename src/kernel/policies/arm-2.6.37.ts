@@ -40,6 +40,8 @@ class Arm2637 implements TlbPolicy {
   readonly name = 'arm-2.6.37';
   /** get_user_pages_fast: ARM had no lockless get_user_pages_fast before 3.19: mm/util.c's weak get_user_pages_fast takes mmap_sem and calls get_user_pages. */
   readonly gupFast = null;
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
 
   gather(tlb: MmuGather): void {
     tlb.resetRange();

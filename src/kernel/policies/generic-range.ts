@@ -48,8 +48,10 @@ import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
  */
 class GenericRange implements TlbPolicy {
   readonly name = 'generic-range';
-  /** get_user_pages_fast: as generic-2.6.39: the proposal changed no gup_fast; x86's arch/x86/mm/gup.c disables interrupts and get_page, no recheck. */
+  /** get_user_pages_fast: as generic-2011-series: the proposal changed no gup_fast; x86's arch/x86/mm/gup.c disables interrupts and get_page, no recheck. */
   readonly gupFast = 'irq-off';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
   constructor(private readonly itlb: 'vma-exec' | 'always') {}
 
   gather(tlb: MmuGather): void {

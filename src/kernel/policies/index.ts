@@ -1,7 +1,7 @@
 import type { Provenance } from '../../machine/provenance.js';
 import { arm2637, provenance as arm2637Provenance } from './arm-2.6.37.js';
 import { arm2638, provenance as arm2638Provenance } from './arm-2.6.38.js';
-import { generic2639, provenance as generic2639Provenance } from './generic-2.6.39.js';
+import { generic2011Series, provenance as generic2011SeriesProvenance } from './generic-2011-series.js';
 import { genericRange, provenance as genericRangeProvenance } from './generic-range.js';
 import { ia642638, provenance as ia642638Provenance } from './ia64-2.6.38.js';
 import { linux6, provenance as linux6Provenance } from './linux-6.js';
@@ -28,7 +28,7 @@ export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.fre
   'arm-2.6.38': { factory: arm2638, provenance: arm2638Provenance, options: ['fastMode'] },
   'sh-2.6.38': { factory: sh2638, provenance: sh2638Provenance, options: [] },
   'ia64-2.6.38': { factory: ia642638, provenance: ia642638Provenance, options: ['fastMode'] },
-  'generic-2.6.39': { factory: generic2639, provenance: generic2639Provenance, options: [] },
+  'generic-2011-series': { factory: generic2011Series, provenance: generic2011SeriesProvenance, options: [] },
   'generic-range': { factory: genericRange, provenance: genericRangeProvenance, options: ['itlb'] },
   'linux-6': { factory: linux6, provenance: linux6Provenance, options: ['nested'] },
 });
@@ -43,13 +43,33 @@ export const POLICIES: Readonly<Record<string, PolicyFactory>> = project((e) => 
 /** Where each policy comes from: kernel version, tree, files, commit, deviations. */
 export const PROVENANCE: Readonly<Record<string, Provenance>> = project((e) => e.provenance);
 
+/**
+ * Old names still accepted wherever a policy name is (CLI --arch, scenario
+ * files, replay tokens), each resolving to its new name. 'generic-2.6.39'
+ * named what is the posted 2011 series, never a released 2.6.39.
+ */
+export const POLICY_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  'generic-2.6.39': 'generic-2011-series',
+});
+
+/** The registered names (aliases excluded). */
 export function policyNames(): string[] {
   return Object.keys(POLICIES);
 }
 
-/** A fresh policy object by name; throws naming the known ones. */
+/** The registered name `name` stands for (itself unless it is an alias). */
+export function canonicalPolicyName(name: string): string {
+  return Object.hasOwn(POLICY_ALIASES, name) ? POLICY_ALIASES[name] : name;
+}
+
+/** Whether `name` is a registered policy or an alias of one. */
+export function isPolicyName(name: string): boolean {
+  return Object.hasOwn(POLICIES, canonicalPolicyName(name));
+}
+
+/** A fresh policy object by name (or alias); throws naming the known ones. */
 export function createPolicy(name: string, opts?: PolicyOptions): TlbPolicy {
-  const f = POLICIES[name];
+  const f = Object.hasOwn(POLICIES, canonicalPolicyName(name)) ? POLICIES[canonicalPolicyName(name)] : undefined;
   if (!f) throw new Error(`unknown mmu_gather policy '${name}' (known: ${policyNames().join(', ')})`);
   return f(opts);
 }

@@ -67,6 +67,8 @@ class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
   /** get_user_pages_fast: mm/gup.c gup_fast_pte_range: try_grab_folio_fast (fails on a zero count), then pmd and PTE re-read, gup_put_folio and back off if either changed. */
   readonly gupFast = 'speculative';
+  /** mm/mremap.c move_ptes: one flush_tlb_range of the old extent under the PTE locks (eb66ae030829). */
+  readonly moveFlush = 'once' as const;
   constructor(private readonly nested: 'full' | 'range-drops-freed-tables') {}
 
   gather(tlb: MmuGather): void {

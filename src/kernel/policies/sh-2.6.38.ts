@@ -1,6 +1,7 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
+import { SH_QUICKLIST } from '../quicklist.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
 
 /**
@@ -9,18 +10,20 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * preemptible-mmu_gather conversion; the flush and free logic is 2.6.38's)
  * and arch/sh/mm/gup.c (read in redblue-pkt/linux-sh4-3.4.100 @a46936e8c143;
  * no 2.6.38 copy was at hand). Deliberate deviations (in full in
- * `provenance` below): tables go to the frame allocator, not the per-CPU
- * QUICK_PT quicklist; a real PMD table is freed; no flush_cache_range.
+ * `provenance` below): a real PMD table is freed; no flush_cache_range.
  *
- *   tlb_gather_mmu        init_tlb_gather: empty range (fullmm: all) l. 26-44
- *   tlb_start_vma         flush_cache_range only                    l. 70-75
- *   tlb_remove_tlb_entry  widens start/end by the page              l. 56-63
- *   tlb_remove_page       free_page_and_swap_cache: freed AT ONCE   l. 86
- *   pte/pmd_free_tlb      pte_free / pmd_free: freed AT ONCE, to the
- *                         QUICK_PT quicklist (asm/pgalloc.h)        l. 87-88
- *   tlb_end_vma           if !fullmm and end: flush_tlb_range(vma, start,
- *                         end), re-init the range                   l. 77-84
- *   tlb_finish_mmu        flush_tlb_mm only if fullmm; check_pgt_cache l. 46-54
+ *   tlb_gather_mmu        init_tlb_gather: empty range (fullmm: everything)
+ *   tlb_start_vma         flush_cache_range only
+ *   tlb_remove_tlb_entry  widens start/end by the page
+ *   tlb_remove_page       free_page_and_swap_cache: freed AT ONCE
+ *   pte_free_tlb          pte_free: quicklist_free_page onto THIS CPU's
+ *                         page-table quicklist (pgalloc.h QUICK_PT), at once
+ *   pmd_free_tlb          pmd_free: freed AT ONCE (kmem_cache_free with
+ *                         PAGETABLE_LEVELS > 2; a no-op on 2-level sh4)
+ *   tlb_end_vma           if !fullmm and end: flush_tlb_range(vma, start, end),
+ *                         re-init the range
+ *   tlb_finish_mmu        flush_tlb_mm only if fullmm; then check_pgt_cache
+ *                         (quicklist_trim(QUICK_PT, NULL, 25, 16))
  *   get_user_pages_fast   interrupts off, gup_pte_range: get_page() on the
  *                         page the PTE names, no recheck of pmd or PTE;
  *                         with CONFIG_CACHE_WRITEBACK it always takes the
@@ -30,14 +33,18 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * UTLB whatever the vma flags, so range flushes here target D and I TLBs.
  *
  * Why it is wrong on SMP: frames go back to the allocator before the
- * invalidate (the delayed-free race); and shift_arg_pages, with no
- * start_vma/end_vma and no fullmm, frees the vacated stack's page tables with
- * no flush at all, which is the hole Peter Zijlstra confirms for sh in the
- * 2011 mmu_gather discussion. gup_fast's interrupts-off protects nothing
- * here: the frees never wait for an IPI.
+ * invalidate (race 1); and shift_arg_pages, with no start_vma/end_vma and no
+ * fullmm, frees the vacated stack's page tables with no flush at all, which is
+ * the hole Peter Zijlstra confirms for sh in the seed (race 3). On sh4 no
+ * hardware caches a table pointer (the TLB is refilled in software), but with
+ * no flush nothing waits for a miss handler in flight on another CPU either:
+ * it reads the table after this CPU's quicklist has handed it out again.
  */
 class Sh2638 implements TlbPolicy {
   readonly name = 'sh-2.6.38';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
+  readonly quicklist = SH_QUICKLIST;
   /** get_user_pages_fast: arch/sh/mm/gup.c: local_irq_disable, then get_page on each present PTE, no recheck (cloned from x86; relies on flushes by IPI). */
   readonly gupFast = 'irq-off';
 
@@ -52,7 +59,7 @@ class Sh2638 implements TlbPolicy {
     tlb.freeNow(frame, 'data');
   }
   freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
-    tlb.freeTableNow(level, table);
+    tlb.quicklistFree(level, table);
   }
   tlbEndVma(tlb: MmuGather): void {
     if (tlb.fullmm || !tlb.hasRange) return;
@@ -64,6 +71,7 @@ class Sh2638 implements TlbPolicy {
   }
   tlbFinishMmu(tlb: MmuGather): void {
     if (tlb.fullmm) tlb.flushMm();
+    tlb.checkPgtCache();
   }
 
   private init(tlb: MmuGather): void {
@@ -83,7 +91,6 @@ export const provenance: Provenance = {
     'arch/sh/mm/gup.c gup_pte_range (get_page, no recheck), get_user_pages_fast (local_irq_disable; #if CONFIG_CACHE_WRITEBACK goto slow_irqon)',
   ],
   deviations: [
-    'Page-table pages go straight back to the frame allocator; the kernel puts them on the per-CPU QUICK_PT quicklist, where they are reused only as page tables until check_pgt_cache trims the list.',
     'pmd_free_tlb frees a real PMD table at once; sh with 2-level tables has a folded pmd and nothing to free.',
     'flush_cache_range in tlb_start_vma is not modelled.',
   ],

@@ -1,6 +1,8 @@
 import type { GupFastMode } from '../../machine/config.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
+import type { MoveFlush } from '../memory.js';
+import type { QuicklistSpec } from '../quicklist.js';
 
 /**
  * An architecture's mmu_gather: the hooks asm/tlb.h defines. The generic
@@ -19,6 +21,14 @@ export interface TlbPolicy {
    * on its architectures (gup went through mmap_sem and the page-table lock).
    */
   readonly gupFast: GupFastMode | null;
+  /**
+   * The architecture's page-table cache (pgalloc.h quicklists), if it has
+   * one: the Kernel then serves this CPU's table allocations from it, and the
+   * policy parks freed tables there (MmuGather.quicklistFree).
+   */
+  readonly quicklist?: QuicklistSpec;
+  /** How the era's move_page_tables (mm/mremap.c) flushes the old addresses (memory.ts MoveFlush). */
+  readonly moveFlush: MoveFlush;
   /** tlb_gather_mmu: initialise the arch state (tlb.fullmm is already set). */
   gather(tlb: MmuGather): void;
   tlbStartVma(tlb: MmuGather, vma: Vma): void;

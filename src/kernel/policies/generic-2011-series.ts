@@ -5,16 +5,18 @@ import { forceFlush, leafWhich } from './common.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
 
 /**
- * generic-2.6.39 (being renamed generic-2011-series) models the generic
- * mmu_gather of Peter Zijlstra's 2011 series ("mm: Preemptible mmu_gather",
- * "mm: mmu_gather rework"), which was merged for 3.0, not 2.6.39:
- * include/asm-generic/tlb.h and the mm/memory.c gather code, read as the
- * series left them in Savaged-Zen/Savaged-Zen @630019a9ef96 (a 2.6.38.3 tree
- * carrying the series). It models an architecture converted to it that, as
- * the seed discussion describes, range-flushes in tlb_end_vma. Deliberate
- * deviations (in full in `provenance` below): tlb_end_vma range-flushes and
- * clears need_flush (3.0's x86 does neither and flushes the whole mm once);
- * the batch is freed whenever tlb_flush_mmu runs; no fast_mode.
+ * generic-2011-series (formerly generic-2.6.39, still accepted as an alias):
+ * the generic mmu_gather of Peter Zijlstra's 2011 series ("mm: mmu_gather
+ * rework", include/asm-generic/tlb.h + mm/memory.c) as the seed describes it
+ * for an architecture converted to it with range flushes in tlb_end_vma. That
+ * is the series as posted (Feb-Mar 2011), not a released 2.6.39: it was
+ * merged for 3.0, where x86's tlb_end_vma does nothing and tlb_flush is
+ * flush_tlb_mm.
+ * Read in Savaged-Zen/Savaged-Zen @630019a9ef96 (a 2.6.38.3 tree carrying
+ * the series). Deliberate deviations (in full in `provenance` below):
+ * tlb_end_vma range-flushes and clears need_flush (3.0's x86 does neither and
+ * flushes the whole mm once); the batch is freed whenever tlb_flush_mmu runs;
+ * no fast_mode.
  *
  *   tlb_remove_tlb_entry  need_flush = 1; track the page
  *   tlb_remove_page       need_flush = 1; batched; a full batch (no page
@@ -41,8 +43,10 @@ import type { PolicyFactory, TlbPolicy } from './types.js';
  * munmap that frees a page table ends in a whole-mm flush, "a waste of all
  * that careful range tracking by zap_*".
  */
-class Generic2639 implements TlbPolicy {
-  readonly name = 'generic-2.6.39';
+class Generic2011Series implements TlbPolicy {
+  readonly name = 'generic-2011-series';
+  /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
+  readonly moveFlush = 'per-pte' as const;
   /** get_user_pages_fast: the series changed no gup_fast: the architectures it served with IPI flushes (x86's arch/x86/mm/gup.c) disable interrupts and get_page, no recheck. */
   readonly gupFast = 'irq-off';
 
@@ -82,7 +86,7 @@ class Generic2639 implements TlbPolicy {
   }
 }
 
-export const generic2639: PolicyFactory = () => new Generic2639();
+export const generic2011Series: PolicyFactory = () => new Generic2011Series();
 
 export const provenance: Provenance = {
   version: '3.0 (the 2011 generic mmu_gather series; merged for 3.0, not 2.6.39)',

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { FlushKind } from '../../src/machine/constants.js';
+import { movePageTables } from '../../src/kernel/memory.js';
+import { Syscall } from '../../src/kernel/ops.js';
+import { createPolicy } from '../../src/kernel/policies/index.js';
+import { setup } from './helpers.js';
+
+/**
+ * move_page_tables as each era's mm/mremap.c does it. A 20-page vma at
+ * [40, 60) with a hole at 45 moves down by 24 to [16, 36): the old range
+ * crosses the PTE table boundary at 48 (tables of 16 pages), the new one the
+ * boundary at 32, so move_ptes runs over three extents: [40, 48), [48, 56)
+ * and [56, 60).
+ */
+function move(flush: 'per-pte' | 'once') {
+  const f = setup('linux-6');
+  f.cpu0.switchMm(0);
+  const vma = f.kernel.mmap(f.mm, 40, 20, { write: true });
+  f.kernel.faultIn(f.mm, 40, 60);
+  f.cpu0.pt.unmap(0, 45);
+  vma.start = 16;
+  return movePageTables(f.cpu0, f.mm, vma, 40, 16, 20, Syscall.SHIFT_ARG_PAGES, { flush });
+}
+
+describe('move_page_tables flushes as its era does', () => {
+  it('2.6.x (ptep_clear_flush): one page flush per moved PTE, at its old address', () => {
+    const r = move('per-pte');
+    expect(r.moved).toBe(19);
+    expect(r.flushes.map((e) => [e.start, e.end])).toEqual([...Array.from({ length: 20 }, (_, i) => 40 + i)].filter((v) => v !== 45).map((v) => [v, v + 1]));
+    expect(r.flushes.every((e) => e.kind === FlushKind.RANGE && e.cls === 'page')).toBe(true);
+  });
+
+  it('later kernels: one flush of each move_ptes extent that moved a present PTE, after the moves', () => {
+    const r = move('once');
+    expect(r.moved).toBe(19);
+    expect(r.flushes.map((e) => [e.start, e.end])).toEqual([
+      [40, 48],
+      [48, 56],
+      [56, 60],
+    ]);
+  });
+
+  it('each policy carries its era', () => {
+    for (const p of ['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2011-series', 'generic-range']) expect(createPolicy(p).moveFlush, p).toBe('per-pte');
+    expect(createPolicy('linux-6').moveFlush).toBe('once');
+  });
+});
