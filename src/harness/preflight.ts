@@ -15,15 +15,6 @@ import { ScenarioError } from './scenario-schema.js';
  * for the scenario fails here, with the number of frames it has).
  */
 export function preflight(s: Scenario, combos: readonly Combination[], cpus: number): void {
-  if (usesGupFast(s, cpus)) {
-    for (const c of combos) {
-      if (gupFastOf(c.arch, c.archOptions) === null) {
-        throw new ScenarioError(
-          `scenario ${s.name}: its workloads call get_user_pages_fast, which ${c.arch} does not have (that kernel's gup takes mmap_sem and the page-table lock, which smpsim does not model); choose a policy with a lockless gup_fast`,
-        );
-      }
-    }
-  }
   const seen = new Set<string>();
   for (const c of combos) {
     if (seen.has(c.hw)) continue;
@@ -47,6 +38,16 @@ export function preflight(s: Scenario, combos: readonly Combination[], cpus: num
       }
       if (e instanceof ConfigError) throw e;
       throw new ScenarioError(`scenario ${s.name}: setup fails: ${(e as Error).message}`);
+    }
+  }
+  // After the workloads were found sound above: which kernel runs gup_fast.
+  if (usesGupFast(s, cpus)) {
+    for (const c of combos) {
+      if (gupFastOf(c.arch, c.archOptions) === null) {
+        throw new ScenarioError(
+          `scenario ${s.name}: its workloads call get_user_pages_fast, which ${c.arch} does not have (that kernel's gup takes mmap_sem and the page-table lock, which smpsim does not model); choose a policy with a lockless gup_fast`,
+        );
+      }
     }
   }
 }

@@ -1,3 +1,5 @@
+import itlbExecPolicy from '../../scenarios/itlb-exec-policy.js';
+import { archLabel } from '../../src/harness/scenario.js';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,8 +110,9 @@ describe('bench outputs', () => {
     const r = await cli(['bench', 'policies', 'itlb-exec-policy', '--iterations', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.rows.map((x: { policy: string }) => x.policy)).toEqual(['generic-2011-series', 'generic-range --itlb vma-exec', 'generic-range --itlb always']);
-    const [whole, vmaExec, always] = j.rows;
+    expect(j.rows.map((x: { policy: string }) => x.policy)).toEqual(itlbExecPolicy.combinations.map((c) => archLabel(c)));
+    const row = (label: string) => j.rows.find((x: { policy: string }) => x.policy === label);
+    const [whole, vmaExec, always] = ['generic-2011-series', 'generic-range --itlb vma-exec', 'generic-range --itlb always'].map(row);
     // Deterministic parts: the kernel's flushes per iteration.
     expect(whole.flushes).toMatchObject({ range: 2, mm: 2, total: 4 });
     expect(vmaExec.flushes).toMatchObject({ range: 2, mm: 0, itlb: 1, total: 2 });
