@@ -1,5 +1,5 @@
 import type { PolicyOptions } from '../kernel/index.js';
-import { isPolicyName, policyNames } from '../kernel/index.js';
+import { POLICY_OPTIONS, POLICY_REGISTRY, isPolicyName, policiesTaking, policyNames } from '../kernel/index.js';
 import { resolveArchName } from './alias-note.js';
 import { UsageError } from './errors.js';
 import { unknownNameMessage } from './suggest.js';
@@ -19,37 +19,28 @@ export interface ArchSpec {
   archOptions: PolicyOptions;
 }
 
-/**
- * The values each policy option takes. Keyed by every key of PolicyOptions,
- * so adding an option there fails to compile until it is listed here.
- */
-export const POLICY_OPTION_VALUES = {
-  itlb: ['vma-exec', 'always'],
-  fastMode: [true, false],
-  nested: ['full', 'range-drops-freed-tables'],
-} as const satisfies { [K in keyof Required<PolicyOptions>]: readonly Required<PolicyOptions>[K][] };
-
-type OptionKey = keyof typeof POLICY_OPTION_VALUES;
-const OPTION_KEYS = Object.keys(POLICY_OPTION_VALUES) as OptionKey[];
-
 export function parseArchSpec(text: string): ArchSpec {
   const [name, ...opts] = text.trim().split(':');
   if (!name) throw new UsageError(`empty architecture in --arch '${text}'`);
   if (!isPolicyName(name)) throw new UsageError(unknownNameMessage('architecture policy', name, policyNames()));
+  const arch = resolveArchName(name);
+  const takes = POLICY_REGISTRY[arch].options;
   const archOptions: Record<string, unknown> = {};
   for (const o of opts) {
     const eq = o.indexOf('=');
     if (eq <= 0) throw new UsageError(`policy option '${o}' in --arch '${text}' is not KEY=VALUE (e.g. generic-range:itlb=always)`);
     const rawKey = o.slice(0, eq).trim();
     const raw = o.slice(eq + 1).trim();
-    const key = OPTION_KEYS.find((k) => k.toLowerCase() === rawKey.toLowerCase().replace(/-/g, ''));
-    if (!key) throw new UsageError(unknownNameMessage('policy option', rawKey, OPTION_KEYS));
-    const allowed: readonly (string | boolean)[] = POLICY_OPTION_VALUES[key];
-    const value = allowed.find((a) => String(a) === raw);
-    if (value === undefined) throw new UsageError(`policy option ${key} takes ${allowed.map(String).join(' or ')}, not '${raw}'`);
+    const known = [...POLICY_OPTIONS.keys()];
+    const key = known.find((k) => k.toLowerCase() === rawKey.toLowerCase().replace(/-/g, ''));
+    if (!key) throw new UsageError(unknownNameMessage('policy option', rawKey, known));
+    const spec = takes.find((t) => t.key === key);
+    if (!spec) throw new UsageError(`${arch} takes no option ${key} (${takes.length ? `its options: ${takes.map((t) => t.key).join(', ')}` : 'it takes none'}; ${key} is an option of ${policiesTaking(key).join(', ')})`);
+    const value = spec.values.find((a) => String(a) === raw);
+    if (value === undefined) throw new UsageError(`policy option ${key} takes ${spec.values.map(String).join(' or ')}, not '${raw}'`);
     archOptions[key] = value;
   }
-  return { arch: resolveArchName(name), archOptions: archOptions as PolicyOptions };
+  return { arch, archOptions: archOptions as PolicyOptions };
 }
 
 /** Every --arch occurrence, comma lists split, parsed. */

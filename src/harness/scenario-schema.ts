@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Scenario } from './scenario.js';
+import { commandSchemas } from '../kernel/commands/index.js';
+import { POLICY_OPTIONS, POLICY_REGISTRY, canonicalPolicyName, isPolicyName } from '../kernel/index.js';
+import type { CoordinatorCommand, Scenario } from './scenario.js';
 
 /**
  * The shape of a scenario, checked before anything runs: a user's scenario
@@ -7,49 +9,35 @@ import type { Scenario } from './scenario.js';
  * never a failure deep inside a worker thread.
  */
 const int = (min: number) => z.number().int().min(min);
-const vpn = int(0);
-const pages = int(1);
 
-const kernelCommand = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('createMm'), asid: int(0), pendingWord: int(0).optional() }).strict(),
-  z
-    .object({ op: z.literal('attachMm'), asid: int(0), vmas: z.array(z.object({ start: vpn, end: vpn }).passthrough()), pendingWord: int(0).optional() })
-    .strict(),
-  z
-    .object({
-      op: z.literal('mmap'),
-      asid: int(0),
-      start: vpn,
-      pages,
-      exec: z.boolean().optional(),
-      write: z.boolean().optional(),
-      huge: z.boolean().optional(),
-      pfnmap: z.boolean().optional(),
-      fault: z.boolean().optional(),
-    })
-    .strict(),
-  z.object({ op: z.literal('fault'), asid: int(0), start: vpn, end: vpn }).strict(),
-  z.object({ op: z.literal('switchMm'), asid: int(0) }).strict(),
-  z.object({ op: z.literal('munmap'), asid: int(0), start: vpn, end: vpn }).strict(),
-  z.object({ op: z.literal('madvise'), asid: int(0), start: vpn, end: vpn }).strict(),
-  z.object({ op: z.literal('shiftArgPages'), asid: int(0), vmaStart: vpn, shift: pages }).strict(),
-  z.object({ op: z.literal('exitMmap'), asid: int(0), freePgd: z.boolean().optional() }).strict(),
-  z.object({ op: z.literal('waitSteps'), steps: int(0) }).strict(),
-  z.object({ op: z.literal('spin'), steps: int(0) }).strict(),
-]);
+/**
+ * A coordinator script's commands: every kernel command (each declares its
+ * own schema, src/kernel/commands/) and the harness's own (waitSteps, spin).
+ */
+const harnessCommands: z.ZodObject[] = [z.object({ op: z.literal('waitSteps'), steps: int(0) }).strict(), z.object({ op: z.literal('spin'), steps: int(0) }).strict()];
+const coordinatorCommand = z.discriminatedUnion('op', [...commandSchemas(), ...harnessCommands] as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<CoordinatorCommand>;
+
+/** archOptions: every option some policy declares, with the values it declares (src/kernel/policies/). */
+const archOptions = z
+  .object(Object.fromEntries([...POLICY_OPTIONS.values()].map((o) => [o.key, z.union(o.values.map((v) => z.literal(v))).optional()])))
+  .strict();
 
 const combination = z
   .object({
     arch: z.string().min(1),
-    archOptions: z
-      .object({ itlb: z.enum(['vma-exec', 'always']).optional(), fastMode: z.boolean().optional(), nested: z.enum(['full', 'range-drops-freed-tables']).optional() })
-      .strict()
-      .optional(),
+    archOptions: archOptions.optional(),
     hw: z.string().min(1),
     /** null: no expectation (report only). */
     expect: z.enum(['caught', 'clean']).nullable(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.archOptions || !isPolicyName(c.arch)) return;
+    const takes = POLICY_REGISTRY[canonicalPolicyName(c.arch)].options.map((o) => o.key);
+    for (const k of Object.keys(c.archOptions)) {
+      if (!takes.includes(k)) ctx.addIssue({ code: 'custom', path: ['archOptions', k], message: `${c.arch} takes no option ${k}` });
+    }
+  });
 
 export const scenarioSchema = z
   .object({
@@ -60,8 +48,8 @@ export const scenarioSchema = z
     cpus: int(1).max(32).optional(),
     machine: z.record(z.string(), z.unknown()).optional(),
     batchCapacity: int(1).optional(),
-    setup: z.array(kernelCommand),
-    script: z.array(kernelCommand),
+    setup: z.array(coordinatorCommand),
+    script: z.array(coordinatorCommand),
     workload: z.custom<Scenario['workload']>((v) => typeof v === 'function', { message: 'must be a function (cpu, cpus) => Workload' }),
     combinations: z.array(combination),
     iterations: int(1).optional(),

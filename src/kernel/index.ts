@@ -16,7 +16,7 @@ export {
   tlb_finish_mmu,
 } from './mmu_gather.js';
 export * from './gather_trace.js';
-export { POLICIES, POLICY_ALIASES, POLICY_REGISTRY, PROVENANCE, policyNames, canonicalPolicyName, isPolicyName, createPolicy, gupFastOf, type PolicyEntry, type PolicyFactory, type PolicyOptions, type TlbPolicy } from './policies/index.js';
+export { POLICIES, POLICY_ALIASES, POLICY_OPTIONS, POLICY_REGISTRY, PROVENANCE, policiesTaking, policyNames, canonicalPolicyName, isPolicyName, createPolicy, gupFastOf, type PolicyEntry, type PolicyFactory, type PolicyOptionSpec, type OptionsOf, type PolicyOptions, type TlbPolicy } from './policies/index.js';
 export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables } from './memory.js';
 export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport } from './syscalls.js';
 export { staleAfterReturn, staleTablePointers, recordStaleAfterReturn, entryIsCurrent, type StaleEntry } from './stale.js';

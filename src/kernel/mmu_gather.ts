@@ -3,7 +3,7 @@ import type { Cpu } from '../machine/cpu.js';
 import type { FlushRequest } from '../machine/tlb.js';
 import { type FlushClass, type FreedKind, type GatherStats, type TraceEvent, emptyStats } from './gather_trace.js';
 import type { Mm, Vma } from './mm.js';
-import { STEP_NAMES, Step, Syscall, kernelOp } from './ops.js';
+import { STEP_NAMES, Step, syscallCode, kernelOp } from './ops.js';
 import type { TlbPolicy } from './policies/types.js';
 import type { Quicklist } from './quicklist.js';
 
@@ -98,7 +98,7 @@ export class MmuGather {
     this.batchCapacity = opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
     this.tableBatchCapacity = opts.tableBatchCapacity ?? this.batchCapacity;
     if (!(this.batchCapacity >= 1) || !(this.tableBatchCapacity >= 1)) throw new Error('batch capacities must be at least 1');
-    this.syscall = opts.syscall ?? Syscall.NONE;
+    this.syscall = opts.syscall ?? syscallCode('none');
     this.onTrace = opts.onTrace;
     this.quicklist = opts.quicklist ?? null;
   }

@@ -1,3 +1,5 @@
+import { KERNEL_COMMANDS, type SyscallName } from './commands/index.js';
+
 /**
  * Kernel-operation codes for Cpu.setKernelOp.
  *
@@ -10,66 +12,54 @@
  * goes with it (KERNEL_ARG) is a vpn for range steps and a frame for frees.
  */
 
-/** Top-level operations (the system call, or the mm-level caller). */
-export const Syscall = {
-  NONE: 0,
-  MMAP: 1,
-  /** Demand fault-in of a mapped range (handle_mm_fault, done eagerly). */
-  FAULT: 2,
-  MUNMAP: 3,
-  MADVISE_DONTNEED: 4,
-  /** exec: moving the new stack down (fs/exec.c shift_arg_pages). */
-  SHIFT_ARG_PAGES: 5,
-  EXIT_MMAP: 6,
-} as const;
-export const SYSCALL_NAMES = ['none', 'mmap', 'fault', 'munmap', 'madvise(DONTNEED)', 'shift_arg_pages', 'exit_mmap'] as const;
+/**
+ * Top-level operations: the system calls the kernel commands declare
+ * (src/kernel/commands/), code 0 being "none". Codes follow the commands'
+ * order; they live only within one run (a report prints their names).
+ */
+export const SYSCALL_NAMES: readonly string[] = Object.freeze(['none', ...new Set(KERNEL_COMMANDS.flatMap((d) => (d.syscall === undefined ? [] : [d.syscall as string])))]);
 
-/** Kernel functions a syscall passes through. */
-export const Step = {
-  NONE: 0,
+/** The code of system call `name` for Cpu.setKernelOp (through kernelOp). */
+export function syscallCode(name: SyscallName | 'none'): number {
+  const code = SYSCALL_NAMES.indexOf(name);
+  if (code < 0) throw new Error(`no kernel command declares system call '${name}'`);
+  return code;
+}
+
+/**
+ * Kernel functions a syscall passes through, each with the name reports print
+ * (the one table of them: Step and STEP_NAMES derive from it).
+ */
+const STEPS = {
+  NONE: '',
   /** unmap_vmas / unmap_page_range / zap_pte_range: clearing PTEs. */
-  UNMAP_VMAS: 1,
-  TLB_GATHER_MMU: 2,
-  TLB_START_VMA: 3,
-  TLB_REMOVE_TLB_ENTRY: 4,
-  TLB_REMOVE_PAGE: 5,
-  TLB_END_VMA: 6,
+  UNMAP_VMAS: 'unmap_vmas',
+  TLB_GATHER_MMU: 'tlb_gather_mmu',
+  TLB_START_VMA: 'tlb_start_vma',
+  TLB_REMOVE_TLB_ENTRY: 'tlb_remove_tlb_entry',
+  TLB_REMOVE_PAGE: 'tlb_remove_page',
+  TLB_END_VMA: 'tlb_end_vma',
   /** free_pgtables / free_pgd_range: unhooking page-table pages. */
-  FREE_PGTABLES: 7,
-  PTE_FREE_TLB: 8,
-  PMD_FREE_TLB: 9,
-  TLB_FLUSH_MMU: 10,
-  TLB_FINISH_MMU: 11,
+  FREE_PGTABLES: 'free_pgtables',
+  PTE_FREE_TLB: 'pte_free_tlb',
+  PMD_FREE_TLB: 'pmd_free_tlb',
+  TLB_FLUSH_MMU: 'tlb_flush_mmu',
+  TLB_FINISH_MMU: 'tlb_finish_mmu',
   /** tlb_table_flush: the RCU-like deferral of table frees (linux-6). */
-  TLB_TABLE_FLUSH: 12,
+  TLB_TABLE_FLUSH: 'tlb_table_flush',
   /** mm/mremap.c move_page_tables (shift_arg_pages). */
-  MOVE_PAGE_TABLES: 13,
+  MOVE_PAGE_TABLES: 'move_page_tables',
   /** Freeing the pgd at the end of exit (mm_free_pgd). */
-  FREE_PGD: 14,
+  FREE_PGD: 'free_pgd',
   /** Allocating and mapping frames (fault-in). */
-  FAULT_IN: 15,
+  FAULT_IN: 'fault_in',
 } as const;
-export const STEP_NAMES = [
-  '',
-  'unmap_vmas',
-  'tlb_gather_mmu',
-  'tlb_start_vma',
-  'tlb_remove_tlb_entry',
-  'tlb_remove_page',
-  'tlb_end_vma',
-  'free_pgtables',
-  'pte_free_tlb',
-  'pmd_free_tlb',
-  'tlb_flush_mmu',
-  'tlb_finish_mmu',
-  'tlb_table_flush',
-  'move_page_tables',
-  'free_pgd',
-  'fault_in',
-] as const;
 
-export type SyscallCode = (typeof Syscall)[keyof typeof Syscall];
-export type StepCode = (typeof Step)[keyof typeof Step];
+/** Step codes by key (Step.TLB_REMOVE_PAGE). */
+export const Step = Object.freeze(Object.fromEntries(Object.keys(STEPS).map((k, i) => [k, i]))) as { readonly [K in keyof typeof STEPS]: number };
+/** Step names by code. */
+export const STEP_NAMES: readonly string[] = Object.freeze(Object.values(STEPS));
+
 
 /** The code to pass to Cpu.setKernelOp for `step` inside `syscall`. */
 export function kernelOp(syscall: number, step: number): number {

@@ -4,7 +4,7 @@ import { type FlushEvent, type GatherStats, type TraceEvent, addStats, emptyStat
 import { freePgdRange, freePgtables, movePageTables, unmapVmas } from './memory.js';
 import { type FlushPendingCounter, Mm, type Vma, type VmaFlags } from './mm.js';
 import { type GatherOptions, MmuGather } from './mmu_gather.js';
-import { Step, Syscall, kernelOp } from './ops.js';
+import { Step, syscallCode, kernelOp } from './ops.js';
 import { type PolicyOptions, type TlbPolicy, createPolicy } from './policies/index.js';
 import { Quicklist } from './quicklist.js';
 import type { TableAlloc } from '../machine/pagetable.js';
@@ -113,7 +113,7 @@ export class Kernel {
   }
 
   /** tlb_gather_mmu on behalf of `syscall` (for callers composing their own sequences). */
-  gather(mm: Mm, fullmm: boolean, syscall: number = Syscall.NONE): MmuGather {
+  gather(mm: Mm, fullmm: boolean, syscall: number = syscallCode('none')): MmuGather {
     return new MmuGather(this.cpu, mm, fullmm, this.policy, { ...this.gatherOpts, syscall }).begin();
   }
 
@@ -122,7 +122,7 @@ export class Kernel {
     const end = start + pages;
     if (!(pages > 0) || start < 0 || end > this.cpu.L.vpnLimit) throw new KernelError('EINVAL', `bad range [${start}, ${end})`);
     if (mm.overlapping(start, end).length) throw new KernelError('EINVAL', `[${start}, ${end}) overlaps a mapping`);
-    this.enter(Syscall.MMAP, start);
+    this.enter(syscallCode('mmap'), start);
     const vma: Vma = { start, end, exec: !!flags.exec, write: flags.write ?? !flags.exec, huge: !!flags.huge, pfnmap: !!flags.pfnmap };
     mm.insert(vma);
     this.leave();
@@ -140,7 +140,7 @@ export class Kernel {
     for (const vma of mm.overlapping(start, end)) {
       const flags = (vma.write ? Pte.WRITE : 0) | (vma.exec ? Pte.EXEC : 0);
       for (let vpn = Math.max(start, vma.start); vpn < Math.min(end, vma.end); vpn++) {
-        this.cpu.setKernelOp(kernelOp(Syscall.FAULT, Step.FAULT_IN), vpn);
+        this.cpu.setKernelOp(kernelOp(syscallCode('fault'), Step.FAULT_IN), vpn);
         if (pt.pte(mm.asid, vpn) & Pte.PRESENT) continue;
         const f = alloc.alloc(FrameKind.DATA, vma.pfnmap ? -1 : mm.asid);
         if (f < 0 || !pt.map(mm.asid, vpn, f, flags, this.tableAlloc)) throw new KernelError('ENOMEM', `out of frames faulting in vpn ${vpn}`);
@@ -153,11 +153,11 @@ export class Kernel {
 
   /** munmap(start, end): do_munmap → unmap_region. */
   munmap(mm: Mm, start: number, end: number): SyscallResult {
-    this.enter(Syscall.MUNMAP, start);
+    this.enter(syscallCode('munmap'), start);
     const res = this.result('munmap');
     const { detached, prev, next } = mm.detach(start, end);
     if (detached.length) {
-      const tlb = this.gather(mm, false, Syscall.MUNMAP);
+      const tlb = this.gather(mm, false, syscallCode('munmap'));
       res.ptes = unmapVmas(tlb, detached, start, end);
       freePgtables(tlb, detached, prev ? prev.end : 0, next ? next.start : 0);
       tlb.tlbFinishMmu(start, end);
@@ -172,12 +172,12 @@ export class Kernel {
   madviseDontneed(mm: Mm, start: number, end: number): SyscallResult {
     const vmas = mm.overlapping(start, end);
     for (const v of vmas) if (v.huge || v.pfnmap) throw new KernelError('EINVAL', `madvise(DONTNEED) on a ${v.huge ? 'hugetlb' : 'pfnmap'} vma`);
-    this.enter(Syscall.MADVISE_DONTNEED, start);
+    this.enter(syscallCode('madvise(DONTNEED)'), start);
     const res = this.result('madvise(DONTNEED)');
     for (const v of vmas) {
       const s = Math.max(start, v.start);
       const e = Math.min(end, v.end);
-      const tlb = this.gather(mm, false, Syscall.MADVISE_DONTNEED);
+      const tlb = this.gather(mm, false, syscallCode('madvise(DONTNEED)'));
       res.ptes += unmapVmas(tlb, [v], s, e);
       tlb.tlbFinishMmu(s, e);
       this.addGather(res, tlb);
@@ -201,15 +201,15 @@ export class Kernel {
     const newEnd = oldEnd - shift;
     if (!(shift > 0) || newStart < 0) throw new KernelError('EINVAL', `bad shift ${shift}`);
     if (mm.findVma(newStart) !== vma) throw new KernelError('EFAULT', `[${newStart}, ${oldStart}) is not free below the stack`);
-    this.enter(Syscall.SHIFT_ARG_PAGES, newStart);
+    this.enter(syscallCode('shift_arg_pages'), newStart);
     const res = this.result('shift_arg_pages');
     vma.start = newStart; // vma_adjust: cover [new_start, old_end)
-    const move = movePageTables(this.cpu, mm, vma, oldStart, newStart, len, Syscall.SHIFT_ARG_PAGES, { flush: this.policy.moveFlush, allocTable: this.tableAlloc });
+    const move = movePageTables(this.cpu, mm, vma, oldStart, newStart, len, syscallCode('shift_arg_pages'), { flush: this.policy.moveFlush, allocTable: this.tableAlloc });
     res.ptes = move.moved;
     res.otherFlushes.push(...move.flushes);
     res.trace.push(...move.flushes);
     const next = mm.next(vma);
-    const tlb = this.gather(mm, false, Syscall.SHIFT_ARG_PAGES);
+    const tlb = this.gather(mm, false, syscallCode('shift_arg_pages'));
     // Overlapping regions: clear from new_end; otherwise from old_start (ia64 constraint).
     freePgdRange(tlb, newEnd > oldStart ? newEnd : oldStart, oldEnd, newEnd, next ? next.start : 0);
     tlb.tlbFinishMmu(newEnd, oldEnd);
@@ -222,10 +222,10 @@ export class Kernel {
 
   /** exit_mmap: fullmm gather over everything, then the pgd (unless freePgd is false). */
   exitMmap(mm: Mm, opts: { freePgd?: boolean } = {}): SyscallResult {
-    this.enter(Syscall.EXIT_MMAP, 0);
+    this.enter(syscallCode('exit_mmap'), 0);
     const res = this.result('exit_mmap');
     const vmas = mm.vmas.slice();
-    const tlb = this.gather(mm, true, Syscall.EXIT_MMAP);
+    const tlb = this.gather(mm, true, syscallCode('exit_mmap'));
     res.ptes = unmapVmas(tlb, vmas, 0, this.cpu.L.vpnLimit);
     freePgtables(tlb, vmas, 0, 0);
     tlb.tlbFinishMmu(0, this.cpu.L.vpnLimit);
@@ -235,7 +235,7 @@ export class Kernel {
     if (opts.freePgd ?? true) {
       // mm_free_pgd. The caller must have switched every other CPU away
       // (the kernel's mm_count keeps the pgd until lazy users let go).
-      const op = kernelOp(Syscall.EXIT_MMAP, Step.FREE_PGD);
+      const op = kernelOp(syscallCode('exit_mmap'), Step.FREE_PGD);
       this.cpu.setKernelOp(op, mm.asid);
       this.cpu.pt.destroySpace(mm.asid, this.cpu.id, op);
       this.mms.delete(mm.asid);

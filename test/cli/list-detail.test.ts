@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { POLICY_REGISTRY, policyNames } from '../../src/kernel/index.js';
+import { POLICY_OPTIONS, POLICY_REGISTRY, policyNames } from '../../src/kernel/index.js';
 import { FLAVOURS, flavourNames } from '../../src/machine/flavours.js';
 import type { Provenance } from '../../src/machine/provenance.js';
-import { POLICY_OPTION_VALUES } from '../../src/cli/arch-spec.js';
 import { cli } from './helpers.js';
 
 /** Every field of a provenance record, as the text output must show it. */
@@ -17,9 +16,9 @@ describe('smpsim list --arch NAME', () => {
     expect(r.stderr).toBe('');
     const entry = POLICY_REGISTRY[name];
     for (const text of provenanceTexts(entry.provenance)) expect(r.stdout).toContain(text);
-    for (const key of entry.options) expect(r.stdout).toContain(`${key}=${POLICY_OPTION_VALUES[key].map(String).join('|')}`);
+    for (const o of entry.options) expect(r.stdout).toContain(`${o.key}=${o.values.map(String).join('|')}: ${o.summary}`);
     // Options the policy does not read are not offered for it.
-    for (const key of Object.keys(POLICY_OPTION_VALUES)) if (!entry.options.includes(key as never)) expect(r.stdout).not.toContain(`${key}=`);
+    for (const key of POLICY_OPTIONS.keys()) if (!entry.options.some((o) => o.key === key)) expect(r.stdout).not.toContain(`${key}=`);
   });
 
   it.each(policyNames())('%s --json: the same record as a JSON document', async (name) => {
@@ -29,14 +28,14 @@ describe('smpsim list --arch NAME', () => {
     const entry = POLICY_REGISTRY[name];
     expect(doc.policy.name).toBe(name);
     expect(doc.policy.provenance).toEqual(entry.provenance);
-    expect(doc.policy.options.map((o: { key: string }) => o.key)).toEqual(entry.options);
+    expect(doc.policy.options.map((o: { key: string }) => o.key)).toEqual(entry.options.map((o) => o.key));
     expect(doc.flavour).toBeUndefined();
   });
 
   it('accepts the --arch spelling with options (NAME:KEY=VALUE), as `run` does', async () => {
     const name = policyNames().find((n) => POLICY_REGISTRY[n].options.length > 0)!;
-    const key = POLICY_REGISTRY[name].options[0];
-    const r = await cli(['list', '--arch', `${name}:${key}=${String(POLICY_OPTION_VALUES[key][0])}`]);
+    const o = POLICY_REGISTRY[name].options[0];
+    const r = await cli(['list', '--arch', `${name}:${o.key}=${String(o.values[0])}`]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(POLICY_REGISTRY[name].provenance.tree);
   });

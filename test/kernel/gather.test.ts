@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameKind, Which } from '../../src/machine/constants.js';
 import type { Vma } from '../../src/kernel/mm.js';
-import { Step, Syscall, kernelOp, kernelOpName } from '../../src/kernel/ops.js';
+import { Step, syscallCode, kernelOp, kernelOpName } from '../../src/kernel/ops.js';
 import { canonicalPolicyName, createPolicy, isPolicyName, policyNames } from '../../src/kernel/policies/index.js';
 import { seq, setup } from './helpers.js';
 
@@ -165,8 +165,8 @@ describe('need_flush and freed_tables', () => {
 describe('nested gathers (tlb_flush_pending)', () => {
   it('linux-6: a finish that sees another gather pending forces a full flush including tables', () => {
     const f = setup('linux-6');
-    const a = f.kernel.gather(f.mm, false, Syscall.MADVISE_DONTNEED);
-    const b = f.kernel.gather(f.mm, false, Syscall.MADVISE_DONTNEED);
+    const a = f.kernel.gather(f.mm, false, syscallCode('madvise(DONTNEED)'));
+    const b = f.kernel.gather(f.mm, false, syscallCode('madvise(DONTNEED)'));
     expect(f.mm.tlbFlushPending.read()).toBe(2);
     // b found nothing to zap (a already cleared the PTEs) but must not return before a's flush.
     b.tlbFinishMmu(16, 20);
@@ -212,9 +212,9 @@ describe('registry and op names', () => {
   });
 
   it('names kernel ops as syscall/step', () => {
-    expect(kernelOpName(kernelOp(Syscall.MUNMAP, Step.TLB_REMOVE_PAGE))).toBe('munmap/tlb_remove_page');
-    expect(kernelOpName(kernelOp(Syscall.SHIFT_ARG_PAGES, Step.PTE_FREE_TLB))).toBe('shift_arg_pages/pte_free_tlb');
-    expect(kernelOpName(kernelOp(Syscall.EXIT_MMAP, 0))).toBe('exit_mmap');
+    expect(kernelOpName(kernelOp(syscallCode('munmap'), Step.TLB_REMOVE_PAGE))).toBe('munmap/tlb_remove_page');
+    expect(kernelOpName(kernelOp(syscallCode('shift_arg_pages'), Step.PTE_FREE_TLB))).toBe('shift_arg_pages/pte_free_tlb');
+    expect(kernelOpName(kernelOp(syscallCode('exit_mmap'), 0))).toBe('exit_mmap');
     expect(kernelOpName(0)).toBe('none');
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FlushKind } from '../../src/machine/constants.js';
 import { movePageTables } from '../../src/kernel/memory.js';
-import { Syscall } from '../../src/kernel/ops.js';
+import { syscallCode } from '../../src/kernel/ops.js';
 import { createPolicy } from '../../src/kernel/policies/index.js';
 import { setup } from './helpers.js';
 
@@ -19,7 +19,7 @@ function move(flush: 'per-pte' | 'once') {
   f.kernel.faultIn(f.mm, 40, 60);
   f.cpu0.pt.unmap(0, 45);
   vma.start = 16;
-  return movePageTables(f.cpu0, f.mm, vma, 40, 16, 20, Syscall.SHIFT_ARG_PAGES, { flush });
+  return movePageTables(f.cpu0, f.mm, vma, 40, 16, 20, syscallCode('shift_arg_pages'), { flush });
 }
 
 describe('move_page_tables flushes as its era does', () => {

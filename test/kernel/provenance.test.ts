@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { POLICIES, POLICY_REGISTRY, PROVENANCE, createPolicy, policyNames } from '../../src/kernel/index.js';
 import { FLAVOURS, flavourNames } from '../../src/machine/flavours.js';
 import type { Provenance } from '../../src/machine/provenance.js';
-import { POLICY_OPTION_VALUES } from '../../src/cli/arch-spec.js';
 
 function expectComplete(p: Provenance): void {
   expect(p.version.trim()).not.toBe('');
@@ -13,9 +12,14 @@ function expectComplete(p: Provenance): void {
 }
 
 describe('policy registry', () => {
-  it.each(policyNames())('%s: provenance is complete and its options are known ones', (name) => {
+  it.each(policyNames())('%s: provenance is complete and each option it declares has values and says what it selects', (name) => {
     expectComplete(PROVENANCE[name]);
-    for (const key of POLICY_REGISTRY[name].options) expect(Object.keys(POLICY_OPTION_VALUES)).toContain(key);
+    for (const o of POLICY_REGISTRY[name].options) {
+      expect(o.values.length).toBeGreaterThan(1);
+      expect(o.summary.trim()).not.toBe('');
+      // The policy builds with each value.
+      for (const v of o.values) expect(createPolicy(name, { [o.key]: v }).name).toBe(name);
+    }
   });
 
   it('POLICIES, PROVENANCE and the registry name the same policies, and createPolicy builds each', () => {

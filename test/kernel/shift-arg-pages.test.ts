@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Access, FrameKind, ViolationKind } from '../../src/machine/constants.js';
 import { A } from '../../src/machine/layout.js';
-import { Step, Syscall, kernelOp } from '../../src/kernel/ops.js';
+import { Step, syscallCode, kernelOp } from '../../src/kernel/ops.js';
 import { staleAfterReturn, staleTablePointers } from '../../src/kernel/stale.js';
 import { seq, setup } from './helpers.js';
 
@@ -95,7 +95,7 @@ describe('shift_arg_pages', () => {
         expect(v.total).toBe(1);
         expect(v.records[0]).toMatchObject({ kind: ViolationKind.WALK_TABLE, cpu: 1, vpn: 44, frame: oldTable, level: 1, frameKind: FrameKind.DATA });
         const step = policy === 'generic-range' ? Step.TLB_FINISH_MMU : Step.PTE_FREE_TLB;
-        expect(v.records[0].freedBy.op).toBe(kernelOp(Syscall.SHIFT_ARG_PAGES, step));
+        expect(v.records[0].freedBy.op).toBe(kernelOp(syscallCode('shift_arg_pages'), step));
         expect(staleTablePointers(f.machine, 0)).toEqual([expect.objectContaining({ cpu: 1, cache: 'walk', value: oldTable, level: 1 })]);
       } else {
         expect(v.total).toBe(0);
@@ -138,7 +138,7 @@ describe('shift_arg_pages', () => {
         expect(v.total).toBe(1);
         expect(v.records[0]).toMatchObject({ kind: ViolationKind.WALK_TABLE, cpu: 1, vpn: 44, frame: oldTable, level: 1, frameKind: FrameKind.TABLE_PTE });
         expect(v.records[0].genNow).toBe(v.records[0].genAtFill + 1);
-        expect(v.records[0].freedBy.op).toBe(kernelOp(Syscall.SHIFT_ARG_PAGES, Step.PTE_FREE_TLB));
+        expect(v.records[0].freedBy.op).toBe(kernelOp(syscallCode('shift_arg_pages'), Step.PTE_FREE_TLB));
       } else {
         expect(v.total).toBe(0);
         expect(staleTablePointers(f.machine, 0)).toEqual([]);

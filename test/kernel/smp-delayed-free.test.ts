@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Access, FrameKind, ViolationKind } from '../../src/machine/constants.js';
 import { AccessResult } from '../../src/machine/cpu.js';
-import { Step, Syscall, kernelOp } from '../../src/kernel/ops.js';
+import { Step, syscallCode, kernelOp } from '../../src/kernel/ops.js';
 import { staleAfterReturn } from '../../src/kernel/stale.js';
 import { frameAt, setup } from './helpers.js';
 
@@ -54,7 +54,7 @@ describe('munmap on SMP: arm-2.6.37 frees before invalidating, arm-2.6.38 does n
       frame,
       ownerBefore: 0,
       ownerNow: 5,
-      freedBy: { op: kernelOp(Syscall.MUNMAP, Step.TLB_REMOVE_PAGE), arg: frame, cpu: 0 },
+      freedBy: { op: kernelOp(syscallCode('munmap'), Step.TLB_REMOVE_PAGE), arg: frame, cpu: 0 },
     });
     expect(v.records[0].genNow).toBe(v.records[0].genAtFill + 1);
     // The end_vma flush still came, so nothing is stale once munmap has returned:

@@ -1,7 +1,7 @@
 import { POLICY_REGISTRY } from '../../kernel/index.js';
 import { FLAVOURS } from '../../machine/flavours.js';
 import type { Provenance } from '../../machine/provenance.js';
-import { POLICY_OPTION_VALUES, parseArchSpec } from '../arch-spec.js';
+import { parseArchSpec } from '../arch-spec.js';
 import { checkHw } from '../combinations.js';
 
 /**
@@ -19,6 +19,7 @@ export interface DescribeRequest {
 interface OptionDoc {
   key: string;
   values: string[];
+  summary: string;
 }
 
 export function describeCommand(o: DescribeRequest): number {
@@ -40,7 +41,7 @@ function describePolicy(spec: string): { name: string; provenance: Provenance; o
   // parseArchSpec accepts NAME[:KEY=VALUE...] and rejects unknown names with a suggestion.
   const { arch } = parseArchSpec(spec);
   const entry = POLICY_REGISTRY[arch];
-  const options = entry.options.map((key) => ({ key, values: POLICY_OPTION_VALUES[key].map(String) }));
+  const options = entry.options.map((o) => ({ key: o.key, values: o.values.map(String), summary: o.summary }));
   return { name: arch, provenance: entry.provenance, options };
 }
 
@@ -50,8 +51,8 @@ function describeFlavour(name: string): { name: string; description: string; con
 }
 
 function renderPolicy(p: ReturnType<typeof describePolicy>): string {
-  const options = p.options.length ? p.options.map((o) => `${o.key}=${o.values.join('|')}`).join(', ') : 'none';
-  return [`Architecture policy ${p.name}`, ...renderProvenance(p.provenance), `  options:    ${options}`].join('\n');
+  const options = p.options.length ? p.options.map((o) => `\n    ${o.key}=${o.values.join('|')}: ${o.summary}`).join('') : ' none';
+  return [`Architecture policy ${p.name}`, ...renderProvenance(p.provenance), `  options:${options}`].join('\n');
 }
 
 function renderFlavour(f: ReturnType<typeof describeFlavour>): string {

@@ -1,8 +1,7 @@
-import { POLICY_ALIASES, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
+import { POLICY_ALIASES, POLICY_OPTIONS, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
 import { archLabel } from '../../harness/scenario.js';
 import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
-import { POLICY_OPTION_VALUES } from '../arch-spec.js';
 import { renderTable } from '../table.js';
 
 export interface ListOptions {
@@ -11,7 +10,7 @@ export interface ListOptions {
 
 /** `smpsim list`: scenarios, architecture policies, hardware flavours. */
 export function listCommand(o: ListOptions): number {
-  const options = Object.entries(POLICY_OPTION_VALUES).map(([k, vs]) => ({ key: k, values: vs.map(String) }));
+  const options = [...POLICY_OPTIONS.values()].map((o) => ({ key: o.key, values: o.values.map(String) }));
   const combos = (s: (typeof SCENARIOS)[number]) =>
     s.combinations.map((c) => ({ arch: c.arch, archLabel: archLabel(c), hw: c.hw, expected: c.expect, hypothetical: isHypothetical(c.arch, c.hw) }));
   if (o.json) {

@@ -2,7 +2,7 @@ import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 import { forceFlush, leafWhich } from './common.js';
-import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
+import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
  * arm-2.6.38 models Linux 2.6.38's arch/arm/include/asm/tlb.h with commit
@@ -101,7 +101,10 @@ class Arm2638 implements TlbPolicy {
   }
 }
 
-export const arm2638: PolicyFactory = (o: PolicyOptions = {}) => new Arm2638(o.fastMode ?? false);
+/** The options this policy takes. */
+export const options = [{ key: 'fastMode', values: [false, true], summary: 'tlb_fast_mode (one CPU online): free at once, no batching' }] as const satisfies readonly PolicyOptionSpec[];
+
+export const arm2638: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Arm2638(o.fastMode ?? false);
 
 export const provenance: Provenance = {
   version: '2.6.38',

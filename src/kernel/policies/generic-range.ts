@@ -3,7 +3,7 @@ import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 import { forceFlush } from './common.js';
-import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
+import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
  * generic-range models the proposal at the end of the 2011 mmu_gather
@@ -96,7 +96,10 @@ class GenericRange implements TlbPolicy {
   }
 }
 
-export const genericRange: PolicyFactory = (o: PolicyOptions = {}) => new GenericRange(o.itlb ?? 'vma-exec');
+/** The options this policy takes. */
+export const options = [{ key: 'itlb', values: ['vma-exec', 'always'], summary: 'flush the I-TLBs only when an exec vma was gathered, or always' }] as const satisfies readonly PolicyOptionSpec[];
+
+export const genericRange: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new GenericRange(o.itlb ?? 'vma-exec');
 
 export const provenance: Provenance = {
   version: 'RFC of 2011-03-07 (reposted 2012; never merged)',

@@ -3,7 +3,7 @@ import type { Provenance } from '../../machine/provenance.js';
 import type { MmuGather } from '../mmu_gather.js';
 import { IA64_QUICKLIST } from '../quicklist.js';
 import { forceFlush } from './common.js';
-import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
+import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
  * ia64-2.6.38 models Linux 2.6.38's arch/ia64/include/asm/tlb.h (read in
@@ -111,7 +111,10 @@ class Ia642638 implements TlbPolicy {
   }
 }
 
-export const ia642638: PolicyFactory = (o: PolicyOptions = {}) => new Ia642638(o.fastMode ?? false);
+/** The options this policy takes. */
+export const options = [{ key: 'fastMode', values: [false, true], summary: 'tlb_fast_mode (one CPU online): free at once, no batching' }] as const satisfies readonly PolicyOptionSpec[];
+
+export const ia642638: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Ia642638(o.fastMode ?? false);
 
 export const provenance: Provenance = {
   version: '2.6.38',

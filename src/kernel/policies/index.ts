@@ -1,44 +1,76 @@
 import type { Provenance } from '../../machine/provenance.js';
 import { arm2637, provenance as arm2637Provenance } from './arm-2.6.37.js';
-import { arm2638, provenance as arm2638Provenance } from './arm-2.6.38.js';
+import { arm2638, options as arm2638Options, provenance as arm2638Provenance } from './arm-2.6.38.js';
 import { generic2011Series, provenance as generic2011SeriesProvenance } from './generic-2011-series.js';
-import { genericRange, provenance as genericRangeProvenance } from './generic-range.js';
-import { ia642638, provenance as ia642638Provenance } from './ia64-2.6.38.js';
-import { linux6, provenance as linux6Provenance } from './linux-6.js';
+import { genericRange, options as genericRangeOptions, provenance as genericRangeProvenance } from './generic-range.js';
+import { ia642638, options as ia642638Options, provenance as ia642638Provenance } from './ia64-2.6.38.js';
+import { linux6, options as linux6Options, provenance as linux6Provenance } from './linux-6.js';
 import { sh2638, provenance as sh2638Provenance } from './sh-2.6.38.js';
-import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
+import type { PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
-export type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
+export type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
-/** One registered policy: how to build it, where it comes from, which options it reads. */
+/** One registered policy: how to build it, where it comes from, which options it takes. */
 export interface PolicyEntry {
-  factory: PolicyFactory;
+  // biome-ignore lint: each factory takes its own options; createPolicy passes the validated ones.
+  factory: PolicyFactory<any>;
   provenance: Provenance;
-  /** The PolicyOptions keys this policy's factory reads (the CLI lists their values). */
-  options: readonly (keyof PolicyOptions)[];
+  /** The options this policy takes, as its own file declares them. */
+  options: readonly PolicyOptionSpec[];
 }
 
 /**
  * The registry. Keeping the factory, the provenance and the options in one
  * entry means a policy cannot be registered without saying where it comes
- * from: POLICIES and PROVENANCE below are derived from it.
+ * from and what it takes: POLICIES, PROVENANCE, the option table and the
+ * PolicyOptions type below derive from it.
  */
-export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.freeze({
+const REGISTRY = {
   'arm-2.6.37': { factory: arm2637, provenance: arm2637Provenance, options: [] },
-  'arm-2.6.38': { factory: arm2638, provenance: arm2638Provenance, options: ['fastMode'] },
+  'arm-2.6.38': { factory: arm2638, provenance: arm2638Provenance, options: arm2638Options },
   'sh-2.6.38': { factory: sh2638, provenance: sh2638Provenance, options: [] },
-  'ia64-2.6.38': { factory: ia642638, provenance: ia642638Provenance, options: ['fastMode'] },
+  'ia64-2.6.38': { factory: ia642638, provenance: ia642638Provenance, options: ia642638Options },
   'generic-2011-series': { factory: generic2011Series, provenance: generic2011SeriesProvenance, options: [] },
-  'generic-range': { factory: genericRange, provenance: genericRangeProvenance, options: ['itlb'] },
-  'linux-6': { factory: linux6, provenance: linux6Provenance, options: ['nested'] },
-});
+  'generic-range': { factory: genericRange, provenance: genericRangeProvenance, options: genericRangeOptions },
+  'linux-6': { factory: linux6, provenance: linux6Provenance, options: linux6Options },
+} as const satisfies Record<string, PolicyEntry>;
+
+export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.freeze(REGISTRY);
+
+type Spec = (typeof REGISTRY)[keyof typeof REGISTRY]['options'][number];
+
+/** Every option any policy takes: `{ key?: value }` (each policy reads the ones it declares). */
+export type PolicyOptions = { [S in Spec as S['key']]?: S['values'][number] };
+
+/**
+ * Every option key with the values it takes and what it selects, merged over
+ * the policies (two policies declaring one key must agree on its values).
+ */
+export const POLICY_OPTIONS: ReadonlyMap<string, PolicyOptionSpec> = (() => {
+  const m = new Map<string, PolicyOptionSpec>();
+  for (const [name, e] of Object.entries(POLICY_REGISTRY)) {
+    for (const o of e.options) {
+      const seen = m.get(o.key);
+      if (seen && seen.values.join() !== o.values.join()) throw new Error(`policy ${name} declares option ${o.key} with values ${o.values.join('|')}, another policy with ${seen.values.join('|')}`);
+      m.set(o.key, o);
+    }
+  }
+  return m;
+})();
+
+/** The policies that take option `key`. */
+export function policiesTaking(key: string): string[] {
+  return Object.entries(POLICY_REGISTRY)
+    .filter(([, e]) => e.options.some((o) => o.key === key))
+    .map(([n]) => n);
+}
 
 function project<T>(pick: (e: PolicyEntry) => T): Readonly<Record<string, T>> {
   return Object.freeze(Object.fromEntries(Object.entries(POLICY_REGISTRY).map(([name, e]) => [name, pick(e)])));
 }
 
 /** Architecture policies by name (the 2011 variants, plus today's generic code). */
-export const POLICIES: Readonly<Record<string, PolicyFactory>> = project((e) => e.factory);
+export const POLICIES: Readonly<Record<string, PolicyEntry['factory']>> = project((e) => e.factory);
 
 /** Where each policy comes from: kernel version, tree, files, commit, deviations. */
 export const PROVENANCE: Readonly<Record<string, Provenance>> = project((e) => e.provenance);

@@ -4,7 +4,7 @@ import type { MmuGather } from '../mmu_gather.js';
 import type { Vma } from '../mm.js';
 import { Step } from '../ops.js';
 import { forceFlush } from './common.js';
-import type { PolicyFactory, PolicyOptions, TlbPolicy } from './types.js';
+import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
  * linux-6 models today's generic code: include/asm-generic/tlb.h and
@@ -134,7 +134,16 @@ class Linux6 implements TlbPolicy {
   }
 }
 
-export const linux6: PolicyFactory = (o: PolicyOptions = {}) => new Linux6(o.nested ?? 'full');
+/** The options this policy takes. */
+export const options = [
+  {
+    key: 'nested',
+    values: ['full', 'range-drops-freed-tables'],
+    summary: "what a nested gather's finish does: 'full' (5.2+) a fullmm flush with freed_tables; 'range-drops-freed-tables' (4.20-5.1) a leaf-only flush of the caller's range",
+  },
+] as const satisfies readonly PolicyOptionSpec[];
+
+export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full');
 
 export const provenance: Provenance = {
   version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',

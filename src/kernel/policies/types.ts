@@ -52,19 +52,20 @@ export interface TlbPolicy {
   tlbFinishMmu(tlb: MmuGather, start: number, end: number): void;
 }
 
-/** Options a policy factory accepts (each policy reads the ones it knows). */
-export interface PolicyOptions {
-  /** generic-range: flush I-TLBs always, or only when an exec vma was gathered. */
-  itlb?: 'vma-exec' | 'always';
-  /** arm-2.6.38 / ia64-2.6.38: tlb_fast_mode (uniprocessor): free at once, no batching. */
-  fastMode?: boolean;
-  /**
-   * linux-6: what a nested gather (tlb_flush_pending > 1 at finish) does.
-   * 'full' (5.2+): fullmm flush with freed_tables set. 'range-drops-freed-tables'
-   * (4.20-5.1): reset the range to the caller's and lose freed_tables, so the
-   * flush is leaf-only (the 2019 bug, domain.md race 9).
-   */
-  nested?: 'full' | 'range-drops-freed-tables';
+/**
+ * One option of a policy, declared in the policy's own file: its key, the
+ * values it takes (the first is the default) and what it selects. The CLI's
+ * `--arch NAME:KEY=VALUE`, the scenario schema's archOptions, `smpsim list`
+ * and the PolicyOptions type all derive from these declarations.
+ */
+export interface PolicyOptionSpec<K extends string = string, V extends string | boolean = string | boolean> {
+  readonly key: K;
+  readonly values: readonly V[];
+  readonly summary: string;
 }
 
-export type PolicyFactory = (opts?: PolicyOptions) => TlbPolicy;
+/** The options object a policy with option specs `S` accepts. */
+export type OptionsOf<S extends readonly PolicyOptionSpec[]> = { [P in S[number] as P['key']]?: P['values'][number] };
+
+/** Builds a fresh policy object from its options. */
+export type PolicyFactory<O extends object = Record<string, unknown>> = (opts?: O) => TlbPolicy;

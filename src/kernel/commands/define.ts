@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { H } from '../../machine/layout.js';
+import type { Machine } from '../../machine/machine.js';
+import type { GatherStats, TraceEvent } from '../gather_trace.js';
+import { type FlushPendingCounter, SharedCounter } from '../mm.js';
+import { type StaleEntry, recordStaleAfterReturn, staleAfterReturn } from '../stale.js';
+import type { Kernel, SyscallResult } from '../syscalls.js';
+
+/**
+ * A kernel command, declared once: the name a scenario's script uses (`op`),
+ * the name of the system call it is (what reports print as the freeing
+ * operation; none for set-up commands such as createMm), its arguments as a
+ * zod schema (the scenario schema, the KernelCommand type and the dispatcher
+ * all derive from it, so the compiler and not a run finds drift), and the
+ * handler that runs it on a CPU's Kernel.
+ *
+ * To add a command: write one file in this folder with defineCommand, and
+ * list it in index.ts.
+ */
+export interface CommandDef<Op extends string = string, S extends z.ZodObject = z.ZodObject, Sys extends string | undefined = string | undefined> {
+  readonly op: Op;
+  /** The system call this command is, as reports name it (kernelOpName); undefined for set-up commands. */
+  readonly syscall: Sys;
+  /** One line for the docs and `smpsim list`. */
+  readonly summary: string;
+  /** The arguments besides `op` (strict: unknown keys are refused). */
+  readonly args: S;
+  run(ctx: CommandContext, args: z.infer<S>): KernelCommandResult;
+}
+
+export function defineCommand<Op extends string, S extends z.ZodObject, Sys extends string | undefined = undefined>(d: CommandDef<Op, S, Sys>): CommandDef<Op, S, Sys> {
+  return d;
+}
+
+export interface KernelCommandResult {
+  op: string;
+  /** mmap/fault: pages mapped; removing calls: PTEs cleared or moved. */
+  pages: number;
+  stats?: GatherStats;
+  trace?: TraceEvent[];
+  /** Removing calls, when checkStale: TLB entries of the removed range left after return. */
+  stale?: StaleEntry[];
+}
+
+export interface ScriptOptions {
+  /** After each removing call, list stale TLB entries of its range (default true). */
+  checkStale?: boolean;
+  /** Also write them to the machine's violation log as STALE_AFTER_RETURN (default true). */
+  recordStale?: boolean;
+  /** Keep the full trace in the results (default false: stats only). */
+  keepTrace?: boolean;
+}
+
+/** What a handler runs with: the CPU's Kernel, the machine, and the script's options. */
+export class CommandContext {
+  constructor(
+    readonly kernel: Kernel,
+    readonly machine: Machine,
+    readonly opts: ScriptOptions,
+  ) {}
+
+  /** tlb_flush_pending in machine scratch word `word`, shared by every CPU that names it. */
+  pending(word: number | undefined): FlushPendingCounter | undefined {
+    if (word === undefined) return undefined;
+    if (!Number.isInteger(word) || word < 0 || word >= H.SCRATCH_WORDS) throw new Error(`pendingWord ${word} is not a scratch word`);
+    return new SharedCounter(this.machine.i32, H.SCRATCH + word);
+  }
+
+  /**
+   * The result of a call that removed a range: its stats, and (unless the
+   * script opted out) the "no stale translation after return" check of the
+   * range it removed, recorded as a violation when something survived.
+   */
+  removal(op: string, asid: number, r: SyscallResult): KernelCommandResult {
+    const res: KernelCommandResult = { op, pages: r.ptes, stats: r.stats };
+    if (this.opts.keepTrace) res.trace = r.trace;
+    if ((this.opts.checkStale ?? true) && r.removed) {
+      res.stale = staleAfterReturn(this.machine, asid, r.removed.start, r.removed.end);
+      if ((this.opts.recordStale ?? true) && res.stale.length) recordStaleAfterReturn(this.machine, res.stale, this.kernel.cpu.step);
+    }
+    return res;
+  }
+}
+
+/** Schema pieces the commands share. */
+export const int = (min: number) => z.number().int().min(min);
+export const asid = int(0);
+export const vpn = int(0);
+export const pages = int(1);
