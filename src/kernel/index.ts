@@ -21,4 +21,4 @@ export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables }
 export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport } from './syscalls.js';
 export { staleAfterReturn, staleTablePointers, recordStaleAfterReturn, entryIsCurrent, type StaleEntry } from './stale.js';
 export { runKernelScript, type KernelCommand, type KernelCommandResult } from './script.js';
-export { POLICY_HARDWARE, hardwareOf, isHypothetical } from './policies/hardware.js';
+export { hardwareOf, isHypothetical } from './policies/hardware.js';

@@ -89,3 +89,6 @@ export const provenance: Provenance = {
     'flush_cache_range in tlb_start_vma is not modelled: the machine has no virtually indexed caches.',
   ],
 };
+
+/** The hardware flavours this kernel ran on: ARM SMP of the time: ARM11 MPCore (ARMv6K) and Cortex-A9 MPCore (ARMv7 MP, e.g. OMAP4, Tegra 2). */
+export const hardware: readonly string[] = ['arm11mpcore', 'armv7-mp'];

@@ -120,3 +120,6 @@ export const provenance: Provenance = {
     'flush_cache_range in tlb_start_vma and check_pgt_cache in tlb_finish_mmu are not modelled.',
   ],
 };
+
+/** The hardware flavours this kernel ran on: ARM SMP of the time: ARM11 MPCore (ARMv6K) and Cortex-A9 MPCore (ARMv7 MP, e.g. OMAP4, Tegra 2). */
+export const hardware: readonly string[] = ['arm11mpcore', 'armv7-mp'];

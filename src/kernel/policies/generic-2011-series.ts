@@ -103,3 +103,6 @@ export const provenance: Provenance = {
     'fast_mode (one CPU online: free at once) is not modelled.',
   ],
 };
+
+/** The hardware flavours this kernel ran on: none: the series as posted in 2011 (range flush in tlb_end_vma that clears need_flush) never shipped; 3.0 merged a different version. Every pairing is hypothetical. */
+export const hardware: readonly string[] = [];

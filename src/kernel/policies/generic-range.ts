@@ -114,3 +114,6 @@ export const provenance: Provenance = {
     "Option itlb=always stands for the 'flush I-TLBs unconditionally' alternative discussed on the list; the posted patch carried VM_EXEC in the gather (itlb=vma-exec, the default).",
   ],
 };
+
+/** The hardware flavours this kernel ran on: none: the range-tracking proposal was never merged. Every pairing is hypothetical. */
+export const hardware: readonly string[] = [];

@@ -130,3 +130,6 @@ export const provenance: Provenance = {
     'The batch capacity is the gather option batchCapacity (default 500).',
   ],
 };
+
+/** The hardware flavours this kernel ran on: Itanium (the VHPT walker and ptc.ga). */
+export const hardware: readonly string[] = ['ia64'];

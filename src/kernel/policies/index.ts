@@ -1,11 +1,11 @@
 import type { Provenance } from '../../machine/provenance.js';
-import { arm2637, provenance as arm2637Provenance } from './arm-2.6.37.js';
-import { arm2638, options as arm2638Options, provenance as arm2638Provenance } from './arm-2.6.38.js';
-import { generic2011Series, provenance as generic2011SeriesProvenance } from './generic-2011-series.js';
-import { genericRange, options as genericRangeOptions, provenance as genericRangeProvenance } from './generic-range.js';
-import { ia642638, options as ia642638Options, provenance as ia642638Provenance } from './ia64-2.6.38.js';
-import { linux6, options as linux6Options, provenance as linux6Provenance } from './linux-6.js';
-import { sh2638, provenance as sh2638Provenance } from './sh-2.6.38.js';
+import { arm2637, hardware as arm2637Hardware, provenance as arm2637Provenance } from './arm-2.6.37.js';
+import { arm2638, options as arm2638Options, hardware as arm2638Hardware, provenance as arm2638Provenance } from './arm-2.6.38.js';
+import { generic2011Series, hardware as generic2011SeriesHardware, provenance as generic2011SeriesProvenance } from './generic-2011-series.js';
+import { genericRange, options as genericRangeOptions, hardware as genericRangeHardware, provenance as genericRangeProvenance } from './generic-range.js';
+import { ia642638, options as ia642638Options, hardware as ia642638Hardware, provenance as ia642638Provenance } from './ia64-2.6.38.js';
+import { linux6, options as linux6Options, hardware as linux6Hardware, provenance as linux6Provenance } from './linux-6.js';
+import { sh2638, hardware as sh2638Hardware, provenance as sh2638Provenance } from './sh-2.6.38.js';
 import type { PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 export type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
@@ -17,6 +17,13 @@ export interface PolicyEntry {
   provenance: Provenance;
   /** The options this policy takes, as its own file declares them. */
   options: readonly PolicyOptionSpec[];
+  /**
+   * The hardware flavours its kernel ran on. A combination with any other is
+   * hypothetical: "what if this kernel's mmu_gather ran on that machine?",
+   * useful (it is how the 2011 holes show on walk-cache hardware) but not a
+   * statement about a system that existed; reports and `smpsim list` mark it.
+   */
+  hardware: readonly string[];
 }
 
 /**
@@ -26,13 +33,13 @@ export interface PolicyEntry {
  * PolicyOptions type below derive from it.
  */
 const REGISTRY = {
-  'arm-2.6.37': { factory: arm2637, provenance: arm2637Provenance, options: [] },
-  'arm-2.6.38': { factory: arm2638, provenance: arm2638Provenance, options: arm2638Options },
-  'sh-2.6.38': { factory: sh2638, provenance: sh2638Provenance, options: [] },
-  'ia64-2.6.38': { factory: ia642638, provenance: ia642638Provenance, options: ia642638Options },
-  'generic-2011-series': { factory: generic2011Series, provenance: generic2011SeriesProvenance, options: [] },
-  'generic-range': { factory: genericRange, provenance: genericRangeProvenance, options: genericRangeOptions },
-  'linux-6': { factory: linux6, provenance: linux6Provenance, options: linux6Options },
+  'arm-2.6.37': { factory: arm2637, provenance: arm2637Provenance, hardware: arm2637Hardware, options: [] },
+  'arm-2.6.38': { factory: arm2638, provenance: arm2638Provenance, hardware: arm2638Hardware, options: arm2638Options },
+  'sh-2.6.38': { factory: sh2638, provenance: sh2638Provenance, hardware: sh2638Hardware, options: [] },
+  'ia64-2.6.38': { factory: ia642638, provenance: ia642638Provenance, hardware: ia642638Hardware, options: ia642638Options },
+  'generic-2011-series': { factory: generic2011Series, provenance: generic2011SeriesProvenance, hardware: generic2011SeriesHardware, options: [] },
+  'generic-range': { factory: genericRange, provenance: genericRangeProvenance, hardware: genericRangeHardware, options: genericRangeOptions },
+  'linux-6': { factory: linux6, provenance: linux6Provenance, hardware: linux6Hardware, options: linux6Options },
 } as const satisfies Record<string, PolicyEntry>;
 
 export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.freeze(REGISTRY);

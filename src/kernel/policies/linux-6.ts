@@ -161,3 +161,6 @@ export const provenance: Provenance = {
     'No huge pages, no delayed rmap, no page_size tracking.',
   ],
 };
+
+/** The hardware flavours this kernel ran on: today's generic code runs on x86, arm64 and 32-bit ARMv7 MP. */
+export const hardware: readonly string[] = ['x86', 'arm64', 'armv7-mp'];

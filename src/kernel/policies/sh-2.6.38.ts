@@ -95,3 +95,6 @@ export const provenance: Provenance = {
     'flush_cache_range in tlb_start_vma is not modelled.',
   ],
 };
+
+/** The hardware flavours this kernel ran on: SH-4/SH-4A SMP (software-refilled TLB). */
+export const hardware: readonly string[] = ['sh4'];
