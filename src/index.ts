@@ -1,14 +1,30 @@
-// smpsim as a library: the machine, the kernel model and the harness.
-export * from './machine/index.js';
-export * from './kernel/index.js';
-export { CpuPool, CpuThreadDied } from './harness/pool.js';
-export type { CpuTask, CpuTaskResult } from './harness/worker-host.js';
-export type { ScriptCommand, ScriptResult } from './harness/script.js';
-export type { ChurnArgs, ChurnResult } from './harness/selfcheck-roles.js';
+// smpsim's user API: declare a scenario, run it, replay what it found.
+// The machine and the kernel model are in 'smpsim/internals'; vitest helpers
+// in 'smpsim/testing'.
+import { findScenario, scenarioNames } from '../scenarios/index.js';
+import { type ReplayOptions, type ReplayResult, replay as replayWith } from './harness/replay.js';
+import type { Scenario } from './harness/scenario.js';
+
 export { defineScenario, archLabel, type Scenario, type Combination, type CoordinatorCommand, type HarnessCommand } from './harness/scenario.js';
-export { runScenario, CombinationRunner, selectCombinations, iterationSeed, VERSION, type RunOptions, type IterationOutcome } from './harness/runner.js';
+export type { Workload, OpMix } from './machine/workload.js';
+export type { MachineConfig } from './machine/config.js';
+export type { KernelCommand, PolicyOptions } from './kernel/index.js';
+export { policyNames } from './kernel/index.js';
+export { flavourNames } from './machine/flavours.js';
+export { selectCombinations, type ArchChoice } from './harness/combinations.js';
+export { runScenario, VERSION, type RunOptions } from './harness/runner.js';
 export type { RunReport, CombinationReport, ViolationReport, MachineTotals } from './harness/report.js';
-export { replay, type ReplayResult, type ReplayOptions } from './harness/replay.js';
 export { encodeReplay, decodeReplay, BadTokenError, type ReplaySpec } from './harness/replay-token.js';
-export { toChromeTrace, interleavingText, mergeEvents, eventsHash } from './harness/trace.js';
+export type { ReplayResult } from './harness/replay.js';
 export { SCENARIOS, findScenario, scenarioNames } from '../scenarios/index.js';
+
+async function builtinScenario(ref: string): Promise<Scenario> {
+  const s = findScenario(ref);
+  if (!s) throw new Error(`replay token names scenario '${ref}', which is not a built-in one (known: ${scenarioNames().join(', ')}); pass loadScenario`);
+  return s;
+}
+
+/** Re-run exactly the controlled iteration a replay token names (built-in scenarios unless loadScenario is given). */
+export function replay(token: string, o: Partial<ReplayOptions> = {}): Promise<ReplayResult> {
+  return replayWith(token, { ...o, loadScenario: o.loadScenario ?? builtinScenario });
+}

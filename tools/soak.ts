@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { SCENARIOS } from '../scenarios/index.js';
 import { runSoak } from '../src/harness/soak.js';
 
 /** `npm run soak [-- --iterations N] [--cpus N] [--seed S]`: see src/harness/soak.ts. */
@@ -17,7 +18,7 @@ const program = new Command('soak')
   .option('--sweep-iterations <n>', 'then every clean combination under every batch capacity and allocator order for N iterations each (0: no sweep)', int('sweep-iterations', 0), 20)
   .action(async (o: { iterations: number; cpus: number; seed: number; catchWithin: number; sweepIterations: number }) => {
     const t0 = performance.now();
-    const r = await runSoak({ ...o, onLine: (l) => console.log(l) });
+    const r = await runSoak({ ...o, scenarios: SCENARIOS, onLine: (l) => console.log(l) });
     const failed = r.rows.filter((x) => !x.ok);
     console.log(
       `\nsoak: ${r.cleanIterations} clean iterations over ${r.rows.filter((x) => x.expected === 'clean').length} combination runs (knob sweep included), ` +

@@ -2,7 +2,7 @@ import type { PolicyOptions } from '../kernel/index.js';
 import { POLICY_OPTIONS, POLICY_REGISTRY, isPolicyName, policiesTaking, policyNames } from '../kernel/index.js';
 import { resolveArchName } from './alias-note.js';
 import { UsageError } from './errors.js';
-import { unknownNameMessage } from './suggest.js';
+import { unknownNameMessage } from '../harness/suggest.js';
 
 /**
  * How `--arch` names a policy with options:

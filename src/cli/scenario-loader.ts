@@ -6,7 +6,7 @@ import type { Scenario } from '../harness/scenario.js';
 import { findScenario, scenarioNames } from '../../scenarios/index.js';
 import { parseScenario } from '../harness/scenario-schema.js';
 import { UsageError } from './errors.js';
-import { unknownNameMessage } from './suggest.js';
+import { unknownNameMessage } from '../harness/suggest.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);

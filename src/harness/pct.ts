@@ -25,3 +25,24 @@ export function pctSchedule(seed: number, threads: number, depth: number, k: num
   for (let i = 0; i < depth - 1; i++) changes.push(1 + rng.below(Math.max(1, k)));
   return { priorities, changes };
 }
+
+/**
+ * Calibrating k, the step count change points are drawn from. PCT needs an
+ * estimate of a run's length: the first iteration of a combination runs with
+ * no change points and its step count becomes k for every later one. So an
+ * iteration's schedule depends on (seed, depth, k), and the k to replay
+ * iteration `it` with is kFor(it): undefined for the first.
+ */
+export class PctCalibration {
+  private k: number | undefined;
+
+  /** Record the steps an iteration took under the gate (only the first counts). */
+  observe(gateSteps: number): void {
+    if (this.k === undefined) this.k = Math.max(1, gateSteps);
+  }
+
+  /** The k iteration `it` runs (and replays) with. */
+  kFor(it: number): number | undefined {
+    return it === 0 ? undefined : this.k;
+  }
+}

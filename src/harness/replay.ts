@@ -1,4 +1,3 @@
-import { findScenario, scenarioNames } from '../../scenarios/index.js';
 import type { ViolationReport } from './report.js';
 import { describeViolation } from './report.js';
 import { canonicalPolicyName } from '../kernel/index.js';
@@ -21,22 +20,16 @@ export interface ReplayResult {
 
 export interface ReplayOptions {
   pool?: CpuPool;
-  /** Find a scenario by the reference in the token (default: the registry). */
-  loadScenario?: (ref: string) => Promise<Scenario>;
-}
-
-async function registryScenario(ref: string): Promise<Scenario> {
-  const s = findScenario(ref);
-  if (!s) throw new Error(`replay token names scenario '${ref}', which is not registered (known: ${scenarioNames().join(', ')})`);
-  return s;
+  /** Find a scenario by the reference in the token (a registered name or a file): the caller's registry. */
+  loadScenario: (ref: string) => Promise<Scenario>;
 }
 
 /** Re-run exactly the controlled iteration a token names, recording it. */
-export async function replay(token: string, o: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replay(token: string, o: ReplayOptions): Promise<ReplayResult> {
   const raw = decodeReplay(token);
   // A token minted under an old policy name (POLICY_ALIASES) replays under the new one.
   const spec = { ...raw, arch: canonicalPolicyName(raw.arch) };
-  const scenario = await (o.loadScenario ?? registryScenario)(spec.scenario);
+  const scenario = await o.loadScenario(spec.scenario);
   const pool = o.pool ?? new CpuPool();
   try {
     const runner = new CombinationRunner(scenario, spec, spec.cpus, pool, 'pct');

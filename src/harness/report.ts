@@ -70,6 +70,9 @@ export interface MachineTotals {
   gupPins: number;
   gupBackoffs: number;
   entriesDropped: { dtlb: number; itlb: number; walk: number };
+  /** TLB misses that refilled an entry an invalidation had dropped (what a flush cost afterwards), and of those I-TLB refills. */
+  refillsAfterDrop: number;
+  itlbRefillsAfterDrop: number;
 }
 
 export function emptyTotals(): MachineTotals {
@@ -88,6 +91,8 @@ export function emptyTotals(): MachineTotals {
     gupPins: 0,
     gupBackoffs: 0,
     entriesDropped: { dtlb: 0, itlb: 0, walk: 0 },
+    refillsAfterDrop: 0,
+    itlbRefillsAfterDrop: 0,
   };
 }
 
@@ -108,6 +113,8 @@ export function addCounters(t: MachineTotals, c: CpuCounters): void {
   t.entriesDropped.dtlb += c.invalidatedDtlb;
   t.entriesDropped.itlb += c.invalidatedItlb;
   t.entriesDropped.walk += c.invalidatedWalk;
+  t.refillsAfterDrop += c.refillsAfterDrop;
+  t.itlbRefillsAfterDrop += c.itlbRefillsAfterDrop;
 }
 
 /** The outcome of one combination of a scenario. */

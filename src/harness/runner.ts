@@ -1,30 +1,37 @@
-import { type GatherStats, type KernelCommandResult, addStats, canonicalPolicyName, emptyStats, isHypothetical, policyNames } from '../kernel/index.js';
-import { FLAVOURS, flavourNames } from '../machine/flavours.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Violation } from '../machine/checker.js';
 import type { Workload } from '../machine/workload.js';
 import type { CoordinatorResult } from './coordinator-role.js';
-import { pctSchedule } from './pct.js';
+import { PctCalibration, pctSchedule } from './pct.js';
+import { checkCombinations, selectCombinations } from './combinations.js';
+import { CombinationExecution } from './run-execution.js';
 import { CpuPool } from './pool.js';
-import { encodeReplay, type ReplaySpec } from './replay-token.js';
-import { type CombinationReport, type RunReport, addCounters, describeViolation, emptyTotals } from './report.js';
+import { encodeReplay } from './replay-token.js';
+import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, machineConfigFor } from './scenario.js';
 import { checkWritable, preflight } from './preflight.js';
 import { parseScenario } from './scenario-schema.js';
-
-export { machineConfigFor };
 import { writeTrace } from './trace.js';
 import type { CpuTask } from './worker-host.js';
 
-export const VERSION = '0.1.0';
+export { machineConfigFor };
+
+export { VERSION } from '../version.js';
+import { VERSION } from '../version.js';
 
 export interface RunOptions {
   scenario: Scenario;
   /** How `smpsim replay` finds the scenario again: a registered name or a file path (default: scenario.name). */
   scenarioRef?: string;
-  /** Only these policies (default: every combination the scenario declares). */
+  /**
+   * Exactly these combinations (each with its expectation, or null), e.g. one
+   * combination of a scenario, or one it does not declare. Default: the
+   * scenario's, selected by `arch` and `hw` (see selectCombinations).
+   */
+  combinations?: readonly Combination[];
+  /** Only these policies (by name). */
   arch?: string[];
   /** Only this hardware flavour. */
   hw?: string;
@@ -52,23 +59,6 @@ export interface RunOptions {
   ipiTimeoutMs?: number;
 }
 
-
-/** The combinations a run covers: the scenario's, filtered; or an ad-hoc one. */
-export function selectCombinations(s: Scenario, arch?: string[], hw?: string): Combination[] {
-  let combos: Combination[] = s.combinations.filter((c) => (!arch || arch.includes(c.arch) || arch.includes(archLabel(c))) && (!hw || c.hw === hw));
-  if (combos.length === 0 && arch && arch.length) {
-    // Not declared by the scenario: run it anyway, with no expectation.
-    const hws = hw ? [hw] : [...new Set(s.combinations.map((c) => c.hw))];
-    combos = arch.flatMap((a) => hws.map((h) => ({ arch: a, hw: h, expect: null })));
-  }
-  // Old policy names (POLICY_ALIASES) run, and report, under the new one.
-  combos = combos.map((c) => ({ ...c, arch: canonicalPolicyName(c.arch) }));
-  for (const c of combos) {
-    if (!policyNames().includes(c.arch)) throw new Error(`unknown architecture policy '${c.arch}' (known: ${policyNames().join(', ')})`);
-    if (!FLAVOURS[c.hw]) throw new Error(`unknown hardware flavour '${c.hw}' (known: ${flavourNames().join(', ')})`);
-  }
-  return combos;
-}
 
 /** The seed of iteration `it` of a run seeded `seed`. */
 export function iterationSeed(seed: number, it: number): number {
@@ -166,62 +156,46 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const depth = o.depth ?? 3;
   const iterations = o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200));
   parseScenario(s, s.name);
-  const combos = selectCombinations(s, o.arch, o.hw);
+  const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
   preflight(s, combos, cpus);
   if (o.trace) checkWritable(o.trace);
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;
   let traced: { events: number[][]; label: string } | null = null;
+  const scenario = o.ipiTimeoutMs ? { ...s, machine: { ...s.machine, ipiTimeoutMs: o.ipiTimeoutMs } } : s;
   try {
     for (let ci = 0; ci < combos.length && !interrupted; ci++) {
       const c = combos[ci];
-      const runner = new CombinationRunner(o.ipiTimeoutMs ? { ...s, machine: { ...s.machine, ipiTimeoutMs: o.ipiTimeoutMs } } : s, c, cpus, pool, mode);
+      const runner = new CombinationRunner(scenario, c, cpus, pool, mode);
       await runner.bind();
       const label = `${archLabel(c)} / ${c.hw}`;
-      const totals = emptyTotals();
-      let kernel: GatherStats = emptyStats();
-      let violations = 0;
-      let violatingIterations = 0;
-      let first: CombinationReport['firstViolation'] = null;
-      let firstIt: number | null = null;
-      let timeToFirst: number | null = null;
-      let replay: string | null = null;
-      let k: number | undefined;
+      const exec = new CombinationExecution(c, cpus);
+      const pct = new PctCalibration();
+      // Re-run iteration `it` recording its events (pct: the same schedule, so the same interleaving).
+      const record = async (it: number, iseed: number) => (await runner.iteration(it, iseed, { record: true, depth, k: pct.kFor(it) })).events!;
       let lastEvents: number[][] | undefined;
-      const t0 = performance.now();
       let it = 0;
       for (; it < iterations; it++) {
-        if (o.durationMs && performance.now() - t0 >= o.durationMs) break;
+        if (o.durationMs && exec.elapsedMs() >= o.durationMs) break;
         if (o.shouldStop?.()) {
           interrupted = true;
           break;
         }
         const iseed = iterationSeed(seed, it);
         // Stress runs cannot be replayed: with --trace every iteration records.
-        const out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k });
-        if (mode === 'pct' && k === undefined) k = Math.max(1, out.gateSteps);
-        for (const r of [...out.coordinator.setup, ...out.coordinator.script] as KernelCommandResult[]) if (r.stats) kernel = addStats(kernel, r.stats);
-        for (let cpu = 0; cpu < cpus; cpu++) addCounters(totals, runner.machine.counters(cpu));
+        const out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it) });
+        if (mode === 'pct') pct.observe(out.gateSteps);
+        const firstViolation = exec.add(it, out, runner.machine);
         lastEvents = out.events;
-        const v = out.violations;
-        o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: it + 1, iterations, violations: violations + v.total });
-        if (v.total === 0) continue;
-        violations += v.total;
-        violatingIterations++;
-        if (first === null && v.records.length) {
-          first = describeViolation(v.records[0]);
-          firstIt = it;
-          timeToFirst = performance.now() - t0;
+        o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: it + 1, iterations, violations: exec.violations });
+        if (firstViolation) {
           if (mode === 'pct') {
-            const spec: ReplaySpec = { scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: it === 0 ? undefined : k };
-            replay = encodeReplay(spec);
+            exec.replay = encodeReplay({ scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) });
           }
-          if (o.trace && traced === null) {
-            traced = { events: mode === 'pct' ? (await runner.iteration(it, iseed, { record: true, depth, k: it === 0 ? undefined : k })).events! : out.events!, label };
-          }
+          if (o.trace && traced === null) traced = { events: mode === 'pct' ? await record(it, iseed) : out.events!, label };
         }
-        if (o.stopAtFirst) {
+        if (o.stopAtFirst && out.violations.total > 0) {
           it++;
           break;
         }
@@ -229,31 +203,9 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       if (o.trace && traced === null && ci === combos.length - 1 && it > 0) {
         // No violation anywhere: trace the last iteration.
         const last = it - 1;
-        traced = { events: mode === 'pct' ? (await runner.iteration(last, iterationSeed(seed, last), { record: true, depth, k: last === 0 ? undefined : k })).events! : lastEvents!, label };
+        traced = { events: mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!, label };
       }
-      const wallMs = performance.now() - t0;
-      const outcome = violations > 0 ? 'caught' : 'clean';
-      reports.push({
-        arch: c.arch,
-        archOptions: { ...c.archOptions },
-        archLabel: archLabel(c),
-        hw: c.hw,
-        hypothetical: isHypothetical(c.arch, c.hw),
-        expected: c.expect,
-        outcome,
-        asExpected: c.expect === null ? null : c.expect === outcome,
-        iterations: it,
-        violations,
-        violatingIterations,
-        firstViolatingIteration: firstIt,
-        timeToFirstMs: timeToFirst,
-        firstViolation: first,
-        replay,
-        wallMs,
-        iterationsPerSecond: it / (wallMs / 1000),
-        machine: totals,
-        kernel,
-      });
+      reports.push(exec.report());
     }
     if (o.trace && traced) writeTrace(o.trace, traced.events, { scenario: s.name, label: traced.label, mode });
   } finally {

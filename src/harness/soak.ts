@@ -1,7 +1,6 @@
-import { SCENARIOS } from '../../scenarios/index.js';
 import type { AllocOrder } from '../machine/config.js';
 import { CpuPool } from './pool.js';
-import { runScenario } from './runner.js';
+import { checkCombination } from './check.js';
 import { type Combination, type Scenario, archLabel } from './scenario.js';
 
 /**
@@ -40,7 +39,8 @@ export interface SoakOptions {
   seed?: number;
   /** Iterations a caught combination may take to be caught (default 300). */
   catchWithin?: number;
-  scenarios?: readonly Scenario[];
+  /** The scenarios to soak (the CLI and tools pass the registry). */
+  scenarios: readonly Scenario[];
   pool?: CpuPool;
   /** Called with one line per finished combination. */
   onLine?: (line: string) => void;
@@ -71,10 +71,10 @@ export interface SoakRow {
  * positive: a bug in smpsim); and, in the same run, every caught combination
  * must be caught (with its scenario's own CPU count).
  */
-export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; ok: boolean; cleanIterations: number }> {
+export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: boolean; cleanIterations: number }> {
   const cpus = Math.max(4, o.cpus ?? 4);
   const total = o.iterations ?? 10_000;
-  const scenarios = o.scenarios ?? SCENARIOS;
+  const scenarios = o.scenarios;
   const pool = o.pool ?? new CpuPool();
   const clean: [Scenario, Combination][] = [];
   const caught: [Scenario, Combination][] = [];
@@ -82,17 +82,19 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
   const rows: SoakRow[] = [];
   let cleanIterations = 0;
   try {
-    // Clean combinations hunt false positives with at least `cpus` CPUs;
-    // caught ones run as their scenario declares (a race may need fewer
-    // threads than the host has cores to show in stress mode).
-    const run = async (s: Scenario, c: Combination, iterations: number, stopAtFirst: boolean, mode: 'stress' | 'pct' = 'stress', knobs: Knobs | null = null): Promise<SoakRow> => {
-      const n = stopAtFirst ? (s.cpus ?? 4) : Math.max(cpus, s.cpus ?? 4);
+    const line = (row: SoakRow, note = ''): void => {
+      o.onLine?.(
+        `${row.ok ? 'ok  ' : 'FAIL'} ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)}${knobsText(row)} expected ${row.expected.padEnd(6)} ${String(row.iterations).padStart(6)} iterations, ${row.violations} violations${row.caughtAt !== null ? ` (first at iteration ${row.caughtAt})` : ''}${note}`,
+      );
+    };
+    // Clean combinations hunt false positives with at least `cpus` CPUs; caught
+    // ones run as their scenario declares, stress first and then PCT (checkCombination).
+    const run = async (s: Scenario, c: Combination, iterations: number, knobs: Knobs | null = null): Promise<SoakRow> => {
       const scenario = knobs ? withKnobs(s, knobs) : s;
-      const r = await runScenario({ scenario: { ...scenario, combinations: [c] }, cpus: n, iterations, seed: o.seed ?? 1, pool, stopAtFirst, mode });
-      const cr = r.combinations[0];
+      const { report: cr, via } = await checkCombination(scenario, c, { pool, seed: o.seed ?? 1, cleanCpus: cpus, cleanIterations: iterations, catchWithin: o.catchWithin ?? 300 });
       const row: SoakRow = {
         scenario: s.name,
-        combination: `${archLabel(c)} / ${c.hw}${mode === 'pct' ? ' (pct)' : ''}`,
+        combination: `${archLabel(c)} / ${c.hw}${via === 'pct' ? ' (pct)' : ''}`,
         knobs: knobs ? knobsLabel(knobs) : null,
         expected: c.expect as 'caught' | 'clean',
         iterations: cr.iterations,
@@ -101,36 +103,21 @@ export async function runSoak(o: SoakOptions = {}): Promise<{ rows: SoakRow[]; o
         ok: cr.outcome === c.expect,
       };
       rows.push(row);
-      if (stopAtFirst && !row.ok && mode === 'stress') {
-        o.onLine?.(`...  ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)}${knobsText(row)} expected caught: stress mode missed it in ${row.iterations} iterations; trying the PCT scheduler`);
-        return row;
-      }
-      o.onLine?.(
-        `${row.ok ? 'ok  ' : 'FAIL'} ${row.scenario.padEnd(24)} ${row.combination.padEnd(36)}${knobsText(row)} expected ${row.expected.padEnd(6)} ${String(row.iterations).padStart(6)} iterations, ${row.violations} violations${row.caughtAt !== null ? ` (first at iteration ${row.caughtAt})` : ''}`,
-      );
+      line(row, via === 'pct' ? ' (stress mode missed it; the PCT scheduler found it)' : '');
       return row;
     };
     // Spread the clean iterations evenly; the remainder goes to the first ones.
     for (let i = 0; i < clean.length; i++) {
       const n = Math.floor(total / clean.length) + (i < total % clean.length ? 1 : 0);
-      if (n > 0) cleanIterations += (await run(clean[i][0], clean[i][1], n, false)).iterations;
+      if (n > 0) cleanIterations += (await run(clean[i][0], clean[i][1], n)).iterations;
     }
-    // A caught combination that stress mode misses (free-running races
-    // depend on the host's scheduler) must be found by the PCT scheduler.
-    const mustCatch = async (s: Scenario, c: Combination, knobs: Knobs | null): Promise<void> => {
-      const row = await run(s, c, o.catchWithin ?? 300, true, 'stress', knobs);
-      if (!row.ok) {
-        rows.pop();
-        await run(s, c, 100, true, 'pct', knobs);
-      }
-    };
-    for (const [s, c] of caught) await mustCatch(s, c, null);
+    for (const [s, c] of caught) await run(s, c, 0);
     // The sweep: no knob may make a correct policy fail, or hide a bug.
     const sweep = o.sweepIterations ?? 20;
     if (sweep > 0) {
       for (const knobs of sweepKnobs()) {
-        for (const [s, c] of clean) cleanIterations += (await run(s, c, sweep, false, 'stress', knobs)).iterations;
-        for (const [s, c] of caught) await mustCatch(s, c, knobs);
+        for (const [s, c] of clean) cleanIterations += (await run(s, c, sweep, knobs)).iterations;
+        for (const [s, c] of caught) await run(s, c, 0, knobs);
       }
     }
   } finally {

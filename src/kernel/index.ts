@@ -14,8 +14,8 @@ export {
   pmd_free_tlb,
   tlb_flush_mmu,
   tlb_finish_mmu,
-} from './mmu_gather.js';
-export * from './gather_trace.js';
+} from './mmu-gather.js';
+export * from './gather-trace.js';
 export { POLICIES, POLICY_ALIASES, POLICY_OPTIONS, POLICY_REGISTRY, PROVENANCE, policiesTaking, policyNames, canonicalPolicyName, isPolicyName, createPolicy, gupFastOf, type PolicyEntry, type PolicyFactory, type PolicyOptionSpec, type OptionsOf, type PolicyOptions, type TlbPolicy } from './policies/index.js';
 export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables } from './memory.js';
 export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport } from './syscalls.js';

@@ -1,9 +1,9 @@
 import { FlushKind, PTE_FRAME_MASK, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
 import type { TableAlloc } from '../machine/pagetable.js';
-import type { FlushEvent } from './gather_trace.js';
+import type { FlushEvent } from './gather-trace.js';
 import type { Mm, Vma } from './mm.js';
-import type { MmuGather } from './mmu_gather.js';
+import type { MmuGather } from './mmu-gather.js';
 import { Step, kernelOp } from './ops.js';
 import { leafWhich } from './policies/common.js';
 

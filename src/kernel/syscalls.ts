@@ -1,9 +1,9 @@
 import { FrameKind, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
-import { type FlushEvent, type GatherStats, type TraceEvent, addStats, emptyStats } from './gather_trace.js';
+import { type FlushEvent, type GatherStats, type TraceEvent, addStats, emptyStats } from './gather-trace.js';
 import { freePgdRange, freePgtables, movePageTables, unmapVmas } from './memory.js';
 import { type FlushPendingCounter, Mm, type Vma, type VmaFlags } from './mm.js';
-import { type GatherOptions, MmuGather } from './mmu_gather.js';
+import { type GatherOptions, MmuGather } from './mmu-gather.js';
 import { Step, syscallCode, kernelOp } from './ops.js';
 import { type PolicyOptions, type TlbPolicy, createPolicy } from './policies/index.js';
 import { Quicklist } from './quicklist.js';

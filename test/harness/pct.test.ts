@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
+import { findScenario } from '../../scenarios/index.js';
 import { replay } from '../../src/harness/replay.js';
 import { decodeReplay, encodeReplay } from '../../src/harness/replay-token.js';
 import { runScenario } from '../../src/harness/runner.js';
@@ -16,7 +17,7 @@ describe('controlled (pct) mode', () => {
     const hashes = new Set<string>();
     let first: Awaited<ReturnType<typeof replay>> | undefined;
     for (let i = 0; i < 20; i++) {
-      const r = await replay(c.replay!, { pool: pool() });
+      const r = await replay(c.replay!, { pool: pool(), loadScenario: async (ref) => findScenario(ref)! });
       hashes.add(r.hash);
       first ??= r;
     }

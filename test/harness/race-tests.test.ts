@@ -11,5 +11,5 @@ raceTests(
       { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
     ],
   },
-  { cpus: 3, caughtIterations: 30, cleanIterations: 40 },
+  { cpus: 3, catchWithin: 30, cleanIterations: 40 },
 );

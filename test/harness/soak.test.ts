@@ -8,7 +8,7 @@ const pool = usePool();
 describe('soak (short version of `npm run soak`)', () => {
   it('every clean combination of every scenario stays clean with 4 CPUs, and every caught one is caught, in one run', async () => {
     const lines: string[] = [];
-    const r = await runSoak({ iterations: 600, cpus: 4, pool: pool(), onLine: (l) => lines.push(l), catchWithin: 200, sweepIterations: 0 });
+    const r = await runSoak({ scenarios: SCENARIOS, iterations: 600, cpus: 4, pool: pool(), onLine: (l) => lines.push(l), catchWithin: 200, sweepIterations: 0 });
     const declared = SCENARIOS.flatMap((s) => s.combinations);
     expect(r.rows).toHaveLength(declared.length);
     for (const row of r.rows) {

@@ -1,7 +1,7 @@
 import { Cpu } from '../../src/machine/cpu.js';
 import { Machine } from '../../src/machine/machine.js';
 import type { MachineConfig } from '../../src/machine/config.js';
-import type { TraceEvent } from '../../src/kernel/gather_trace.js';
+import type { TraceEvent } from '../../src/kernel/gather-trace.js';
 import { Kernel, type KernelOptions } from '../../src/kernel/syscalls.js';
 import type { Mm } from '../../src/kernel/mm.js';
 

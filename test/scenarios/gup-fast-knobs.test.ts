@@ -38,7 +38,7 @@ describe('gup_fast takes its references as each kernel did', () => {
   });
 
   it('a policy whose kernel had no lockless gup_fast refuses a gup_fast workload before any thread runs', async () => {
-    await expect(runScenario({ scenario: { ...scenario, combinations: [{ arch: 'arm-2.6.37', hw: 'armv7-mp', expect: null }] }, iterations: 1, pool: pool() })).rejects.toThrow(
+    await expect(runScenario({ scenario, combinations: [{ arch: 'arm-2.6.37', hw: 'armv7-mp', expect: null }], iterations: 1, pool: pool() })).rejects.toThrow(
       /get_user_pages_fast, which arm-2.6.37 does not have/,
     );
   });

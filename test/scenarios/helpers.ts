@@ -20,7 +20,8 @@ export async function runCombination(
   o: { pool: CpuPool; iterations: number; seed: number; stopAtFirst?: boolean; mode?: 'stress' | 'pct' },
 ): Promise<CombinationReport> {
   const report = await runScenario({
-    scenario: { ...s, combinations: [c] },
+    scenario: s,
+    combinations: [c],
     iterations: o.iterations,
     seed: o.seed,
     pool: o.pool,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS, findScenario, scenarioNames } from '../../scenarios/index.js';
-import { selectCombinations } from '../../src/harness/runner.js';
+import { selectCombinations } from '../../src/harness/combinations.js';
 import { archLabel } from '../../src/harness/scenario.js';
 
 describe('scenario registry', () => {

@@ -5,7 +5,7 @@ import { type ShootdownFlavour, benchShootdown, shootdownSvg } from '../../harne
 import { CpuPool } from '../../harness/pool.js';
 import { UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
-import { unknownNameMessage } from '../suggest.js';
+import { unknownNameMessage } from '../../harness/suggest.js';
 import { renderTable } from '../table.js';
 import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
 

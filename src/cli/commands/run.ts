@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
 import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
-import type { Scenario } from '../../harness/scenario.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
 import { UsageError } from '../errors.js';
@@ -54,10 +53,6 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
       throw new UsageError(`${scenario.name} on ${c.hw} with ${cpus} CPUs: ${(e as Error).message}`);
     }
   }
-  // The runner runs every combination of the scenario it is given: give it
-  // exactly the chosen ones (ad-hoc ones carry expect: null, which the runner
-  // reports as "no expectation").
-  const selected: Scenario = { ...scenario, combinations: combos };
 
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
@@ -65,7 +60,9 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
   let report: RunReport;
   try {
     const options: RunOptions = {
-      scenario: selected,
+      scenario,
+      // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
+      combinations: combos,
       scenarioRef: ref,
       cpus,
       iterations: o.iterations,

@@ -1,14 +1,11 @@
-import { type GatherStats, type KernelCommandResult, addStats, emptyStats, isPolicyName } from '../../kernel/index.js';
+import { type GatherStats, isPolicyName } from '../../kernel/index.js';
 import { FLAVOURS } from '../../machine/flavours.js';
-import { Machine } from '../../machine/machine.js';
-import type { CpuCounters } from '../../machine/machine.js';
 import type { PolicyOptions } from '../../kernel/index.js';
 import type { CpuPool } from '../pool.js';
-import { iterationSeed, machineConfigFor } from '../runner.js';
+import { CombinationExecution } from '../run-execution.js';
+import { CombinationRunner, iterationSeed } from '../runner.js';
 import { type Scenario, archLabel } from '../scenario.js';
-import type { CpuTask } from '../worker-host.js';
 import { type CostModel, DEFAULT_COSTS, modelledCycles } from './cost.js';
-import type { CoordinatorResult } from '../coordinator-role.js';
 import { groupedBarsSvg } from './svg.js';
 
 export interface PolicySpec {
@@ -98,46 +95,34 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
   const cpus = o.cpus ?? s.cpus ?? 4;
   const seed = o.seed ?? 1;
   const costs = o.costs ?? DEFAULT_COSTS;
-  const workloads = Array.from({ length: cpus - 1 }, (_, i) => s.workload(i + 1, cpus));
   const rows: PolicyRow[] = [];
   for (const p of policies) {
     const label = archLabel(p);
     o.onProgress?.(`policies: ${label}`);
-    const m = Machine.create(machineConfigFor(s, { ...p, hw }, cpus));
-    await pool.bind(m);
-    let kernel = emptyStats();
-    const hostMs: number[] = [];
-    const t = { ipisSent: 0, ipisReceived: 0, broadcasts: 0, dtlb: 0, itlb: 0, walk: 0, refills: 0, irefills: 0, dtlbMisses: 0, itlbMisses: 0, walks: 0 };
-    let violations = 0;
-    let ops = 0;
-    for (let it = 0; it < o.iterations; it++) {
-      const iseed = iterationSeed(seed, it);
-      m.reset(it, iseed);
-      const tasks: CpuTask[] = [
-        { role: 'coordinator', args: { arch: p.arch, archOptions: p.archOptions, batchCapacity: s.batchCapacity, setup: s.setup, script: s.script, parties: cpus } },
-        ...workloads.map((w) => ({ role: 'workload', args: { workload: w, seed: iseed }, barrier: cpus })),
-      ];
-      const res = await pool.run(tasks);
-      const co = res[0].result as CoordinatorResult;
-      for (const r of co.script as KernelCommandResult[]) if (r.stats) kernel = addStats(kernel, r.stats);
-      ops += co.script.filter((r) => r.stats).length;
-      hostMs.push(...co.hostMs.filter((_, i) => co.script[i]?.stats));
-      for (let c = 0; c < cpus; c++) {
-        const k: CpuCounters = m.counters(c);
-        t.ipisSent += k.ipisSent;
-        t.ipisReceived += k.ipisReceived;
-        t.broadcasts += k.broadcastsSent;
-        t.dtlb += k.invalidatedDtlb;
-        t.itlb += k.invalidatedItlb;
-        t.walk += k.invalidatedWalk;
-        t.refills += k.refillsAfterDrop;
-        t.irefills += k.itlbRefillsAfterDrop;
-        t.dtlbMisses += k.dtlbMisses;
-        t.itlbMisses += k.itlbMisses;
-        t.walks += k.walks;
-      }
-      violations += m.violations().total;
-    }
+    // The runner's own iteration and sums: the same threads, tasks and seeds as `smpsim run`.
+    const combo = { ...p, hw, expect: null };
+    const runner = new CombinationRunner(s, combo, cpus, pool, 'stress');
+    await runner.bind();
+    const exec = new CombinationExecution(combo, cpus);
+    for (let it = 0; it < o.iterations; it++) exec.add(it, await runner.iteration(it, iterationSeed(seed, it)), runner.machine);
+    const m = exec.totals;
+    const kernel = exec.kernel;
+    const t = {
+      ipisSent: m.ipisSent,
+      ipisReceived: m.ipisReceived,
+      broadcasts: m.broadcasts,
+      dtlb: m.entriesDropped.dtlb,
+      itlb: m.entriesDropped.itlb,
+      walk: m.entriesDropped.walk,
+      refills: m.refillsAfterDrop,
+      irefills: m.itlbRefillsAfterDrop,
+      dtlbMisses: m.dtlbMisses,
+      itlbMisses: m.itlbMisses,
+      walks: m.walks,
+    };
+    const ops = exec.kernelOps;
+    const hostMs = exec.hostMs;
+    const violations = exec.violations;
     const n = o.iterations;
     const per = (v: number): number => v / n;
     const flushes = { ...kernel.flushes };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { H } from '../../machine/layout.js';
 import type { Machine } from '../../machine/machine.js';
-import type { GatherStats, TraceEvent } from '../gather_trace.js';
+import type { GatherStats, TraceEvent } from '../gather-trace.js';
 import { type FlushPendingCounter, SharedCounter } from '../mm.js';
 import { type StaleEntry, recordStaleAfterReturn, staleAfterReturn } from '../stale.js';
 import type { Kernel, SyscallResult } from '../syscalls.js';

@@ -1,5 +1,5 @@
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu_gather.js';
+import type { MmuGather } from '../mmu-gather.js';
 import type { Vma } from '../mm.js';
 import { leafWhich } from './common.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';

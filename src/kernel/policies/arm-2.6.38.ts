@@ -1,5 +1,5 @@
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu_gather.js';
+import type { MmuGather } from '../mmu-gather.js';
 import type { Vma } from '../mm.js';
 import { forceFlush, leafWhich } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';

@@ -1,5 +1,5 @@
 import { Which } from '../../machine/constants.js';
-import type { MmuGather } from '../mmu_gather.js';
+import type { MmuGather } from '../mmu-gather.js';
 import { Step } from '../ops.js';
 
 /** flush_tlb_range(vma, ...) on an architecture that skips the I-TLB for non-exec vmas (ARM, tile). */

@@ -1,6 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu_gather.js';
+import type { MmuGather } from '../mmu-gather.js';
 import { IA64_QUICKLIST } from '../quicklist.js';
 import { forceFlush } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';

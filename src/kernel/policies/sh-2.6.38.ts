@@ -1,6 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu_gather.js';
+import type { MmuGather } from '../mmu-gather.js';
 import { SH_QUICKLIST } from '../quicklist.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
 

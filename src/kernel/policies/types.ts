@@ -1,5 +1,5 @@
 import type { GupFastMode } from '../../machine/config.js';
-import type { MmuGather } from '../mmu_gather.js';
+import type { MmuGather } from '../mmu-gather.js';
 import type { Vma } from '../mm.js';
 import type { MoveFlush } from '../memory.js';
 import type { QuicklistSpec } from '../quicklist.js';

@@ -1,7 +1,7 @@
 import { FlushKind, FrameKind, Which } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
 import type { FlushRequest } from '../machine/tlb.js';
-import { type FlushClass, type FreedKind, type GatherStats, type TraceEvent, emptyStats } from './gather_trace.js';
+import { type FlushClass, type FreedKind, type GatherStats, type TraceEvent, emptyStats } from './gather-trace.js';
 import type { Mm, Vma } from './mm.js';
 import { STEP_NAMES, Step, syscallCode, kernelOp } from './ops.js';
 import type { TlbPolicy } from './policies/types.js';
