@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import gupFast from '../../scenarios/gup-fast-vs-table-free.js';
 import { knobsLabel, sweepKnobs, withKnobs } from '../../src/harness/soak.js';
 import { usePool } from '../helpers.js';
-import { runCombination } from '../scenarios/helpers.js';
+import { checkCombination } from '../../src/harness/check.js';
 
 const pool = usePool();
 /** Iterations per clean combination and knob setting (the soak runs more, with at least 4 CPUs). */
@@ -20,15 +20,10 @@ describe('knob sweep: gup-fast-vs-table-free under every batch capacity and allo
     const s = withKnobs(gupFast, knobs);
     it(`[${knobsLabel(knobs)}] clean combinations stay clean, caught ones are caught`, async () => {
       for (const c of s.combinations) {
-        if (c.expect === 'clean') {
-          const r = await runCombination(s, c, { pool: pool(), iterations: SWEEP_ITERATIONS, seed: 1 });
-          expect(r.violations, `${r.archLabel} / ${r.hw}: ${JSON.stringify(r.firstViolation)}`).toBe(0);
-          expect(r.iterations).toBe(SWEEP_ITERATIONS);
-        } else {
-          let r = await runCombination(s, c, { pool: pool(), iterations: CATCH_WITHIN, seed: 1, stopAtFirst: true });
-          if (r.outcome !== 'caught') r = await runCombination(s, c, { pool: pool(), iterations: CATCH_WITHIN, seed: 1, stopAtFirst: true, mode: 'pct' });
-          expect(r.outcome, `${r.archLabel} / ${r.hw} not caught`).toBe('caught');
-        }
+        // The scenario's own CPU count for clean combinations too: fast enough for the suite.
+        const { report: r } = await checkCombination(s, c, { pool: pool(), seed: 1, cleanCpus: 1, cleanIterations: SWEEP_ITERATIONS, catchWithin: CATCH_WITHIN, pctIterations: CATCH_WITHIN });
+        expect(r.asExpected, `${r.archLabel} / ${r.hw}: ${r.outcome}, ${JSON.stringify(r.firstViolation)}`).toBe(true);
+        if (c.expect === 'clean') expect(r.iterations).toBe(SWEEP_ITERATIONS);
       }
     });
   }

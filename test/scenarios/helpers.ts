@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { CpuPool } from '../../src/harness/pool.js';
 import type { CombinationReport } from '../../src/harness/report.js';
+import { MIN_CLEAN_CPUS, checkCombination } from '../../src/harness/check.js';
 import { runScenario } from '../../src/harness/runner.js';
 import { type Combination, type Scenario, archLabel } from '../../src/harness/scenario.js';
 
@@ -54,34 +55,31 @@ export interface ExpectationOptions {
 }
 
 /**
- * One test per declared combination: a caught combination must show a
- * violation of a plausible kind within a bounded run; a clean one must run
- * `cleanIterations` iterations without any.
+ * One test per declared combination, through the same check the soak and
+ * `smpsim/testing` use (checkCombination): a caught combination must show a
+ * violation of a plausible kind within a bounded stress run, or else under the
+ * PCT scheduler; a clean one must run `cleanIterations` iterations, with at
+ * least 4 CPUs, without any.
  */
 export function testExpectations(s: Scenario, o: ExpectationOptions): void {
   for (const c of s.combinations) {
-    if (c.expect === 'caught') {
-      it(`${comboLabel(c)}: caught within ${o.caughtWithin} stress iterations, or else by the PCT scheduler`, async () => {
-        let r = await runCombination(s, c, { pool: o.pool(), iterations: o.caughtWithin, seed: o.seed, stopAtFirst: true });
-        // How often a free-running race shows depends on the host's scheduler
-        // (2 cores shared by every thread): when stress mode misses it, the
-        // controlled scheduler must find it, deterministically for the seed.
-        if (r.outcome !== 'caught') r = await runCombination(s, c, { pool: o.pool(), iterations: 40, seed: o.seed, stopAtFirst: true, mode: 'pct' });
-        expect(r.outcome, summary(r)).toBe('caught');
-        expect(r.asExpected).toBe(true);
+    const caught = c.expect === 'caught';
+    const title = caught ? `caught within ${o.caughtWithin} stress iterations, or else by the PCT scheduler` : `clean over ${o.cleanIterations} iterations with at least ${MIN_CLEAN_CPUS} CPUs`;
+    it(`${comboLabel(c)}: ${title}`, async () => {
+      const { report: r } = await checkCombination(s, c, { pool: o.pool(), seed: o.seed, catchWithin: o.caughtWithin, cleanIterations: o.cleanIterations, pctIterations: PCT_ITERATIONS });
+      expect(r.asExpected, summary(r)).toBe(true);
+      if (caught) {
         const v = r.firstViolation!;
         expect(o.kinds, summary(r)).toContain(v.kind);
         if (o.freedBy) expect(v.freedBy?.op ?? '', summary(r)).toMatch(o.freedBy);
-        o.exercised?.(r);
-      });
-    } else {
-      it(`${comboLabel(c)}: clean over ${o.cleanIterations} iterations`, async () => {
-        const r = await runCombination(s, c, { pool: o.pool(), iterations: o.cleanIterations, seed: o.seed });
+      } else {
         expect(r.iterations).toBe(o.cleanIterations);
         expect(r.violations, summary(r)).toBe(0);
-        expect(r.asExpected).toBe(true);
-        o.exercised?.(r);
-      });
-    }
+      }
+      o.exercised?.(r);
+    });
   }
 }
+
+/** Iterations the PCT scheduler gets when stress mode missed a caught combination. */
+const PCT_ITERATIONS = 40;
