@@ -8,13 +8,11 @@ import {
   FrameKind,
   PTE_FRAME_MASK,
   Pte,
-  TAG_VPN_BITS,
   ViolationKind,
-  WC_LEVEL_SHIFT,
   tableKindOfLevel,
 } from './constants.js';
 import { IpiState, acked, handlePosted, ipiTimeout, post, tryClaim, waitUntil } from './ipi.js';
-import { A, C, F, H, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views } from './layout.js';
+import { A, C, F, H, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
 import { Ev, Recorder } from './recorder.js';
@@ -271,7 +269,7 @@ export class Cpu {
     const asid = this.asid;
     if (asid < 0) return this.fault();
     const fetch = type === Access.FETCH;
-    const at = this.lookup(fetch, ((asid + 1) << TAG_VPN_BITS) | vpn, vpn);
+    const at = this.lookup(fetch, tlbTag(asid, vpn), vpn);
     if (at < 0) return this.miss(type, vpn, off, value);
     // Value and generation are written only by this CPU (fillTlb).
     const pte = this.i32[at + 1];
@@ -447,7 +445,7 @@ export class Cpu {
       pte = want;
     }
     this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt);
-    if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, ((asid + 1) << TAG_VPN_BITS) | vpn);
+    if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, tlbTag(asid, vpn));
     this.lastShadow = gen;
     return pte;
   }
@@ -457,7 +455,7 @@ export class Cpu {
     const ways = fetch ? this.iWays : this.dWays;
     const setWords = ways * TLB_ENTRY_WORDS + 1;
     const sb = fetch ? this.iBase + (vpn & this.iSetMask) * setWords : this.dBase + (vpn & this.dSetMask) * setWords;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | vpn;
+    const tag = tlbTag(asid, vpn);
     let way = -1;
     for (let w = 0; w < ways; w++) {
       const t = Atomics.load(i32, sb + w * TLB_ENTRY_WORDS);
@@ -487,7 +485,7 @@ export class Cpu {
 
   private wcFind(asid: number, level: number, prefix: number): number {
     const i32 = this.i32;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+    const tag = wcTag(asid, level, prefix);
     for (let e = 0, a = this.wcBase; e < this.wcN; e++, a += WC_ENTRY_WORDS) {
       if (Atomics.load(i32, a) === tag) return a;
     }
@@ -496,7 +494,7 @@ export class Cpu {
 
   private wcFill(asid: number, level: number, prefix: number, table: number, gen: number, srcAt: number, srcVal: number): void {
     const i32 = this.i32;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+    const tag = wcTag(asid, level, prefix);
     const victimAt = this.wcBase + this.wcN * WC_ENTRY_WORDS;
     const v = Atomics.load(i32, victimAt);
     Atomics.store(i32, victimAt, (v + 1) % this.wcN);
