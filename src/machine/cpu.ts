@@ -1,5 +1,5 @@
 import { FrameAllocator } from './allocator.js';
-import { recordViolation } from './checker.js';
+import { frameIsCurrent, recordViolation } from './checker.js';
 import {
   Access,
   type AccessCode,
@@ -329,7 +329,8 @@ export class Cpu {
     // made for. Looked at after the access, so a free that the access raced is
     // seen. Plain loads cannot fire falsely: under a correct policy the free
     // happens-after this access completes (through the IPI acknowledgement or
-    // the quiescence handshake), so these loads cannot see it.
+    // the quiescence handshake), so these loads cannot see it. This is
+    // checker.ts's frameIsCurrent, inline with plain loads: the TLB-hit path.
     const fm = this.frameMeta + frame * F.WORDS;
     if (i32[fm + F.GEN] !== gen || i32[fm + F.KIND] !== FrameKind.DATA) {
       this.violation(fetch ? ViolationKind.STALE_FETCH : ViolationKind.STALE_DATA, vpn, frame, gen, 0);
@@ -378,8 +379,7 @@ export class Cpu {
       e = again;
       s = Atomics.load(i32, sat);
     }
-    const fm = this.frameMeta + t * F.WORDS;
-    if (Atomics.load(i32, fm + F.GEN) !== gen || Atomics.load(i32, fm + F.KIND) !== tableKindOfLevel(level)) {
+    if (!frameIsCurrent(i32, this.L, t, gen, tableKindOfLevel(level))) {
       this.violation(vkind, vpn, t, gen, level);
       return -1;
     }
@@ -594,14 +594,13 @@ export class Cpu {
     }
     // get_page: the walker trusts that the page is still the one the PTE
     // mapped when it read it; the checker finds out whether it was right.
-    const fm = this.frameMeta + frame * F.WORDS;
-    if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA || this.alloc.get(frame) === 0) {
+    if (!frameIsCurrent(this.i32, this.L, frame, this.gupGen, FrameKind.DATA) || this.alloc.get(frame) === 0) {
       this.violation(ViolationKind.GUP_PIN, vpn, frame, this.gupGen, 0);
       return true;
     }
     // The reference may have landed on a reallocation that came between the
     // check and the increment; then the page is not the one mapped either.
-    if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen) {
+    if (Atomics.load(this.i32, this.L.frame(frame, F.GEN)) !== this.gupGen) {
       this.violation(ViolationKind.GUP_PIN, vpn, frame, this.gupGen, 0);
       this.gupPinned[this.gupPinnedN++] = frame;
       return true;
@@ -628,8 +627,7 @@ export class Cpu {
     this.gupPinned[this.gupPinnedN++] = frame;
     // The PTE is unchanged and the page referenced: it must be the
     // allocation the PTE maps now (lastShadow: its generation at this read).
-    const fm = this.frameMeta + frame * F.WORDS;
-    if (Atomics.load(this.i32, fm + F.GEN) !== this.lastShadow || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA) {
+    if (!frameIsCurrent(this.i32, this.L, frame, this.lastShadow, FrameKind.DATA)) {
       this.violation(ViolationKind.GUP_PIN, vpn, frame, this.lastShadow, 0);
       return true;
     }
