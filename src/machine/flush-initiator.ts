@@ -1,10 +1,10 @@
 import { FlushKind } from './constants.js';
 import type { Cpu } from './cpu.js';
-import { IpiState, acked, ipiTimeout, post, tryClaim, waitUntil } from './ipi.js';
-import { C, H, K, M, type Layout } from './layout.js';
+import { IpiState, acked, ipiTimeout, post, tryClaim } from './ipi.js';
+import { C, K, M, type Layout } from './layout.js';
 import { Ev } from './recorder.js';
-import { MachineAborted } from './sync.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
+import { NO_POLL, type WaitOptions, doorbellSleep, waitUntil } from './wait.js';
 
 /**
  * The initiator side of TLB flushes: "make the other CPUs drop their
@@ -52,6 +52,9 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
  * - the initiator's own caches are invalidated first, before any remote work,
  *   and it quiesces while it waits (an initiator waiting for another is never
  *   itself the CPU someone waits for an instruction boundary of).
+ * Every wait here is wait.ts's waitUntil: brief spin, then short sleeps on the
+ * word the awaited CPU notifies; under a controlled run every round a yield
+ * point instead.
  */
 export class FlushInitiator {
   private readonly i32: Int32Array;
@@ -61,16 +64,85 @@ export class FlushInitiator {
   private readonly ctr: number;
   /** Sequence numbers of the IPIs in flight, by target. */
   private readonly seqs = new Int32Array(32);
-  private readonly pollFn: () => boolean;
-  private readonly noPoll = (): boolean => false;
+  private readonly waitingOnAt: number;
+  private readonly poll: () => boolean;
+
+  // The waits' conditions and options, made once (no allocation per IPI):
+  // the CPU and sequence the wait in progress is about are fields.
+  private target = 0;
+  private seq = 0;
+  private claimed = -1;
+  private epochAt = 0;
+  private epochSeen = 0;
+  private readonly ackedFn = (): boolean => acked(this.i32, this.L, this.target, this.seq);
+  private readonly claimFn = (): boolean => (this.claimed = tryClaim(this.i32, this.L, this.target)) >= 0;
+  private readonly epochMovedFn = (): boolean => Atomics.load(this.i32, this.epochAt) !== this.epochSeen;
+  private readonly ackWait: WaitOptions;
+  private readonly claimWait: WaitOptions;
+  private readonly epochWait: WaitOptions;
+  private readonly epochWaitGated: WaitOptions;
 
   constructor(private readonly cpu: Cpu) {
-    this.i32 = cpu.i32;
+    const i32 = (this.i32 = cpu.i32);
     this.f64 = cpu.f64;
-    this.L = cpu.L;
-    this.id = cpu.id;
-    this.ctr = this.L.counter(this.id, 0);
-    this.pollFn = (): boolean => cpu.pollIpis();
+    const L = (this.L = cpu.L);
+    const id = (this.id = cpu.id);
+    this.ctr = L.counter(id, 0);
+    this.waitingOnAt = L.cpu(id, C.WAITING_ON);
+    this.poll = (): boolean => cpu.pollIpis();
+    const spin = L.cfg.spinLimit;
+    const timeoutMs = L.cfg.ipiTimeoutMs;
+    const bell = doorbellSleep(i32, L, id, this.ackedFn, this.poll);
+    this.ackWait = {
+      spin,
+      poll: this.poll,
+      // The target rings this CPU's doorbell with its DONE.
+      sleep: (ms) => {
+        Atomics.store(i32, this.waitingOnAt, this.target + 1);
+        bell(ms);
+      },
+      timeoutMs,
+      onTimeout: (ms) => ipiTimeout(i32, this.f64, L, id, this.target, ms),
+      gate: cpu.gate,
+    };
+    this.claimWait = {
+      spin,
+      poll: this.poll,
+      // A target that takes an IPI notifies STATE when WAITERS is non-zero.
+      // Short sleeps: this CPU's own inbox may fill meanwhile and must be served.
+      sleep: () => {
+        const stateAt = L.inbox(this.target, M.STATE);
+        const waitersAt = L.inbox(this.target, M.WAITERS);
+        Atomics.add(i32, waitersAt, 1);
+        const v = Atomics.load(i32, stateAt);
+        if ((v & 3) === IpiState.CLAIMED || (v & 3) === IpiState.POSTED) Atomics.wait(i32, stateAt, v, 1);
+        Atomics.sub(i32, waitersAt, 1);
+      },
+      timeoutMs,
+      onTimeout: (ms) => ipiTimeout(i32, this.f64, L, Atomics.load(i32, L.inbox(this.target, M.SENDER)), this.target, ms),
+      gate: cpu.gate,
+    };
+    const epochTimeout = (ms: number): Error =>
+      new Error(`CPU ${this.target} did not complete the instruction in flight during a broadcast invalidation from CPU ${id} within ${(ms / 1000).toFixed(1)} s`);
+    this.epochWait = {
+      spin,
+      // A stress-run broadcast initiator takes no IPIs while it waits (it
+      // never did; nothing needs it to: a CPU that IPIs it is quiescent).
+      poll: NO_POLL,
+      // The CPU notifies EPOCH at its next quiescence point when it has watchers.
+      sleep: () => {
+        const watchers = L.cpu(this.target, C.EPOCH_WATCHERS);
+        Atomics.add(i32, watchers, 1);
+        if (Atomics.load(i32, this.epochAt) === this.epochSeen) Atomics.wait(i32, this.epochAt, this.epochSeen, 50);
+        Atomics.sub(i32, watchers, 1);
+      },
+      timeoutMs,
+      onTimeout: epochTimeout,
+      gate: cpu.gate,
+    };
+    // Controlled runs: the wait is announced first (see waitEpoch), which is
+    // progress; the rounds after take this CPU's IPIs.
+    this.epochWaitGated = { ...this.epochWait, poll: this.poll, announced: true };
   }
 
   /**
@@ -113,12 +185,11 @@ export class FlushInitiator {
     const { i32, L, seqs, cpu } = this;
     const n = L.cfg.cpus;
     const wasRunning = cpu.quiesce();
-    const poll = cpu.irq ? this.pollFn : this.noPoll;
     try {
       for (let t = 0; t < n; t++) {
         if (!(targets & (1 << t))) continue;
         let seq = tryClaim(i32, L, t);
-        if (seq < 0) seq = this.waitClaim(t, poll);
+        if (seq < 0) seq = this.waitClaim(t);
         seqs[t] = seq;
         const serial = ++this.f64[this.ctr + K.ipisSent];
         post(i32, L, this.id, t, r, seq, serial);
@@ -127,13 +198,13 @@ export class FlushInitiator {
       }
       for (let t = 0; t < n; t++) {
         if (!(targets & (1 << t))) continue;
-        const seq = seqs[t];
-        let done = false;
-        if (!cpu.gate.controlling) for (let i = 0; i < L.cfg.spinLimit && !(done = acked(i32, L, t, seq)); i++) poll();
-        if (done) continue;
-        Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), t + 1);
-        waitUntil(i32, L, this.id, () => acked(i32, L, t, seq), poll, L.cfg.ipiTimeoutMs, (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms), cpu.gate);
-        Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), 0);
+        this.target = t;
+        this.seq = seqs[t];
+        // Whom this CPU waits for, for a controlled run's deadlock report (a
+        // stress run's wait records it once it sleeps, see ackWait).
+        if (cpu.gate.controlling) Atomics.store(i32, this.waitingOnAt, t + 1);
+        waitUntil(i32, this.ackedFn, this.ackWait);
+        if (Atomics.load(i32, this.waitingOnAt) !== 0) Atomics.store(i32, this.waitingOnAt, 0);
       }
     } finally {
       if (wasRunning) cpu.resume();
@@ -141,37 +212,11 @@ export class FlushInitiator {
   }
 
   /** Wait until `target`'s inbox can be claimed and claim it, taking own IPIs meanwhile. */
-  private waitClaim(target: number, poll: () => boolean): number {
-    const { i32, L, cpu } = this;
-    if (cpu.gate.controlling) {
-      for (;;) {
-        const progressed = poll();
-        const seq = tryClaim(i32, L, target);
-        if (seq >= 0) return seq;
-        cpu.gate.point(progressed);
-      }
-    }
-    const stateAt = L.inbox(target, M.STATE);
-    const waitersAt = L.inbox(target, M.WAITERS);
-    for (let i = 0; i < L.cfg.spinLimit; i++) {
-      poll();
-      const seq = tryClaim(i32, L, target);
-      if (seq >= 0) return seq;
-    }
-    const t0 = performance.now();
-    for (;;) {
-      poll();
-      const seq = tryClaim(i32, L, target);
-      if (seq >= 0) return seq;
-      if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
-      const waited = performance.now() - t0;
-      if (waited > L.cfg.ipiTimeoutMs) throw ipiTimeout(i32, this.f64, L, Atomics.load(i32, L.inbox(target, M.SENDER)), target, waited);
-      Atomics.add(i32, waitersAt, 1);
-      const v = Atomics.load(i32, stateAt);
-      // Short sleeps: this CPU's own inbox may fill meanwhile and must be served.
-      if ((v & 3) === IpiState.CLAIMED || (v & 3) === IpiState.POSTED) Atomics.wait(i32, stateAt, v, 1);
-      Atomics.sub(i32, waitersAt, 1);
-    }
+  private waitClaim(target: number): number {
+    this.target = target;
+    this.claimed = -1;
+    waitUntil(this.i32, this.claimFn, this.claimWait);
+    return this.claimed;
   }
 
   /**
@@ -202,40 +247,25 @@ export class FlushInitiator {
     }
   }
 
+  /** Wait until CPU c's EPOCH (at `at`) is no longer `e`: it passed a quiescence point. */
   private waitEpoch(c: number, at: number, e: number): void {
-    const { i32, L, cpu } = this;
-    if (cpu.gate.controlling) {
-      // Announce the wait: until that CPU passes a quiescence point, its steps
-      // count as progress (so it runs although its workload is done).
-      Atomics.store(i32, L.cpu(c, C.EPOCH_WATCHED), e);
-      Atomics.add(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
-      try {
-        // The announcement itself is progress: it made the watched CPU runnable.
-        let progressed = true;
-        while (Atomics.load(i32, at) === e) {
-          cpu.gate.point(progressed);
-          progressed = cpu.pollIpis();
-        }
-      } finally {
-        Atomics.sub(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
-      }
+    const { i32, L } = this;
+    this.target = c;
+    this.epochAt = at;
+    this.epochSeen = e;
+    if (!this.cpu.gate.controlling) {
+      waitUntil(i32, this.epochMovedFn, this.epochWait);
       return;
     }
-    for (let i = 0; i < L.cfg.spinLimit; i++) if (Atomics.load(i32, at) !== e) return;
-    const watchers = L.cpu(c, C.EPOCH_WATCHERS);
-    const t0 = performance.now();
-    Atomics.add(i32, watchers, 1);
+    // Announce the wait: until that CPU passes a quiescence point, its steps
+    // count as progress (so it runs although its workload is done).
+    Atomics.store(i32, L.cpu(c, C.EPOCH_WATCHED), e);
+    Atomics.add(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
     try {
-      while (Atomics.load(i32, at) === e) {
-        if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
-        const waited = performance.now() - t0;
-        if (waited > L.cfg.ipiTimeoutMs) {
-          throw new Error(`CPU ${c} did not complete the instruction in flight during a broadcast invalidation from CPU ${this.id} within ${(waited / 1000).toFixed(1)} s`);
-        }
-        Atomics.wait(i32, at, e, 50);
-      }
+      // The announcement itself is progress: it made the watched CPU runnable.
+      waitUntil(i32, this.epochMovedFn, this.epochWaitGated);
     } finally {
-      Atomics.sub(i32, watchers, 1);
+      Atomics.sub(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
     }
   }
 }
