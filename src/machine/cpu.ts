@@ -538,7 +538,10 @@ export class Cpu {
 
   // ------------------------------------------- flushes (flush-initiator.ts)
 
-  /** flush_tlb_*: invalidate `r` here and on the other CPUs (of `mask`, by IPI), and wait until none can use it. */
+  /**
+   * flush_tlb_*: invalidate `r` here and on the other CPUs (by IPI to those of
+   * `mask`, or by hardware broadcast), and return once none can use it.
+   */
   flush(r: FlushRequest, mask: number): void {
     this.flusher.flush(r, mask);
   }
