@@ -1,8 +1,8 @@
 import { type KernelCommand, type KernelCommandResult, Kernel, type PolicyOptions, runKernelScript } from '../kernel/index.js';
 import type { Cpu } from '../machine/cpu.js';
-import { C, K } from '../machine/layout.js';
-import { MachineAborted } from '../machine/sync.js';
+import { K } from '../machine/layout.js';
 import type { Machine } from '../machine/machine.js';
+import { doorbellSleep, waitUntil } from '../machine/wait.js';
 import type { CoordinatorCommand } from './scenario.js';
 
 export interface CoordinatorArgs {
@@ -57,29 +57,28 @@ export function coordinator(cpu: Cpu, machine: Machine, a: CoordinatorArgs): Coo
 
 /**
  * Wait until every other CPU has published at least `steps` steps, taking
- * IPIs meanwhile. Nobody rings for step counts, so the sleeps are short
- * (0.1 ms): long enough to give the 2 host cores to the CPUs being waited for.
+ * IPIs meanwhile. Nobody rings for step counts, so the sleeps on the own
+ * doorbell are short (0.1 ms): long enough to give the 2 host cores to the
+ * CPUs being waited for.
  */
 export function waitSteps(cpu: Cpu, machine: Machine, steps: number): void {
   const L = machine.layout;
   const f64 = machine.views.f64;
-  const i32 = machine.i32;
-  const t0 = performance.now();
-  for (let round = 0; ; round++) {
-    let behind = false;
-    for (let c = 0; c < L.cfg.cpus; c++) if (c !== cpu.id && f64[L.counter(c, K.stepNow)] < steps) behind = true;
-    if (!behind) return;
-    const progressed = cpu.pollIpis();
-    if (cpu.gate.controlling) {
-      cpu.gate.point(progressed);
-      continue;
-    }
-    if (machine.aborted()) throw new MachineAborted();
-    if (round > 200) {
-      if (performance.now() - t0 > 30_000) throw new Error(`CPUs did not reach ${steps} steps within 30 s`);
-      Atomics.wait(i32, L.cpu(cpu.id, C.DOORBELL), Atomics.load(i32, L.cpu(cpu.id, C.DOORBELL)), 0.1);
-    }
-  }
+  const reached = (): boolean => {
+    for (let c = 0; c < L.cfg.cpus; c++) if (c !== cpu.id && f64[L.counter(c, K.stepNow)] < steps) return false;
+    return true;
+  };
+  const poll = (): boolean => cpu.pollIpis();
+  waitUntil(machine.i32, reached, {
+    spin: L.cfg.spinLimit,
+    poll,
+    sleep: doorbellSleep(machine.i32, L, cpu.id, reached, poll, 0.1),
+    timeoutMs: 30_000,
+    onTimeout: () => new Error(`CPUs did not reach ${steps} steps within 30 s`),
+    gate: cpu.gate,
+    // Check, then take IPIs, then the yield point: the order this wait always had.
+    checkFirst: true,
+  });
 }
 
 function spin(cpu: Cpu, steps: number): void {

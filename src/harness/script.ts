@@ -2,7 +2,8 @@ import { Access, FlushKind, Which } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
 import { H } from '../machine/layout.js';
 import type { Machine } from '../machine/machine.js';
-import { ipiPosted, ring, waitUntil } from '../machine/ipi.js';
+import { ipiPosted, ring } from '../machine/ipi.js';
+import { NO_POLL, waitOnDoorbell } from '../machine/wait.js';
 
 /**
  * A tiny machine-level script for one CPU thread: the steps tests and
@@ -62,7 +63,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         const at = scratch(cmd.flag);
         const t0 = performance.now();
         // Spinning at instruction boundaries: interrupts are taken if enabled.
-        waitUntil(
+        waitOnDoorbell(
           i32,
           L,
           cpu.id,
@@ -124,7 +125,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         out.push(Atomics.load(i32, scratch(cmd.flag)));
         break;
       case 'waitPending':
-        waitUntil(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), () => false, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
+        waitOnDoorbell(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), NO_POLL, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
         out.push(null);
         break;
       case 'spin':

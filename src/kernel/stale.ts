@@ -1,6 +1,5 @@
-import { recordViolation } from '../machine/checker.js';
+import { frameIsCurrent, recordViolation } from '../machine/checker.js';
 import { CpuOp, FrameKind, PTE_FRAME_MASK, ViolationKind, tableKindOfLevel } from '../machine/constants.js';
-import { F } from '../machine/layout.js';
 import type { Machine } from '../machine/machine.js';
 
 /**
@@ -51,9 +50,7 @@ export function staleTablePointers(machine: Machine, asid: number): StaleEntry[]
     for (const e of machine.caches(c)) {
       if (e.cache !== 'walk' || e.asid !== asid) continue;
       const f = e.value;
-      const kind = Atomics.load(i32, L.frame(f, F.KIND));
-      const gen = Atomics.load(i32, L.frame(f, F.GEN));
-      if (gen !== e.gen || kind !== tableKindOfLevel(e.level ?? 1)) out.push({ cpu: c, cache: 'walk', asid, vpn: e.vpn, value: f, gen: e.gen, level: e.level });
+      if (!frameIsCurrent(i32, L, f, e.gen, tableKindOfLevel(e.level ?? 1))) out.push({ cpu: c, cache: 'walk', asid, vpn: e.vpn, value: f, gen: e.gen, level: e.level });
     }
   }
   return out;
@@ -83,8 +80,5 @@ export function recordStaleAfterReturn(machine: Machine, entries: readonly Stale
 
 /** Whether a data frame is still the allocation a TLB entry was filled for. */
 export function entryIsCurrent(machine: Machine, e: StaleEntry): boolean {
-  const f = e.value & PTE_FRAME_MASK;
-  const i32 = machine.i32;
-  const L = machine.layout;
-  return Atomics.load(i32, L.frame(f, F.GEN)) === e.gen && Atomics.load(i32, L.frame(f, F.KIND)) === FrameKind.DATA;
+  return frameIsCurrent(machine.i32, machine.layout, e.value & PTE_FRAME_MASK, e.gen, FrameKind.DATA);
 }

@@ -19,6 +19,19 @@ export interface ViolationFields {
   level: number;
 }
 
+/**
+ * Whether `frame` is still the allocation something was made for: generation
+ * `gen` (read where the pointer to it was, or when a TLB or walk-cache entry
+ * was filled) and of `kind` (FrameKind.DATA for a page, the table kind of a
+ * level for a table). Not so: it was freed, or freed and reallocated, since.
+ * Sequentially consistent loads. Cpu.complete, on the TLB-hit path, makes the
+ * same check with plain loads, inline (see there).
+ */
+export function frameIsCurrent(i32: Int32Array, L: Layout, frame: number, gen: number, kind: number): boolean {
+  const fm = L.frame(frame, 0);
+  return Atomics.load(i32, fm + F.GEN) === gen && Atomics.load(i32, fm + F.KIND) === kind;
+}
+
 export function recordViolation(i32: Int32Array, L: Layout, v: ViolationFields): void {
   const idx = Atomics.add(i32, H.VLOG_COUNT, 1);
   if (idx >= L.cfg.violationLogSize) {

@@ -1,38 +1,37 @@
 import { FrameAllocator } from './allocator.js';
-import { recordViolation } from './checker.js';
+import { frameIsCurrent, recordViolation } from './checker.js';
 import {
   Access,
   type AccessCode,
   CpuOp,
-  FlushKind,
   FrameKind,
   PTE_FRAME_MASK,
   Pte,
-  TAG_VPN_BITS,
   ViolationKind,
-  WC_LEVEL_SHIFT,
   tableKindOfLevel,
 } from './constants.js';
-import { IpiState, acked, handlePosted, ipiTimeout, post, tryClaim, waitUntil } from './ipi.js';
-import { A, C, F, H, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views } from './layout.js';
+import { FlushInitiator } from './flush-initiator.js';
+import { GupFast } from './gup-fast.js';
+import { IpiState, handlePosted } from './ipi.js';
+import { A, C, F, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
 import { Ev, Recorder } from './recorder.js';
-import { MachineAborted } from './sync.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 
 const YD = Pte.YOUNG | Pte.DIRTY;
-
-/** Stages of a gup_fast walk: the table level to read next, then the reference, then the recheck. */
-const GupStage = { NONE: 0, PTE: 1, PMD: 2, PGD: 3, PIN: 4, RECHECK: 5 } as const;
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
 
 /**
- * One simulated CPU: its TLBs and walk cache, its view of the page tables,
- * its IPI mailbox, and the initiator side of TLB flushes. A Cpu object lives
- * in the thread that plays that CPU; everything it shares is in the buffer.
+ * One simulated CPU: its TLBs and walk cache, its view of the page tables
+ * (the hardware walker and the fills), its IPI mailbox (the taking side), and
+ * its quiescence word. A Cpu object lives in the thread that plays that CPU;
+ * everything it shares is in the buffer. It owns two helpers that keep their
+ * own protocols: the initiator side of TLB flushes (flush-initiator.ts:
+ * flush, flushLocal, syncIpi, ipiMany) and gup_fast's multi-step software
+ * walk (gup-fast.ts: gupBegin, gupStep, inGup).
  *
  * Instruction atomicity. An access (TLB lookup, walk, fill, the memory access
  * and the checker's look at the frame) is one instruction. IPIs are taken only
@@ -44,7 +43,7 @@ export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
  * broadcast initiator invalidates the remote entries, then waits until every
  * CPU's EPOCH is even or has changed: like the DSB after a broadcast TLBI, that
  * waits for memory accesses that used the old translations to complete, but
- * not for a software walker with interrupts off.
+ * not for a software walker with interrupts off (flush-initiator.ts).
  *
  * Fills racing an invalidation. After publishing a TLB or walk-cache entry the
  * filler re-reads the page-table entry it came from; if it changed, the new
@@ -93,33 +92,14 @@ export class Cpu {
   readonly inboxAt: number;
   private readonly epochAt: number;
   private readonly watchersAt: number;
-  /** Shadow (generation at write) of the entry returned by the last readEntry. */
-  private lastShadow = 0;
+  /** Shadow (generation at write) of the entry returned by the last readEntry (read by gup-fast.ts too). */
+  lastShadow = 0;
   /** Location of that entry. */
   private lastAt = 0;
-  private readonly pollFn = (): boolean => this.pollIpis();
-  private readonly noPoll = (): boolean => false;
-
-  // gup_fast in progress: gupStage is a GupStage; the walk's state follows.
-  private gupStage = 0;
-  private gupVpn = 0;
-  /** Pages left to pin after the current one (same PTE table). */
-  private gupLeft = 0;
-  /** The table the next read goes to (or, at PIN and RECHECK, the data frame) and its generation. */
-  private gupTable = 0;
-  private gupGen = 0;
-  /** The PMD table the walk read its pmd entry from, its generation, and the entry read. */
-  private gupPmdTable = 0;
-  private gupPmdGen = 0;
-  private gupPmdVal = 0;
-  /** The PTE table the walk reached, its generation at the pointer, and the PTE read. */
-  private gupPteTable = 0;
-  private gupPteGen = 0;
-  private gupPteVal = 0;
-  /** Frames pinned by the walk in progress, released (put_page) when it ends. */
-  private readonly gupPinned: Int32Array;
-  private gupPinnedN = 0;
-  private readonly gupSpeculative: boolean;
+  /** The initiator side of TLB flushes (flush-initiator.ts). */
+  readonly flusher: FlushInitiator;
+  /** gup_fast's walk in progress (gup-fast.ts). */
+  readonly gup: GupFast;
 
   constructor(
     views: Views,
@@ -146,8 +126,6 @@ export class Cpu {
     this.wcN = L.cfg.walkCache;
     // Any flavour with a hardware-broadcast path lets other CPUs clear this CPU's entries.
     this.remoteInvalidation = L.cfg.flush !== 'ipi';
-    this.gupSpeculative = L.cfg.gupFast === 'speculative';
-    this.gupPinned = new Int32Array(L.W);
     this.inboxAt = L.inbox(id, M.STATE);
     this.epochAt = L.cpu(id, C.EPOCH);
     this.watchersAt = L.cpu(id, C.EPOCH_WATCHERS);
@@ -155,6 +133,8 @@ export class Cpu {
     this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
     this.asid = Atomics.load(this.i32, L.cpu(id, C.CUR_MM));
     this.gate = new Gate(this.i32, L, id);
+    this.flusher = new FlushInitiator(this);
+    this.gup = new GupFast(this);
     // Page-table writes, allocations and frees are the kernel's visible
     // actions: yield points of a controlled run, events of a trace.
     this.pt.onWrite = () => this.yieldPoint(true);
@@ -271,7 +251,7 @@ export class Cpu {
     const asid = this.asid;
     if (asid < 0) return this.fault();
     const fetch = type === Access.FETCH;
-    const at = this.lookup(fetch, ((asid + 1) << TAG_VPN_BITS) | vpn, vpn);
+    const at = this.lookup(fetch, tlbTag(asid, vpn), vpn);
     if (at < 0) return this.miss(type, vpn, off, value);
     // Value and generation are written only by this CPU (fillTlb).
     const pte = this.i32[at + 1];
@@ -331,7 +311,8 @@ export class Cpu {
     // made for. Looked at after the access, so a free that the access raced is
     // seen. Plain loads cannot fire falsely: under a correct policy the free
     // happens-after this access completes (through the IPI acknowledgement or
-    // the quiescence handshake), so these loads cannot see it.
+    // the quiescence handshake), so these loads cannot see it. This is
+    // checker.ts's frameIsCurrent, inline with plain loads: the TLB-hit path.
     const fm = this.frameMeta + frame * F.WORDS;
     if (i32[fm + F.GEN] !== gen || i32[fm + F.KIND] !== FrameKind.DATA) {
       this.violation(fetch ? ViolationKind.STALE_FETCH : ViolationKind.STALE_DATA, vpn, frame, gen, 0);
@@ -367,8 +348,9 @@ export class Cpu {
    * Read entry `idx` of table `t` that the walker reached through a pointer
    * filled with generation `gen`, as a `level` table. Returns the entry, or -1
    * after recording a violation if the table was freed or reallocated.
+   * (Also gup-fast.ts's table reads.)
    */
-  private readEntry(t: number, gen: number, level: number, idx: number, vpn: number, vkind: number): number {
+  readEntry(t: number, gen: number, level: number, idx: number, vpn: number, vkind: number): number {
     const i32 = this.i32;
     const at = this.contents + t * this.W + idx;
     const sat = this.shadow + t * this.W + idx;
@@ -380,8 +362,7 @@ export class Cpu {
       e = again;
       s = Atomics.load(i32, sat);
     }
-    const fm = this.frameMeta + t * F.WORDS;
-    if (Atomics.load(i32, fm + F.GEN) !== gen || Atomics.load(i32, fm + F.KIND) !== tableKindOfLevel(level)) {
+    if (!frameIsCurrent(i32, this.L, t, gen, tableKindOfLevel(level))) {
       this.violation(vkind, vpn, t, gen, level);
       return -1;
     }
@@ -447,7 +428,7 @@ export class Cpu {
       pte = want;
     }
     this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt);
-    if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, ((asid + 1) << TAG_VPN_BITS) | vpn);
+    if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, tlbTag(asid, vpn));
     this.lastShadow = gen;
     return pte;
   }
@@ -457,7 +438,7 @@ export class Cpu {
     const ways = fetch ? this.iWays : this.dWays;
     const setWords = ways * TLB_ENTRY_WORDS + 1;
     const sb = fetch ? this.iBase + (vpn & this.iSetMask) * setWords : this.dBase + (vpn & this.dSetMask) * setWords;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | vpn;
+    const tag = tlbTag(asid, vpn);
     let way = -1;
     for (let w = 0; w < ways; w++) {
       const t = Atomics.load(i32, sb + w * TLB_ENTRY_WORDS);
@@ -487,7 +468,7 @@ export class Cpu {
 
   private wcFind(asid: number, level: number, prefix: number): number {
     const i32 = this.i32;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+    const tag = wcTag(asid, level, prefix);
     for (let e = 0, a = this.wcBase; e < this.wcN; e++, a += WC_ENTRY_WORDS) {
       if (Atomics.load(i32, a) === tag) return a;
     }
@@ -496,7 +477,7 @@ export class Cpu {
 
   private wcFill(asid: number, level: number, prefix: number, table: number, gen: number, srcAt: number, srcVal: number): void {
     const i32 = this.i32;
-    const tag = ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+    const tag = wcTag(asid, level, prefix);
     const victimAt = this.wcBase + this.wcN * WC_ENTRY_WORDS;
     const v = Atomics.load(i32, victimAt);
     Atomics.store(i32, victimAt, (v + 1) % this.wcN);
@@ -508,7 +489,8 @@ export class Cpu {
     if (Atomics.load(i32, srcAt) !== srcVal) Atomics.compareExchange(i32, a, tag, 0);
   }
 
-  private violation(kind: number, vpn: number, frame: number, genFill: number, level: number): void {
+  /** Record a violation seen by this CPU (also gup-fast.ts's). */
+  violation(kind: number, vpn: number, frame: number, genFill: number, level: number): void {
     this.f64[this.ctr + K.violations]++;
     if (this.rec !== null) this.rec.ev(Ev.VIOLATION, kind, vpn, frame);
     recordViolation(this.i32, this.L, { kind, cpu: this.id, vpn, frame, genFill, ownerBefore: this.asid, cpuOp: this.op, step: this.step, level });
@@ -518,150 +500,17 @@ export class Cpu {
 
   /** Whether a gup_fast walk is in progress (it spans several steps). */
   get inGup(): boolean {
-    return this.gupStage !== 0;
+    return this.gup.stage !== 0;
   }
 
-  /**
-   * Start a lockless software walk (get_user_pages_fast) of `pages` pages
-   * from vpn: interrupts off, then one table level per gupStep(), then, as
-   * gup_pte_range does, per page a PTE read, a reference and (speculative
-   * mode) a re-read of the pmd and the PTE, for as long as the pages stay in
-   * the same PTE table; then interrupts on and the pins are released.
-   *
-   * What protects the walk is the kernel's (cfg.gupFast). 'irq-off': disabled
-   * interrupts alone hold off an IPI-flushing freer, and get_page trusts that
-   * the page is still the one mapped; if it was freed or reused meanwhile that
-   * is a violation (GUP_PIN). 'speculative': the reference fails on a page whose
-   * count reached zero, and a reference that succeeded is dropped again if the
-   * pmd or the PTE changed since they were read: both are back-offs (counted,
-   * the kernel's slow path takes over), never violations. A page referenced
-   * and rechecked is one the freeing side has not put yet, so the freer's put
-   * leaves it allocated until the pin is released.
-   */
+  /** Start a gup_fast walk of `pages` pages from vpn (gup-fast.ts). */
   gupBegin(vpn: number, pages = 1): void {
-    this.f64[this.ctr + K.gupWalks]++;
-    this.setIrq(false);
-    this.gupVpn = vpn;
-    const inTable = this.W - (vpn & (this.W - 1));
-    this.gupLeft = Math.min(Math.max(1, pages), inTable) - 1;
-    this.gupPinnedN = 0;
-    this.gupStage = GupStage.PGD;
-    this.gupTable = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_FRAME));
-    this.gupGen = Atomics.load(this.i32, this.L.space(this.asid, A.PGD_GEN));
+    this.gup.begin(vpn, pages);
   }
 
   /** One step of the gup_fast walk; returns true when the walk is over. */
   gupStep(): boolean {
-    const vpn = this.gupVpn;
-    const prev = this.op;
-    this.op = CpuOp.GUP_FAST;
-    const stage = this.gupStage;
-    let done = false;
-    if (stage === GupStage.PGD || stage === GupStage.PMD || stage === GupStage.PTE) done = this.gupRead(stage, vpn);
-    else if (stage === GupStage.PIN) done = this.gupPin(vpn);
-    else done = this.gupRecheck(vpn);
-    this.op = prev;
-    if (this.rec !== null) this.rec.ev(Ev.GUP, stage === GupStage.PIN ? 0 : stage === GupStage.RECHECK ? 4 : stage, vpn, done ? 1 : 0);
-    if (done) this.gupEnd();
-    return done;
-  }
-
-  /** Read the entry for vpn at level `stage` (3 pgd, 2 pmd, 1 PTE). Returns true if the walk ends (none, or a violation). */
-  private gupRead(stage: number, vpn: number): boolean {
-    const idx = (vpn >>> (this.shift * (stage - 1))) & (this.W - 1);
-    const table = this.gupTable;
-    const tableGen = this.gupGen;
-    const e = this.readEntry(table, tableGen, stage, idx, vpn, ViolationKind.GUP_TABLE);
-    if (e < 0 || !(e & Pte.PRESENT)) return true;
-    this.gupTable = e & PTE_FRAME_MASK;
-    this.gupGen = this.lastShadow;
-    if (stage === GupStage.PMD) {
-      this.gupPmdTable = table;
-      this.gupPmdGen = tableGen;
-      this.gupPmdVal = e;
-      this.gupPteTable = this.gupTable;
-      this.gupPteGen = this.gupGen;
-    } else if (stage === GupStage.PTE) this.gupPteVal = e;
-    this.gupStage = stage === GupStage.PTE ? GupStage.PIN : stage - 1;
-    return false;
-  }
-
-  /** Take the page reference. Returns true if the walk ends. */
-  private gupPin(vpn: number): boolean {
-    const frame = this.gupTable;
-    if (this.gupSpeculative) {
-      if (!this.alloc.tryGet(frame)) return this.gupBackoff();
-      this.gupStage = GupStage.RECHECK;
-      return false;
-    }
-    // get_page: the walker trusts that the page is still the one the PTE
-    // mapped when it read it; the checker finds out whether it was right.
-    const fm = this.frameMeta + frame * F.WORDS;
-    if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA || this.alloc.get(frame) === 0) {
-      this.violation(ViolationKind.GUP_PIN, vpn, frame, this.gupGen, 0);
-      return true;
-    }
-    // The reference may have landed on a reallocation that came between the
-    // check and the increment; then the page is not the one mapped either.
-    if (Atomics.load(this.i32, fm + F.GEN) !== this.gupGen) {
-      this.violation(ViolationKind.GUP_PIN, vpn, frame, this.gupGen, 0);
-      this.gupPinned[this.gupPinnedN++] = frame;
-      return true;
-    }
-    this.gupPinned[this.gupPinnedN++] = frame;
-    return this.gupNext();
-  }
-
-  /**
-   * Speculative mode: with the reference held, read the pmd and the PTE again;
-   * if either changed the page may be on its way out (or gone and reused):
-   * drop the reference and back off. Returns true if the walk ends.
-   */
-  private gupRecheck(vpn: number): boolean {
-    const frame = this.gupTable;
-    const m = this.W - 1;
-    const pmd = this.readEntry(this.gupPmdTable, this.gupPmdGen, 2, (vpn >>> this.shift) & m, vpn, ViolationKind.GUP_TABLE);
-    const pte = pmd === this.gupPmdVal ? this.readEntry(this.gupPteTable, this.gupPteGen, 1, vpn & m, vpn, ViolationKind.GUP_TABLE) : -1;
-    if (pmd !== this.gupPmdVal || pte !== this.gupPteVal) {
-      this.alloc.put(frame, this.id, 0, 0);
-      // A table read that was itself a violation ends the walk as one.
-      return pmd < 0 || (pmd === this.gupPmdVal && pte < 0) ? true : this.gupBackoff();
-    }
-    this.gupPinned[this.gupPinnedN++] = frame;
-    // The PTE is unchanged and the page referenced: it must be the
-    // allocation the PTE maps now (lastShadow: its generation at this read).
-    const fm = this.frameMeta + frame * F.WORDS;
-    if (Atomics.load(this.i32, fm + F.GEN) !== this.lastShadow || Atomics.load(this.i32, fm + F.KIND) !== FrameKind.DATA) {
-      this.violation(ViolationKind.GUP_PIN, vpn, frame, this.lastShadow, 0);
-      return true;
-    }
-    return this.gupNext();
-  }
-
-  /** The next page of the same PTE table, if any are left. Returns true if the walk ends. */
-  private gupNext(): boolean {
-    this.f64[this.ctr + K.gupPins]++;
-    if (this.gupLeft <= 0) return true;
-    this.gupLeft--;
-    this.gupVpn++;
-    this.gupTable = this.gupPteTable;
-    this.gupGen = this.gupPteGen;
-    this.gupStage = GupStage.PTE;
-    return false;
-  }
-
-  private gupBackoff(): boolean {
-    this.f64[this.ctr + K.gupBackoffs]++;
-    if (this.rec !== null) this.rec.ev(Ev.GUP, 5, this.gupVpn, 1);
-    return true;
-  }
-
-  /** Interrupts on, then release the pins (the caller's put_page once it is done with the pages). */
-  private gupEnd(): void {
-    this.gupStage = GupStage.NONE;
-    this.setIrq(true);
-    for (let i = 0; i < this.gupPinnedN; i++) this.alloc.put(this.gupPinned[i], this.id, 0, 0);
-    this.gupPinnedN = 0;
+    return this.gup.step();
   }
 
   // ------------------------------------------------------------------ IPIs
@@ -687,170 +536,28 @@ export class Cpu {
     return n;
   }
 
+  // ------------------------------------------- flushes (flush-initiator.ts)
+
   /**
-   * flush_tlb_*: invalidate `r` on this CPU and on the others, by IPI to the
-   * CPUs of `mask` (the address space's cpumask) or by hardware broadcast to
-   * every CPU, as the machine is configured ('range-broadcast': ranges by
-   * broadcast, whole-mm and global flushes by IPI). Returns when no CPU can
-   * use an invalidated translation any more and no access through one is in
-   * flight.
+   * flush_tlb_*: invalidate `r` here and on the other CPUs (by IPI to those of
+   * `mask`, or by hardware broadcast), and return once none can use it.
    */
   flush(r: FlushRequest, mask: number): void {
-    if (this.rec !== null) this.rec.ev(Ev.FLUSH, r.kind, r.start, r.end);
-    invalidateCpu(this.i32, this.L, this.id, r, true);
-    this.f64[this.ctr + K.localFlushes]++;
-    this.yieldPoint(true);
-    const fl = this.L.cfg.flush;
-    if (fl === 'broadcast' || (fl === 'range-broadcast' && r.kind === FlushKind.RANGE)) this.broadcast(r);
-    else this.ipiMany(mask & ~(1 << this.id), r);
-    if (this.rec !== null) this.rec.ev(Ev.FLUSH_DONE, r.kind);
+    this.flusher.flush(r, mask);
   }
 
   /** Flush only this CPU's caches (local_flush_tlb_*). */
   flushLocal(r: FlushRequest): void {
-    invalidateCpu(this.i32, this.L, this.id, r, true);
-    this.f64[this.ctr + K.localFlushes]++;
+    this.flusher.flushLocal(r);
   }
 
-  /**
-   * An IPI that invalidates nothing (tlb_remove_table_sync_one): returns once
-   * every CPU of mask has passed an interrupts-enabled instruction boundary.
-   */
+  /** An IPI that invalidates nothing (tlb_remove_table_sync_one). */
   syncIpi(mask: number): void {
-    this.f64[this.ctr + K.syncIpisSent]++;
-    this.ipiMany(mask & ~(1 << this.id), { kind: FlushKind.SYNC, asid: 0, start: 0, end: 0, which: 0 });
+    this.flusher.syncIpi(mask);
   }
-
-  private readonly seqs = new Int32Array(32);
 
   /** Post r to every CPU of targets and wait for each acknowledgement. */
   ipiMany(targets: number, r: FlushRequest): void {
-    const { i32, L, seqs } = this;
-    const n = L.cfg.cpus;
-    const wasRunning = this.quiesce();
-    const poll = this.irq ? this.pollFn : this.noPoll;
-    try {
-      for (let t = 0; t < n; t++) {
-        if (!(targets & (1 << t))) continue;
-        let seq = tryClaim(i32, L, t);
-        if (seq < 0) seq = this.waitClaim(t, poll);
-        seqs[t] = seq;
-        const serial = ++this.f64[this.ctr + K.ipisSent];
-        post(i32, L, this.id, t, r, seq, serial);
-        if (this.rec !== null) this.rec.ev(Ev.IPI_SEND, t, serial, r.kind);
-        this.yieldPoint(true);
-      }
-      for (let t = 0; t < n; t++) {
-        if (!(targets & (1 << t))) continue;
-        const seq = seqs[t];
-        let done = false;
-        if (!this.gate.controlling) for (let i = 0; i < L.cfg.spinLimit && !(done = acked(i32, L, t, seq)); i++) poll();
-        if (done) continue;
-        Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), t + 1);
-        waitUntil(i32, L, this.id, () => acked(i32, L, t, seq), poll, L.cfg.ipiTimeoutMs, (ms) => ipiTimeout(i32, this.f64, L, this.id, t, ms), this.gate);
-        Atomics.store(i32, L.cpu(this.id, C.WAITING_ON), 0);
-      }
-    } finally {
-      if (wasRunning) this.resume();
-    }
-  }
-
-  /** Wait until `target`'s inbox can be claimed and claim it, taking own IPIs meanwhile. */
-  private waitClaim(target: number, poll: () => boolean): number {
-    const { i32, L } = this;
-    if (this.gate.controlling) {
-      for (;;) {
-        const progressed = poll();
-        const seq = tryClaim(i32, L, target);
-        if (seq >= 0) return seq;
-        this.gate.point(progressed);
-      }
-    }
-    const stateAt = L.inbox(target, M.STATE);
-    const waitersAt = L.inbox(target, M.WAITERS);
-    for (let i = 0; i < L.cfg.spinLimit; i++) {
-      poll();
-      const seq = tryClaim(i32, L, target);
-      if (seq >= 0) return seq;
-    }
-    const t0 = performance.now();
-    for (;;) {
-      poll();
-      const seq = tryClaim(i32, L, target);
-      if (seq >= 0) return seq;
-      if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
-      const waited = performance.now() - t0;
-      if (waited > L.cfg.ipiTimeoutMs) throw ipiTimeout(i32, this.f64, L, Atomics.load(i32, L.inbox(target, M.SENDER)), target, waited);
-      Atomics.add(i32, waitersAt, 1);
-      const v = Atomics.load(i32, stateAt);
-      // Short sleeps: this CPU's own inbox may fill meanwhile and must be served.
-      if ((v & 3) === IpiState.CLAIMED || (v & 3) === IpiState.POSTED) Atomics.wait(i32, stateAt, v, 1);
-      Atomics.sub(i32, waitersAt, 1);
-    }
-  }
-
-  /**
-   * Hardware-broadcast invalidation: the initiator drops the entries in every
-   * other CPU's caches itself, then waits, as the DSB after a broadcast TLBI
-   * does, until each CPU has no instruction in flight that began before.
-   */
-  private broadcast(r: FlushRequest): void {
-    const { i32, L } = this;
-    const n = L.cfg.cpus;
-    this.f64[this.ctr + K.broadcastsSent]++;
-    for (let c = 0; c < n; c++) {
-      if (c === this.id) continue;
-      invalidateCpu(i32, L, c, r, false);
-      this.yieldPoint(true);
-    }
-    const wasRunning = this.quiesce();
-    try {
-      for (let c = 0; c < n; c++) {
-        if (c === this.id) continue;
-        const at = L.cpu(c, C.EPOCH);
-        const e = Atomics.load(i32, at);
-        if ((e & 1) === 0) continue;
-        this.waitEpoch(c, at, e);
-      }
-    } finally {
-      if (wasRunning) this.resume();
-    }
-  }
-
-  private waitEpoch(c: number, at: number, e: number): void {
-    const { i32, L } = this;
-    if (this.gate.controlling) {
-      // Announce the wait: until that CPU passes a quiescence point, its steps
-      // count as progress (so it runs although its workload is done).
-      Atomics.store(i32, L.cpu(c, C.EPOCH_WATCHED), e);
-      Atomics.add(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
-      try {
-        // The announcement itself is progress: it made the watched CPU runnable.
-        let progressed = true;
-        while (Atomics.load(i32, at) === e) {
-          this.gate.point(progressed);
-          progressed = this.pollIpis();
-        }
-      } finally {
-        Atomics.sub(i32, L.cpu(c, C.EPOCH_WATCHERS), 1);
-      }
-      return;
-    }
-    for (let i = 0; i < L.cfg.spinLimit; i++) if (Atomics.load(i32, at) !== e) return;
-    const watchers = L.cpu(c, C.EPOCH_WATCHERS);
-    const t0 = performance.now();
-    Atomics.add(i32, watchers, 1);
-    try {
-      while (Atomics.load(i32, at) === e) {
-        if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
-        const waited = performance.now() - t0;
-        if (waited > L.cfg.ipiTimeoutMs) {
-          throw new Error(`CPU ${c} did not complete the instruction in flight during a broadcast invalidation from CPU ${this.id} within ${(waited / 1000).toFixed(1)} s`);
-        }
-        Atomics.wait(i32, at, e, 50);
-      }
-    } finally {
-      Atomics.sub(i32, watchers, 1);
-    }
+    this.flusher.ipiMany(targets, r);
   }
 }

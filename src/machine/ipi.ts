@@ -1,8 +1,6 @@
 import { CPU_OP_NAMES } from './constants.js';
 import { IpiTimeoutError } from './errors.js';
-import { C, H, K, M, type Layout } from './layout.js';
-import { MachineAborted } from './sync.js';
-import type { Gate } from './gate.js';
+import { C, K, M, type Layout } from './layout.js';
 import type { FlushRequest } from './tlb.js';
 
 /**
@@ -27,16 +25,17 @@ import type { FlushRequest } from './tlb.js';
  * DONE and the sender acts on nothing before it sees DONE. A sender waiting
  * to claim or for DONE keeps taking its own IPIs when its interrupts are
  * enabled, as smp_call_function requires, so CPUs IPI-ing each other cannot
- * deadlock.
+ * deadlock. The sender side is flush-initiator.ts; its waits are wait.ts's.
  */
 export const IpiState = { FREE: 0, CLAIMED: 1, POSTED: 2, DONE: 3 } as const;
 
 /** Make `cpu` notice a change it may be sleeping on. */
 export function ring(i32: Int32Array, L: Layout, cpu: number): void {
   // Whoever calls this has already made the awaited condition true (an SC
-  // store). A waiter announces SLEEPING before it samples DOORBELL and
-  // re-checks the condition, so if SLEEPING reads 0 here the waiter will see
-  // the condition itself: only a sleeper needs the bump and the notify.
+  // store). A waiter (wait.ts doorbellSleep) announces SLEEPING before it
+  // samples DOORBELL and re-checks the condition, so if SLEEPING reads 0 here
+  // the waiter will see the condition itself: only a sleeper needs the bump
+  // and the notify.
   if (Atomics.load(i32, L.cpu(cpu, C.SLEEPING)) !== 0) {
     Atomics.add(i32, L.cpu(cpu, C.DOORBELL), 1);
     Atomics.notify(i32, L.cpu(cpu, C.DOORBELL));
@@ -106,54 +105,6 @@ export function acked(i32: Int32Array, L: Layout, target: number, seq: number): 
   const v = Atomics.load(i32, L.inbox(target, M.STATE));
   const later = (((v >>> 2) - seq) << 2) >> 2; // sequence difference, wrap-safe
   return later > 0 || (later === 0 && (v & 3) === IpiState.DONE);
-}
-
-/**
- * Block `self` until `done()` holds: spin up to spinLimit, then sleep on the
- * own doorbell (whoever makes `done` true rings it). `poll` runs on every
- * round (the waiter handles its own IPIs there when its interrupts are on;
- * it returns whether it did something). Under a controlled run's gate every
- * round is a yield point instead.
- * Throws MachineAborted if another thread failed, and `onTimeout()`'s error
- * past `timeoutMs`.
- */
-export function waitUntil(
-  i32: Int32Array,
-  L: Layout,
-  self: number,
-  done: () => boolean,
-  poll: () => boolean,
-  timeoutMs: number,
-  onTimeout: (waitedMs: number) => Error,
-  gate: Gate | null = null,
-): void {
-  if (gate !== null && gate.controlling) {
-    // Controlled run: every round is a yield point (no spinning, no clock).
-    for (;;) {
-      const progressed = poll();
-      if (done()) return;
-      gate.point(progressed);
-    }
-  }
-  for (let i = 0; i < L.cfg.spinLimit; i++) {
-    poll();
-    if (done()) return;
-  }
-  const t0 = performance.now();
-  const bell = L.cpu(self, C.DOORBELL);
-  const sleeping = L.cpu(self, C.SLEEPING);
-  for (;;) {
-    poll();
-    if (done()) return;
-    if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
-    const waited = performance.now() - t0;
-    if (waited > timeoutMs) throw onTimeout(waited);
-    Atomics.store(i32, sleeping, 1);
-    const seen = Atomics.load(i32, bell);
-    poll();
-    if (!done()) Atomics.wait(i32, bell, seen, Math.min(50, timeoutMs - waited + 1));
-    Atomics.store(i32, sleeping, 0);
-  }
 }
 
 /** The stuck-CPU error for an unacknowledged IPI from sender to target. */

@@ -1,4 +1,5 @@
 import type { MachineConfig } from './config.js';
+import { TAG_VPN_BITS, TAG_VPN_MASK, WC_LEVEL_SHIFT } from './constants.js';
 
 /**
  * The one place that knows where things live in the shared buffer. Every other
@@ -238,10 +239,25 @@ const COUNTER_WORDS = 32;
 
 /** Words of one TLB entry: tag, pte value, frame generation at fill. */
 export const TLB_ENTRY_WORDS = 3;
-export const TE = { TAG: 0, PTE: 1, GEN: 2 } as const;
 /** Words of one walk-cache entry: tag, table frame, its generation at fill. */
 export const WC_ENTRY_WORDS = 3;
-export const WE = { TAG: 0, FRAME: 1, GEN: 2 } as const;
+
+/**
+ * The TLB tag of vpn in address space asid: (asid + 1) << TAG_VPN_BITS | vpn
+ * (constants.ts: zero is an invalid entry). Every TLB tag is made here.
+ */
+export function tlbTag(asid: number, vpn: number): number {
+  return ((asid + 1) << TAG_VPN_BITS) | vpn;
+}
+
+/**
+ * The walk-cache tag of a level-`level` entry for `prefix` (the vpn shifted
+ * right by the span of one entry of that level) in address space asid
+ * (constants.ts). Every walk-cache tag is made here.
+ */
+export function wcTag(asid: number, level: number, prefix: number): number {
+  return ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
+}
 
 /**
  * Drop shadow: per CPU, a direct-mapped table of the TLB tags invalidations
@@ -340,8 +356,8 @@ export class Layout {
   }
   /** The drop-shadow slot of TLB tag `tag` (I-TLB when `itlb`) on CPU `c`. */
   dropSlot(c: number, itlb: boolean, tag: number): number {
-    // Tags are (asid + 1) << 24 | vpn: fold the ASID into the vpn's low bits.
-    const h = ((tag & 0xffffff) + (tag >>> 24) * 37) & (DROP_SLOTS - 1);
+    // Tags are tlbTag(asid, vpn): fold the ASID into the vpn's low bits.
+    const h = ((tag & TAG_VPN_MASK) + (tag >>> TAG_VPN_BITS) * 37) & (DROP_SLOTS - 1);
     return this.drops + (c * 2 + (itlb ? 1 : 0)) * DROP_SLOTS + h;
   }
   gateWord(field: number): number {

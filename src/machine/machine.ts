@@ -3,8 +3,8 @@ import { type Violation, readViolations } from './checker.js';
 import { type MachineConfig, resolveConfig } from './config.js';
 import { A, C, COUNTER_NAMES, type CounterName, G, H, K, Layout, MAGIC, Views } from './layout.js';
 import { PageTables } from './pagetable.js';
-import { MachineAborted } from './sync.js';
 import { type TlbEntry, dumpCpuCaches } from './tlb.js';
+import { NO_POLL, waitUntil } from './wait.js';
 
 export type CpuCounters = Record<CounterName | 'invalidatedDtlb' | 'invalidatedItlb' | 'invalidatedWalk', number>;
 
@@ -119,13 +119,15 @@ export class Machine {
       Atomics.notify(i32, H.BARRIER_GEN);
       return;
     }
-    const t0 = performance.now();
-    for (let i = 0; i < this.config.spinLimit; i++) if (Atomics.load(i32, H.BARRIER_GEN) !== gen) return;
-    while (Atomics.load(i32, H.BARRIER_GEN) === gen) {
-      if (this.aborted()) throw new MachineAborted();
-      if (performance.now() - t0 > timeoutMs) throw new Error(`start barrier: not all ${parties} threads arrived within ${timeoutMs} ms`);
-      Atomics.wait(i32, H.BARRIER_GEN, gen, 50);
-    }
+    waitUntil(i32, () => Atomics.load(i32, H.BARRIER_GEN) !== gen, {
+      spin: this.config.spinLimit,
+      poll: NO_POLL,
+      // abort() bumps and notifies BARRIER_GEN too.
+      sleep: () => Atomics.wait(i32, H.BARRIER_GEN, gen, 50),
+      timeoutMs,
+      onTimeout: () => new Error(`start barrier: not all ${parties} threads arrived within ${timeoutMs} ms`),
+      gate: null,
+    });
   }
 
   counters(cpu: number): CpuCounters {

@@ -1,8 +1,13 @@
 /**
- * Waiting primitives over the shared buffer. The host has 2 cores and runs 4+
- * simulated CPUs plus the coordinator, so no wait may spin for long: every one
- * spins briefly, then sleeps in Atomics.wait with a timeout, and gives up with
- * an error if the machine was aborted by another thread's failure.
+ * Waiting primitives over the shared buffer that are not wait.ts's timed wait:
+ * MachineAborted, which every waiter throws when another thread aborted the
+ * machine, and the allocator's futex mutex. The host has 2 cores and runs 4+
+ * simulated CPUs plus the coordinator, so no wait may spin for long: the mutex
+ * too spins briefly, then sleeps in Atomics.wait with a timeout, and gives up
+ * with MachineAborted if the machine was aborted by another thread's failure.
+ * (It keeps its own loop: Drepper's protocol exchanges the lock word itself
+ * every round, and a critical section is short, so it needs neither a poll
+ * nor a watchdog; see wait.ts.)
  */
 
 /** Thrown in a waiter when another thread aborted the machine. */

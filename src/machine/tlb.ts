@@ -21,14 +21,6 @@ export interface FlushRequest {
   which: number;
 }
 
-export function tlbTag(asid: number, vpn: number): number {
-  return ((asid + 1) << TAG_VPN_BITS) | vpn;
-}
-
-export function wcTag(asid: number, level: number, prefix: number): number {
-  return ((asid + 1) << TAG_VPN_BITS) | (level << WC_LEVEL_SHIFT) | prefix;
-}
-
 function tlbMatches(tag: number, kind: number, asid: number, start: number, end: number): boolean {
   if (kind === FlushKind.ALL) return true;
   if ((tag >>> TAG_VPN_BITS) - 1 !== asid) return false;

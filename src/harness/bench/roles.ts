@@ -3,7 +3,7 @@ import { Access, FlushKind, Which } from '../../machine/constants.js';
 import type { Cpu } from '../../machine/cpu.js';
 import { H } from '../../machine/layout.js';
 import type { Machine } from '../../machine/machine.js';
-import { MachineAborted } from '../../machine/sync.js';
+import { waitOnDoorbell } from '../../machine/wait.js';
 import { registerRole } from '../roles.js';
 
 /**
@@ -14,17 +14,18 @@ import { registerRole } from '../roles.js';
 /** Scratch word the probe roles hand the turn over with. */
 const PROBE_FLAG = H.SCRATCH + 4;
 
-/** Wait (taking IPIs, passing quiescence points) until `ready()`; throws after `timeoutMs`. */
+/**
+ * Wait (taking IPIs, passing quiescence points) until `ready()`; throws after
+ * `timeoutMs`. Nobody rings for these conditions (scratch flags, cpumasks), so
+ * the sleeps on the own doorbell are short.
+ */
 function waitFor(cpu: Cpu, machine: Machine, ready: () => boolean, what: string, timeoutMs = 30_000): void {
-  const t0 = performance.now();
-  for (let i = 0; !ready(); i++) {
-    cpu.pollIpis();
+  const poll = (): boolean => {
+    const took = cpu.pollIpis();
     cpu.boundary();
-    if ((i & 1023) === 1023) {
-      if (machine.aborted()) throw new MachineAborted();
-      if (performance.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    }
-  }
+    return took;
+  };
+  waitOnDoorbell(machine.i32, machine.layout, cpu.id, ready, poll, timeoutMs, () => new Error(`${what}: not within ${timeoutMs / 1000} s`), cpu.gate, 0.1);
 }
 
 /** Every CPU of the machine has loaded `asid` (its cpumask is full). */

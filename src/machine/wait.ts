@@ -1,0 +1,160 @@
+import type { Gate } from './gate.js';
+import { C, H, type Layout } from './layout.js';
+import { MachineAborted } from './sync.js';
+
+/**
+ * The one timed wait of the machine and the harness: every thread that waits
+ * for another (an IPI sender for its acknowledgement or for a free inbox, a
+ * broadcast initiator for the other CPUs' quiescence points, the start
+ * barrier, the coordinator's waitSteps, the bench and probe roles) waits here.
+ *
+ * Why waiters must sleep. The host has 2 cores and runs 4 to 9 CPU threads
+ * (the coordinator included): oversubscription is the normal case, not an
+ * exception. A waiter that spun for long would hold a core that the thread it
+ * waits for needs in order to make the awaited condition true, so every wait:
+ *
+ *  1. spins briefly: cfg.spinLimit rounds (a round on an idle host answers in
+ *     well under a microsecond, and an IPI round trip should not pay a sleep);
+ *  2. then sleeps in Atomics.wait, with a short timeout, on the word whoever
+ *     makes the condition true notifies (the waiter's own DOORBELL, with the
+ *     SLEEPING announcement of ipi.ts's ring(); the target's inbox STATE; the
+ *     target's EPOCH; the barrier generation). The timeout bounds what a lost
+ *     or missing wake-up costs, so a condition nobody notifies for (step
+ *     counts, scratch flags) is still seen within a sleep;
+ *  3. runs `poll` every round, sleeping or spinning: a waiter keeps handling
+ *     its own IPIs when its interrupts are on (smp_call_function's rule, so
+ *     CPUs that IPI each other cannot deadlock), and the caller may pass its
+ *     quiescence points there too;
+ *  4. gives up with MachineAborted as soon as the machine's ABORT word is set
+ *     (another thread failed: Machine.abort() also notifies the words waiters
+ *     sleep on), and with the caller's error past the watchdog `timeoutMs`.
+ *
+ * Under a controlled run's gate (gate.controlling) none of this: every round
+ * is a gate.point(progressed) instead, with no spinning and no clock, so the
+ * interleaving stays a function of the PCT priorities alone and a waiter never
+ * spins against the thread it waits for (a round whose poll did nothing marks
+ * the waiter blocked until some other thread makes progress; see gate.ts).
+ *
+ * Round order. A round is `poll`, then the check, then (if the condition is
+ * false) the yield point or the abort/watchdog checks and possibly a sleep.
+ * `checkFirst` swaps the first two (check, then poll: the waiter does not take
+ * an IPI in the round that finds the condition true); `announced` makes the
+ * first round skip its poll and count as progress (the caller's announcement
+ * of the wait, made before, already made another thread runnable). Both exist
+ * to keep each waiter's sequence of yield points what it was before the waits
+ * were merged: a controlled run's seed must give the same run.
+ *
+ * Not here: the gate's own turn wait (gate.ts waitTurn: it is what gate.point
+ * itself blocks in, so it cannot yield to the gate, and it has no poll and no
+ * watchdog: the gate's step limit and deadlock detection are its watchdog) and
+ * the allocator's futex mutex (sync.ts mutexLock: Drepper's lock protocol
+ * exchanges the lock word itself on every round, and a critical section is a
+ * few hundred instructions, so it has no watchdog and no poll).
+ */
+
+/** A poll that does nothing (a waiter with nothing of its own to serve). */
+export const NO_POLL = (): boolean => false;
+
+export interface WaitOptions {
+  /** Spin rounds before the first sleep (cfg.spinLimit). */
+  spin: number;
+  /** The waiter's own work, every round (taking its IPIs); returns whether it did something. */
+  poll: () => boolean;
+  /**
+   * One sleep, at most about `remainingMs` (the watchdog's time left) and
+   * usually much less, on the word whoever makes the condition true notifies.
+   */
+  sleep: (remainingMs: number) => void;
+  /** Watchdog: past this many milliseconds of waiting, throw onTimeout(waited). */
+  timeoutMs: number;
+  onTimeout: (waitedMs: number) => Error;
+  /** A controlled run's gate (null or inactive: a stress run). */
+  gate: Gate | null;
+  /** Check the condition before polling in each round (see the header). */
+  checkFirst?: boolean;
+  /** The first round skips its poll and counts as progress (see the header). */
+  announced?: boolean;
+}
+
+/** Block until `done()` holds, by the rules in the header. */
+export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions): void {
+  const poll = o.poll;
+  const checkFirst = o.checkFirst === true;
+  const gate = o.gate;
+  if (gate !== null && gate.controlling) {
+    // Controlled run: every round is a yield point (no spinning, no clock).
+    let progressed = o.announced === true;
+    let skipPoll = progressed;
+    for (;;) {
+      if (checkFirst) {
+        if (done()) return;
+        progressed = poll();
+      } else {
+        if (!skipPoll) progressed = poll();
+        skipPoll = false;
+        if (done()) return;
+      }
+      gate.point(progressed);
+    }
+  }
+  for (let i = 0; i < o.spin; i++) {
+    if (checkFirst) {
+      if (done()) return;
+      poll();
+    } else {
+      poll();
+      if (done()) return;
+    }
+  }
+  const t0 = performance.now();
+  for (;;) {
+    if (checkFirst) {
+      if (done()) return;
+      poll();
+    } else {
+      poll();
+      if (done()) return;
+    }
+    if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
+    const waited = performance.now() - t0;
+    if (waited > o.timeoutMs) throw o.onTimeout(waited);
+    o.sleep(o.timeoutMs - waited);
+  }
+}
+
+/**
+ * A sleep on CPU `self`'s own DOORBELL, for a condition whose maker rings it
+ * (ipi.ts ring()): announce SLEEPING, sample the bell, poll and check once
+ * more (a ring between the check and the sample would be lost otherwise), then
+ * wait at most `maxMs`. A condition nobody rings for passes a small `maxMs`.
+ */
+export function doorbellSleep(i32: Int32Array, L: Layout, self: number, done: () => boolean, poll: () => boolean, maxMs = 50): (remainingMs: number) => void {
+  const bell = L.cpu(self, C.DOORBELL);
+  const sleeping = L.cpu(self, C.SLEEPING);
+  return (remainingMs: number): void => {
+    Atomics.store(i32, sleeping, 1);
+    const seen = Atomics.load(i32, bell);
+    poll();
+    if (!done()) Atomics.wait(i32, bell, seen, Math.min(maxMs, remainingMs + 1));
+    Atomics.store(i32, sleeping, 0);
+  };
+}
+
+/**
+ * Wait on CPU `self`'s doorbell until `done()` (the common case: whoever makes
+ * the condition true rings `self`). `maxSleepMs` bounds each sleep: pass a
+ * small one when nobody rings for the condition.
+ */
+export function waitOnDoorbell(
+  i32: Int32Array,
+  L: Layout,
+  self: number,
+  done: () => boolean,
+  poll: () => boolean,
+  timeoutMs: number,
+  onTimeout: (waitedMs: number) => Error,
+  gate: Gate | null = null,
+  maxSleepMs = 50,
+): void {
+  waitUntil(i32, done, { spin: L.cfg.spinLimit, poll, sleep: doorbellSleep(i32, L, self, done, poll, maxSleepMs), timeoutMs, onTimeout, gate });
+}
