@@ -5,9 +5,9 @@
 export * from './machine/index.js';
 export * from './kernel/index.js';
 export { CpuPool, CpuThreadDied } from './harness/pool.js';
-export type { CpuTask, CpuTaskResult } from './harness/worker-host.js';
-export type { ScriptCommand, ScriptResult } from './harness/script.js';
-export type { ChurnArgs, ChurnResult } from './harness/selfcheck-roles.js';
+export type { CpuTask, CpuTaskResult } from './harness/thread/worker-host.js';
+export type { ScriptCommand, ScriptResult } from './harness/thread/script.js';
+export type { ChurnArgs, ChurnResult } from './harness/thread/selfcheck-roles.js';
 export { CombinationRunner, iterationSeed, type IterationOutcome } from './harness/runner.js';
 export { CombinationExecution } from './harness/run-execution.js';
 export { toChromeTrace, interleavingText, mergeEvents, eventsHash } from './harness/trace.js';

@@ -7,7 +7,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { MAX_CPUS } from '../machine/config.js';
 import type { Machine } from '../machine/machine.js';
-import type { CpuHost, CpuTask, CpuTaskResult } from './worker-host.js';
+import type { CpuHost, CpuTask, CpuTaskResult } from './thread/worker-host.js';
 
 /** The compiled worker entry point, whether this module runs from src/ (tests) or dist/. */
 function workerFile(): string {

@@ -3,7 +3,7 @@ import { G } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Violation } from '../machine/checker.js';
 import type { Workload } from '../machine/workload.js';
-import type { CoordinatorResult } from './coordinator-role.js';
+import type { CoordinatorResult } from './thread/coordinator-role.js';
 import { PctCalibration, pctSchedule } from './pct.js';
 import { checkCombinations, selectCombinations } from './combinations.js';
 import { CombinationExecution } from './run-execution.js';
@@ -14,7 +14,7 @@ import { type Combination, type Scenario, archLabel, machineConfigFor } from './
 import { checkWritable, preflight } from './preflight.js';
 import { parseScenario } from './scenario-schema.js';
 import { writeTrace } from './trace.js';
-import type { CpuTask } from './worker-host.js';
+import type { CpuTask } from './thread/worker-host.js';
 
 export { machineConfigFor };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { probe } from '../../src/harness/bench/probe.js';
-import type { ProbeTouch } from '../../src/harness/bench/roles.js';
+import type { ProbeTouch } from '../../src/harness/thread/bench-roles.js';
 import type { KernelCommand } from '../../src/kernel/index.js';
 import { usePool } from '../helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScriptCommand } from '../../src/harness/script.js';
+import type { ScriptCommand } from '../../src/harness/thread/script.js';
 import { FrameKind, Machine, Which } from '../../src/machine/index.js';
 import { mapRange, usePool } from '../helpers.js';
 

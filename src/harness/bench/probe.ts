@@ -3,7 +3,7 @@ import { type MachineConfig, resolveConfig } from '../../machine/config.js';
 import { FLAVOURS } from '../../machine/flavours.js';
 import { Machine, type CpuCounters } from '../../machine/machine.js';
 import type { CpuPool } from '../pool.js';
-import type { ProbeTouch } from './roles.js';
+import type { ProbeTouch } from '../thread/bench-roles.js';
 
 export interface ProbeOptions {
   arch: string;

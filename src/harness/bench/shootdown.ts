@@ -3,10 +3,10 @@ import { FLAVOURS } from '../../machine/flavours.js';
 import { resolveConfig } from '../../machine/config.js';
 import { Machine } from '../../machine/machine.js';
 import type { CpuPool } from '../pool.js';
-import type { CpuTask } from '../worker-host.js';
+import type { CpuTask } from '../thread/worker-host.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type LatencySummary, summarise } from './histogram.js';
-import type { MunmapTouchResult, ShootdownSenderResult } from './roles.js';
+import type { MunmapTouchResult, ShootdownSenderResult } from '../thread/bench-roles.js';
 import { lineChartSvg } from './svg.js';
 
 export type ShootdownFlavour = 'ipi' | 'broadcast';

@@ -1,8 +1,8 @@
-import { FlushKind, FrameKind, PTE_FRAME_MASK, Pte, Which } from '../machine/constants.js';
-import type { Cpu } from '../machine/cpu.js';
-import type { Machine } from '../machine/machine.js';
-import { Rng, cpuSeed } from '../machine/rng.js';
-import { K } from '../machine/layout.js';
+import { FlushKind, FrameKind, PTE_FRAME_MASK, Pte, Which } from '../../machine/constants.js';
+import type { Cpu } from '../../machine/cpu.js';
+import type { Machine } from '../../machine/machine.js';
+import { Rng, cpuSeed } from '../../machine/rng.js';
+import { K } from '../../machine/layout.js';
 import { waitSteps } from './coordinator-role.js';
 
 /**

@@ -1,10 +1,10 @@
 import { type CoordinatorArgs, coordinator } from './coordinator-role.js';
-import { hitRate, ipiSender, rawPingClient, rawPingServer } from './bench-roles.js';
-import { Rng, cpuSeed } from '../machine/rng.js';
-import { runWorkload } from '../machine/runloop.js';
-import { compileWorkload, type Workload } from '../machine/workload.js';
+import { hitRate, ipiSender, rawPingClient, rawPingServer } from './ipi-bench-roles.js';
+import { Rng, cpuSeed } from '../../machine/rng.js';
+import { runWorkload } from '../../machine/runloop.js';
+import { compileWorkload, type Workload } from '../../machine/workload.js';
 import { registerRole } from './roles.js';
-import './bench/roles.js';
+import './bench-roles.js';
 import { runScript, type ScriptCommand } from './script.js';
 import { allocStress, type AllocStressArgs, churn, type ChurnArgs, invalidateRace, type InvalidateRaceArgs } from './selfcheck-roles.js';
 

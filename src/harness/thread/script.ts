@@ -1,9 +1,9 @@
-import { Access, FlushKind, Which } from '../machine/constants.js';
-import type { Cpu } from '../machine/cpu.js';
-import { H } from '../machine/layout.js';
-import type { Machine } from '../machine/machine.js';
-import { ipiPosted, ring } from '../machine/ipi.js';
-import { NO_POLL, waitOnDoorbell } from '../machine/wait.js';
+import { Access, FlushKind, Which } from '../../machine/constants.js';
+import type { Cpu } from '../../machine/cpu.js';
+import { H } from '../../machine/layout.js';
+import type { Machine } from '../../machine/machine.js';
+import { ipiPosted, ring } from '../../machine/ipi.js';
+import { NO_POLL, waitOnDoorbell } from '../../machine/wait.js';
 
 /**
  * A tiny machine-level script for one CPU thread: the steps tests and

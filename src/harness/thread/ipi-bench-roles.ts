@@ -1,10 +1,10 @@
-import { FlushKind, Which } from '../machine/constants.js';
-import type { Cpu } from '../machine/cpu.js';
-import { H } from '../machine/layout.js';
-import type { Machine } from '../machine/machine.js';
-import { Rng, cpuSeed } from '../machine/rng.js';
-import { runWorkload } from '../machine/runloop.js';
-import { compileWorkload } from '../machine/workload.js';
+import { FlushKind, Which } from '../../machine/constants.js';
+import type { Cpu } from '../../machine/cpu.js';
+import { H } from '../../machine/layout.js';
+import type { Machine } from '../../machine/machine.js';
+import { Rng, cpuSeed } from '../../machine/rng.js';
+import { runWorkload } from '../../machine/runloop.js';
+import { compileWorkload } from '../../machine/workload.js';
 
 /**
  * Roles for benchmarks: each measurement and its baseline run in the same

@@ -1,5 +1,5 @@
-import type { Cpu } from '../machine/cpu.js';
-import type { Machine } from '../machine/machine.js';
+import type { Cpu } from '../../machine/cpu.js';
+import type { Machine } from '../../machine/machine.js';
 
 /**
  * What a CPU thread runs in one iteration. A role is a function executed

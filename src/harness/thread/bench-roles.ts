@@ -4,7 +4,7 @@ import type { Cpu } from '../../machine/cpu.js';
 import { H } from '../../machine/layout.js';
 import type { Machine } from '../../machine/machine.js';
 import { waitOnDoorbell } from '../../machine/wait.js';
-import { registerRole } from '../roles.js';
+import { registerRole } from './roles.js';
 
 /**
  * CPU roles of the measurements in src/harness/bench. Registered on import

@@ -1,9 +1,9 @@
-import { type KernelCommand, type KernelCommandResult, Kernel, type PolicyOptions, runKernelScript } from '../kernel/index.js';
-import type { Cpu } from '../machine/cpu.js';
-import { K } from '../machine/layout.js';
-import type { Machine } from '../machine/machine.js';
-import { doorbellSleep, waitUntil } from '../machine/wait.js';
-import type { CoordinatorCommand } from './scenario.js';
+import { type KernelCommand, type KernelCommandResult, Kernel, type PolicyOptions, runKernelScript } from '../../kernel/index.js';
+import type { Cpu } from '../../machine/cpu.js';
+import { K } from '../../machine/layout.js';
+import type { Machine } from '../../machine/machine.js';
+import { doorbellSleep, waitUntil } from '../../machine/wait.js';
+import type { CoordinatorCommand } from '../scenario.js';
 
 export interface CoordinatorArgs {
   arch: string;
