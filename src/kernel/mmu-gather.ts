@@ -4,6 +4,7 @@ import type { FlushRequest } from '../machine/tlb.js';
 import { type FlushClass, type FreedKind, type GatherStats, type TraceEvent, emptyStats } from './gather-trace.js';
 import type { Mm, Vma } from './mm.js';
 import { STEP_NAMES, Step, syscallCode, kernelOp } from './ops.js';
+import type { GatherOps } from './policies/gather-ops.js';
 import type { TlbPolicy } from './policies/types.js';
 import type { Quicklist } from './quicklist.js';
 
@@ -53,7 +54,7 @@ interface Queued {
 
 const WHAT_OF_LEVEL: Record<number, FreedKind> = { 1: 'pte-table', 2: 'pmd-table' };
 
-export class MmuGather {
+export class MmuGather implements GatherOps {
   readonly cpu: Cpu;
   readonly mm: Mm;
   readonly policy: TlbPolicy;
@@ -104,45 +105,51 @@ export class MmuGather {
   }
 
   // ------------------------------------------------------------ kernel API
+  //
+  // Each call names its step and hands over to the policy's hook, or, where
+  // the policy leaves a hook out, to the generic default (TlbPolicy says which).
 
   /** tlb_gather_mmu: raises mm->tlb_flush_pending (harmless for the 2011 policies, which never read it). */
   begin(): this {
     this.enter(Step.TLB_GATHER_MMU, 0);
     this.mm.tlbFlushPending.inc();
-    this.policy.gather(this);
+    if (this.policy.gather) this.policy.gather(this);
+    else this.resetRange();
     return this;
   }
 
   tlbStartVma(vma: Vma): void {
     this.enter(Step.TLB_START_VMA, vma.start);
-    this.policy.tlbStartVma(this, vma);
+    this.policy.tlbStartVma?.(this, vma);
   }
 
   tlbRemoveTlbEntry(vpn: number): void {
     this.enter(Step.TLB_REMOVE_TLB_ENTRY, vpn);
-    this.policy.tlbRemoveTlbEntry(this, vpn);
+    if (this.policy.tlbRemoveTlbEntry) this.policy.tlbRemoveTlbEntry(this, vpn);
+    else this.adjustRange(vpn, vpn + 1);
   }
 
   tlbRemovePage(frame: number): void {
     this.enter(Step.TLB_REMOVE_PAGE, frame);
-    this.policy.tlbRemovePage(this, frame);
+    if (this.policy.tlbRemovePage) this.policy.tlbRemovePage(this, frame);
+    else if (this.queuePage(frame)) this.flushMmu();
   }
 
   /** pte_free_tlb: PTE table `table`, unhooked, mapped [vpn, vpn + entries). */
   pteFreeTlb(table: number, vpn: number): void {
     this.enter(Step.PTE_FREE_TLB, table);
-    this.policy.freeTable(this, 1, table, vpn, vpn + this.cpu.L.W);
+    this.freeTable(1, table, vpn, vpn + this.cpu.L.W);
   }
 
   /** pmd_free_tlb: PMD table `table`, unhooked, mapped [vpn, vpn + entries^2). */
   pmdFreeTlb(table: number, vpn: number): void {
     this.enter(Step.PMD_FREE_TLB, table);
-    this.policy.freeTable(this, 2, table, vpn, vpn + this.cpu.L.W * this.cpu.L.W);
+    this.freeTable(2, table, vpn, vpn + this.cpu.L.W * this.cpu.L.W);
   }
 
   tlbEndVma(vma: Vma): void {
     this.enter(Step.TLB_END_VMA, vma.start);
-    this.policy.tlbEndVma(this, vma);
+    this.policy.tlbEndVma?.(this, vma);
   }
 
   tlbFlushMmu(): void {
@@ -154,13 +161,33 @@ export class MmuGather {
   tlbFinishMmu(start = 0, end = this.taskSize): void {
     if (this.finished) throw new Error('tlb_finish_mmu called twice');
     this.enter(Step.TLB_FINISH_MMU, start);
-    this.policy.tlbFinishMmu(this, start, end);
+    if (this.policy.tlbFinishMmu) this.policy.tlbFinishMmu(this, start, end);
+    else this.policy.tlbFlushMmu(this);
     this.finished = true;
     this.mm.tlbFlushPending.dec();
     if (this.pages.length || this.tables.length) throw new Error(`${this.policy.name}: tlb_finish_mmu left ${this.pages.length + this.tables.length} frames unfreed`);
   }
 
+  private freeTable(level: 1 | 2, table: number, vpn: number, spanEnd: number): void {
+    if (this.policy.freeTable) this.policy.freeTable(this, level, table, vpn, spanEnd);
+    else {
+      this.adjustRange(vpn, vpn + 1);
+      if (this.queueTableAsPage(level, table)) this.flushMmu();
+    }
+  }
+
   // ------------------------------------------------- primitives for policies
+
+  /**
+   * tlb_flush_mmu forced from inside another operation (a full batch): the
+   * policy's hook, with the step named so the frees it makes are attributed
+   * to it (the kernel does it inside tlb_remove_page, or in zap_pte_range on
+   * force_flush).
+   */
+  flushMmu(): void {
+    this.enterStep(Step.TLB_FLUSH_MMU);
+    this.policy.tlbFlushMmu(this);
+  }
 
   /** __tlb_adjust_range / tlb_add_flush. */
   adjustRange(start: number, end: number): void {

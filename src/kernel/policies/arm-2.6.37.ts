@@ -1,5 +1,5 @@
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import { leafWhich } from './common.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
@@ -43,24 +43,21 @@ class Arm2637 implements TlbPolicy {
   /** mm/mremap.c move_ptes of 2.6.x: ptep_clear_flush per moved PTE. */
   readonly moveFlush = 'per-pte' as const;
 
-  gather(tlb: MmuGather): void {
-    tlb.resetRange();
-  }
-  tlbStartVma(tlb: MmuGather, vma: Vma): void {
+  tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
     tlb.vma = vma;
     tlb.resetRange();
   }
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     if (!tlb.fullmm) tlb.adjustRange(vpn, vpn + 1);
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     tlb.freeNow(frame, 'data');
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number): void {
     tlb.freeTableNow(level, table);
   }
-  tlbEndVma(tlb: MmuGather, vma: Vma): void {
+  tlbEndVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm || !tlb.hasRange) return;
     tlb.flushRange(tlb.start, tlb.end, leafWhich(vma.exec));
     tlb.resetRange();
@@ -68,7 +65,7 @@ class Arm2637 implements TlbPolicy {
   tlbFlushMmu(): void {
     // Nothing is ever batched, so there is nothing to flush for.
   }
-  tlbFinishMmu(tlb: MmuGather): void {
+  tlbFinishMmu(tlb: GatherOps): void {
     if (tlb.fullmm) tlb.flushMm();
   }
 }

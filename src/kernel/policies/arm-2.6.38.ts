@@ -1,5 +1,5 @@
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import { forceFlush, leafWhich } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
@@ -52,47 +52,47 @@ class Arm2638 implements TlbPolicy {
   readonly moveFlush = 'per-pte' as const;
   constructor(private readonly fast: boolean) {}
 
-  gather(tlb: MmuGather): void {
+  gather(tlb: GatherOps): void {
     tlb.vma = null;
     tlb.resetRange();
   }
-  tlbStartVma(tlb: MmuGather, vma: Vma): void {
+  tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
     tlb.vma = vma;
     tlb.resetRange();
   }
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     this.addFlush(tlb, vpn);
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     this.removePage(tlb, frame, 'data');
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number, vpn: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number, vpn: number): void {
     this.addFlush(tlb, vpn);
     this.removePage(tlb, table, level === 1 ? 'pte-table' : 'pmd-table');
   }
-  tlbEndVma(tlb: MmuGather): void {
+  tlbEndVma(tlb: GatherOps): void {
     if (!tlb.fullmm) this.tlbFlush(tlb);
   }
-  tlbFlushMmu(tlb: MmuGather): void {
+  tlbFlushMmu(tlb: GatherOps): void {
     this.tlbFlush(tlb);
     if (!this.fast) tlb.freePageBatch();
   }
-  tlbFinishMmu(tlb: MmuGather): void {
+  tlbFinishMmu(tlb: GatherOps): void {
     this.tlbFlushMmu(tlb);
   }
 
-  private addFlush(tlb: MmuGather, vpn: number): void {
+  private addFlush(tlb: GatherOps, vpn: number): void {
     if (!tlb.fullmm) tlb.adjustRange(vpn, vpn + 1);
   }
-  private removePage(tlb: MmuGather, frame: number, what: 'data' | 'pte-table' | 'pmd-table'): void {
+  private removePage(tlb: GatherOps, frame: number, what: 'data' | 'pte-table' | 'pmd-table'): void {
     if (this.fast) {
       tlb.freeNow(frame, what);
       return;
     }
     if (tlb.queuePage(frame, what)) forceFlush(tlb);
   }
-  private tlbFlush(tlb: MmuGather): void {
+  private tlbFlush(tlb: GatherOps): void {
     if (tlb.fullmm || !tlb.vma) tlb.flushMm();
     else if (tlb.hasRange) {
       tlb.flushRange(tlb.start, tlb.end, leafWhich(tlb.vma.exec));

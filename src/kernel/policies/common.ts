@@ -1,6 +1,5 @@
 import { Which } from '../../machine/constants.js';
-import type { MmuGather } from '../mmu-gather.js';
-import { Step } from '../ops.js';
+import type { GatherOps } from './gather-ops.js';
 
 /** flush_tlb_range(vma, ...) on an architecture that skips the I-TLB for non-exec vmas (ARM, tile). */
 export function leafWhich(exec: boolean): number {
@@ -12,7 +11,6 @@ export function leafWhich(exec: boolean): number {
  * before queueing more (the kernel does it inside tlb_remove_page, or in
  * zap_pte_range on force_flush). Names the step so frees are attributed to it.
  */
-export function forceFlush(tlb: MmuGather): void {
-  tlb.enterStep(Step.TLB_FLUSH_MMU);
-  tlb.policy.tlbFlushMmu(tlb);
+export function forceFlush(tlb: GatherOps): void {
+  tlb.flushMmu();
 }

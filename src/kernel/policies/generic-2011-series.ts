@@ -1,5 +1,5 @@
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import { forceFlush, leafWhich } from './common.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
@@ -50,39 +50,36 @@ class Generic2011Series implements TlbPolicy {
   /** get_user_pages_fast: the series changed no gup_fast: the architectures it served with IPI flushes (x86's arch/x86/mm/gup.c) disable interrupts and get_page, no recheck. */
   readonly gupFast = 'irq-off';
 
-  gather(tlb: MmuGather): void {
+  gather(tlb: GatherOps): void {
     tlb.needFlush = false;
     tlb.resetRange();
   }
-  tlbStartVma(tlb: MmuGather, vma: Vma): void {
+  tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (!tlb.fullmm) tlb.vma = vma;
   }
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     tlb.needFlush = true;
     if (!tlb.fullmm) tlb.adjustRange(vpn, vpn + 1);
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     if (tlb.queuePage(frame)) forceFlush(tlb);
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number): void {
     tlb.needFlush = true;
     if (tlb.queueTableAsPage(level, table)) forceFlush(tlb);
   }
-  tlbEndVma(tlb: MmuGather, vma: Vma): void {
+  tlbEndVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm || !tlb.hasRange) return;
     tlb.flushRange(tlb.start, tlb.end, leafWhich(vma.exec));
     tlb.resetRange();
     tlb.needFlush = false;
   }
-  tlbFlushMmu(tlb: MmuGather): void {
+  tlbFlushMmu(tlb: GatherOps): void {
     if (tlb.needFlush) {
       tlb.needFlush = false;
       tlb.flushMm();
     }
     tlb.freePageBatch();
-  }
-  tlbFinishMmu(tlb: MmuGather): void {
-    this.tlbFlushMmu(tlb);
   }
 }
 

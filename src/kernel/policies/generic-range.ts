@@ -1,6 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import { forceFlush } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
@@ -54,32 +54,31 @@ class GenericRange implements TlbPolicy {
   readonly moveFlush = 'per-pte' as const;
   constructor(private readonly itlb: 'vma-exec' | 'always') {}
 
-  gather(tlb: MmuGather): void {
+  gather(tlb: GatherOps): void {
     tlb.needFlush = false;
     tlb.resetRange();
     tlb.vmaExec = false;
     tlb.vmaHuge = false;
   }
-  tlbStartVma(tlb: MmuGather, vma: Vma): void {
+  tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
     if (tlb.vmaHuge !== vma.huge) forceFlush(tlb);
     tlb.vmaExec ||= vma.exec;
     tlb.vmaHuge = vma.huge;
   }
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     tlb.needFlush = true;
     if (!tlb.fullmm) tlb.adjustRange(vpn, vpn + 1);
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     if (tlb.queuePage(frame)) forceFlush(tlb);
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number, vpn: number, spanEnd: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number, vpn: number, spanEnd: number): void {
     tlb.needFlush = true;
     if (!tlb.fullmm) tlb.adjustRange(vpn, spanEnd);
     if (tlb.queueTableAsPage(level, table)) forceFlush(tlb);
   }
-  tlbEndVma(): void {}
-  tlbFlushMmu(tlb: MmuGather): void {
+  tlbFlushMmu(tlb: GatherOps): void {
     if (tlb.needFlush) {
       tlb.needFlush = false;
       if (tlb.fullmm) tlb.flushMm();
@@ -90,9 +89,6 @@ class GenericRange implements TlbPolicy {
       }
     }
     tlb.freePageBatch();
-  }
-  tlbFinishMmu(tlb: MmuGather): void {
-    this.tlbFlushMmu(tlb);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import { IA64_QUICKLIST } from '../quicklist.js';
 import { forceFlush } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
@@ -62,18 +62,16 @@ class Ia642638 implements TlbPolicy {
   readonly quicklist = IA64_QUICKLIST;
   constructor(private readonly fast: boolean) {}
 
-  gather(tlb: MmuGather): void {
+  gather(tlb: GatherOps): void {
     tlb.needFlush = false;
     tlb.resetRange();
   }
-  tlbStartVma(): void {}
-  tlbEndVma(): void {}
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     tlb.needFlush = true;
     if (!tlb.hasRange) tlb.start = vpn;
     tlb.end = vpn + 1;
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     tlb.needFlush = true;
     if (this.fast) {
       tlb.freeNow(frame, 'data');
@@ -81,21 +79,21 @@ class Ia642638 implements TlbPolicy {
     }
     if (tlb.queuePage(frame)) forceFlush(tlb);
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number): void {
     tlb.needFlush = true;
     tlb.quicklistFree(level, table);
   }
   /** tlb_remove_page's flush: the range tracked from removed entries. */
-  tlbFlushMmu(tlb: MmuGather): void {
+  tlbFlushMmu(tlb: GatherOps): void {
     this.flushMmu(tlb, tlb.start, tlb.end);
   }
-  tlbFinishMmu(tlb: MmuGather, start: number, end: number): void {
+  tlbFinishMmu(tlb: GatherOps, start: number, end: number): void {
     this.flushMmu(tlb, start, end);
     // Only after the purges: the quicklist may now give tables to anyone.
     tlb.checkPgtCache();
   }
 
-  private flushMmu(tlb: MmuGather, start: number, end: number): void {
+  private flushMmu(tlb: GatherOps, start: number, end: number): void {
     if (!tlb.needFlush) return;
     tlb.needFlush = false;
     if (tlb.fullmm) tlb.flushMm();

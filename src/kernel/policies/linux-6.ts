@@ -1,6 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import { Step } from '../ops.js';
 import { forceFlush } from './common.js';
@@ -71,37 +71,34 @@ class Linux6 implements TlbPolicy {
   readonly moveFlush = 'once' as const;
   constructor(private readonly nested: 'full' | 'range-drops-freed-tables') {}
 
-  gather(tlb: MmuGather): void {
-    tlb.resetRange();
-  }
-  tlbStartVma(tlb: MmuGather, vma: Vma): void {
+  tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
     tlb.vmaExec = vma.exec;
     tlb.vmaHuge = vma.huge;
   }
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     tlb.adjustRange(vpn, vpn + 1);
     tlb.clearedPtes = true;
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     if (tlb.queuePage(frame)) forceFlush(tlb);
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number, vpn: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number, vpn: number): void {
     tlb.adjustRange(vpn, vpn + 1);
     tlb.freedTables = true;
     if (level === 1) tlb.clearedPmds = true;
     else tlb.clearedPuds = true;
     if (tlb.queueTable(level, table)) this.tableFlush(tlb);
   }
-  tlbEndVma(tlb: MmuGather): void {
+  tlbEndVma(tlb: GatherOps): void {
     if (!tlb.fullmm) this.tlbOnly(tlb);
   }
-  tlbFlushMmu(tlb: MmuGather): void {
+  tlbFlushMmu(tlb: GatherOps): void {
     this.tlbOnly(tlb);
     this.tableFlush(tlb);
     tlb.freePageBatch();
   }
-  tlbFinishMmu(tlb: MmuGather, start: number, end: number): void {
+  tlbFinishMmu(tlb: GatherOps, start: number, end: number): void {
     if (tlb.mm.tlbFlushPending.read() > 1) {
       if (this.nested === 'full') {
         tlb.fullmm = true;
@@ -117,7 +114,7 @@ class Linux6 implements TlbPolicy {
     this.tlbFlushMmu(tlb);
   }
 
-  private tlbOnly(tlb: MmuGather): void {
+  private tlbOnly(tlb: GatherOps): void {
     if (!(tlb.freedTables || tlb.clearedPtes || tlb.clearedPmds || tlb.clearedPuds)) return;
     if (tlb.fullmm) tlb.flushMm();
     else tlb.flushRange(tlb.start, tlb.end, Which.DTLB | (tlb.vmaExec ? Which.ITLB : 0) | (tlb.freedTables ? Which.WALK : 0));
@@ -125,7 +122,7 @@ class Linux6 implements TlbPolicy {
   }
 
   /** tlb_table_flush: tlb_table_invalidate, then the RCU-deferred free. */
-  private tableFlush(tlb: MmuGather): void {
+  private tableFlush(tlb: GatherOps): void {
     if (!tlb.tables.length) return;
     tlb.enterStep(Step.TLB_TABLE_FLUSH);
     this.tlbOnly(tlb);

@@ -1,6 +1,6 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import { SH_QUICKLIST } from '../quicklist.js';
 import type { PolicyFactory, TlbPolicy } from './types.js';
 
@@ -48,20 +48,19 @@ class Sh2638 implements TlbPolicy {
   /** get_user_pages_fast: arch/sh/mm/gup.c: local_irq_disable, then get_page on each present PTE, no recheck (cloned from x86; relies on flushes by IPI). */
   readonly gupFast = 'irq-off';
 
-  gather(tlb: MmuGather): void {
+  gather(tlb: GatherOps): void {
     this.init(tlb);
   }
-  tlbStartVma(): void {}
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void {
+  tlbRemoveTlbEntry(tlb: GatherOps, vpn: number): void {
     tlb.adjustRange(vpn, vpn + 1);
   }
-  tlbRemovePage(tlb: MmuGather, frame: number): void {
+  tlbRemovePage(tlb: GatherOps, frame: number): void {
     tlb.freeNow(frame, 'data');
   }
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number): void {
+  freeTable(tlb: GatherOps, level: 1 | 2, table: number): void {
     tlb.quicklistFree(level, table);
   }
-  tlbEndVma(tlb: MmuGather): void {
+  tlbEndVma(tlb: GatherOps): void {
     if (tlb.fullmm || !tlb.hasRange) return;
     tlb.flushRange(tlb.start, tlb.end, Which.DTLB | Which.ITLB);
     this.init(tlb);
@@ -69,12 +68,12 @@ class Sh2638 implements TlbPolicy {
   tlbFlushMmu(): void {
     // sh had no batching: nothing to flush for.
   }
-  tlbFinishMmu(tlb: MmuGather): void {
+  tlbFinishMmu(tlb: GatherOps): void {
     if (tlb.fullmm) tlb.flushMm();
     tlb.checkPgtCache();
   }
 
-  private init(tlb: MmuGather): void {
+  private init(tlb: GatherOps): void {
     tlb.resetRange();
     if (tlb.fullmm) tlb.adjustRange(0, tlb.taskSize);
   }

@@ -1,17 +1,29 @@
 import type { GupFastMode } from '../../machine/config.js';
-import type { MmuGather } from '../mmu-gather.js';
+import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import type { MoveFlush } from '../memory.js';
 import type { QuicklistSpec } from '../quicklist.js';
 
 /**
- * An architecture's mmu_gather: the hooks asm/tlb.h defines. The generic
- * gather (MmuGather) owns the state and the primitives (range, batches,
- * flush, free, sync IPI) and calls exactly one hook per kernel call; the
- * policy decides when to invalidate, what range, and when frames go back.
+ * An architecture's mmu_gather: the hooks asm/tlb.h defines, each called with
+ * the gather's state and primitives (GatherOps) and nothing else. The generic
+ * gather calls exactly one hook per kernel call; the policy decides when to
+ * invalidate, what range, and when frames go back.
  *
- * Everything a policy does to the machine goes through the gather's
- * primitives, so the trace is complete.
+ * As include/asm-generic/tlb.h does for an architecture, the generic code
+ * supplies a default for every hook but tlbFlushMmu (what "invalidate" means
+ * is always the architecture's), so a new policy writes only what differs:
+ *
+ *   gather             resetRange()                      (__tlb_reset_range)
+ *   tlbStartVma        nothing
+ *   tlbRemoveTlbEntry  adjustRange(vpn, vpn + 1)
+ *   tlbRemovePage      queuePage; a full batch → tlbFlushMmu
+ *   freeTable          adjustRange one page; queueTableAsPage; full → tlbFlushMmu
+ *   tlbEndVma          nothing
+ *   tlbFinishMmu       tlbFlushMmu
+ *
+ * Everything a policy does to the machine goes through the primitives, so
+ * the trace is complete.
  */
 export interface TlbPolicy {
   readonly name: string;
@@ -24,32 +36,32 @@ export interface TlbPolicy {
   /**
    * The architecture's page-table cache (pgalloc.h quicklists), if it has
    * one: the Kernel then serves this CPU's table allocations from it, and the
-   * policy parks freed tables there (MmuGather.quicklistFree).
+   * policy parks freed tables there (GatherOps.quicklistFree).
    */
   readonly quicklist?: QuicklistSpec;
   /** How the era's move_page_tables (mm/mremap.c) flushes the old addresses (memory.ts MoveFlush). */
   readonly moveFlush: MoveFlush;
   /** tlb_gather_mmu: initialise the arch state (tlb.fullmm is already set). */
-  gather(tlb: MmuGather): void;
-  tlbStartVma(tlb: MmuGather, vma: Vma): void;
+  gather?(tlb: GatherOps): void;
+  tlbStartVma?(tlb: GatherOps, vma: Vma): void;
   /** tlb_remove_tlb_entry: the PTE of vpn was cleared. */
-  tlbRemoveTlbEntry(tlb: MmuGather, vpn: number): void;
+  tlbRemoveTlbEntry?(tlb: GatherOps, vpn: number): void;
   /** tlb_remove_page: the data frame the cleared PTE pointed to. */
-  tlbRemovePage(tlb: MmuGather, frame: number): void;
+  tlbRemovePage?(tlb: GatherOps, frame: number): void;
   /**
    * pte_free_tlb (level 1) / pmd_free_tlb (level 2): the table frame was
    * unhooked from its parent entry; it maps [vpn, spanEnd).
    */
-  freeTable(tlb: MmuGather, level: 1 | 2, table: number, vpn: number, spanEnd: number): void;
-  tlbEndVma(tlb: MmuGather, vma: Vma): void;
+  freeTable?(tlb: GatherOps, level: 1 | 2, table: number, vpn: number, spanEnd: number): void;
+  tlbEndVma?(tlb: GatherOps, vma: Vma): void;
   /** tlb_flush_mmu: invalidate what is pending, then free the batches. */
-  tlbFlushMmu(tlb: MmuGather): void;
+  tlbFlushMmu(tlb: GatherOps): void;
   /**
    * tlb_finish_mmu. [start, end) is what the caller passed in 2.6-era kernels
    * (tlb_finish_mmu(tlb, start, end)); policies that predate or postdate that
    * argument ignore it.
    */
-  tlbFinishMmu(tlb: MmuGather, start: number, end: number): void;
+  tlbFinishMmu?(tlb: GatherOps, start: number, end: number): void;
 }
 
 /**
