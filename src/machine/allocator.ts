@@ -139,13 +139,7 @@ export class FrameAllocator {
    * read its pointer, which the caller must then find out (the gup_fast recheck).
    */
   tryGet(f: number): boolean {
-    const { i32 } = this;
-    const at = this.L.frame(f, F.REFS);
-    for (;;) {
-      const r = Atomics.load(i32, at);
-      if (r <= 0) return false;
-      if (Atomics.compareExchange(i32, at, r, r + 1) === r) return true;
-    }
+    return this.get(f) > 0;
   }
 
   /**

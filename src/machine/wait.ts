@@ -97,24 +97,21 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
       gate.point(progressed);
     }
   }
-  for (let i = 0; i < o.spin; i++) {
-    if (checkFirst) {
-      if (done()) return;
-      poll();
-    } else {
-      poll();
-      if (done()) return;
-    }
-  }
+  // One stress-mode round: the waiter's own work and the condition, in the caller's order.
+  const round = checkFirst
+    ? (): boolean => {
+        if (done()) return true;
+        poll();
+        return false;
+      }
+    : (): boolean => {
+        poll();
+        return done();
+      };
+  for (let i = 0; i < o.spin; i++) if (round()) return;
   const t0 = performance.now();
   for (;;) {
-    if (checkFirst) {
-      if (done()) return;
-      poll();
-    } else {
-      poll();
-      if (done()) return;
-    }
+    if (round()) return;
     if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
     const waited = performance.now() - t0;
     if (waited > o.timeoutMs) throw o.onTimeout(waited);

@@ -1,7 +1,7 @@
 import type { Provenance } from '../../machine/provenance.js';
 import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
-import { forceFlush, leafWhich } from './common.js';
+import { FAST_MODE_OPTION, forceFlush, leafWhich } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
@@ -102,7 +102,7 @@ class Arm2638 implements TlbPolicy {
 }
 
 /** The options this policy takes. */
-export const options = [{ key: 'fastMode', values: [false, true], summary: 'tlb_fast_mode (one CPU online): free at once, no batching' }] as const satisfies readonly PolicyOptionSpec[];
+export const options = [FAST_MODE_OPTION] as const satisfies readonly PolicyOptionSpec[];
 
 export const arm2638: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Arm2638(o.fastMode ?? false);
 

@@ -14,3 +14,6 @@ export function leafWhich(exec: boolean): number {
 export function forceFlush(tlb: GatherOps): void {
   tlb.flushMmu();
 }
+
+/** tlb_fast_mode as an option (2.6-era ARM and ia64): with one CPU online, free at once instead of batching. */
+export const FAST_MODE_OPTION = { key: 'fastMode', values: [false, true], summary: 'tlb_fast_mode (one CPU online): free at once, no batching' } as const;

@@ -2,7 +2,7 @@ import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
 import type { GatherOps } from './gather-ops.js';
 import { IA64_QUICKLIST } from '../quicklist.js';
-import { forceFlush } from './common.js';
+import { FAST_MODE_OPTION, forceFlush } from './common.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
@@ -110,7 +110,7 @@ class Ia642638 implements TlbPolicy {
 }
 
 /** The options this policy takes. */
-export const options = [{ key: 'fastMode', values: [false, true], summary: 'tlb_fast_mode (one CPU online): free at once, no batching' }] as const satisfies readonly PolicyOptionSpec[];
+export const options = [FAST_MODE_OPTION] as const satisfies readonly PolicyOptionSpec[];
 
 export const ia642638: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Ia642638(o.fastMode ?? false);
 
