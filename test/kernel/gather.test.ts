@@ -200,9 +200,14 @@ describe('nested gathers (tlb_flush_pending)', () => {
 });
 
 describe('registry and op names', () => {
-  it('has exactly the named policies, each a fresh object with its name', () => {
-    expect(policyNames()).toEqual(['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2011-series', 'generic-range', 'linux-6']);
-    for (const n of policyNames()) expect(createPolicy(n).name).toBe(n);
+  it('registers the seed policies and linux-6, each name once, each a fresh object with its name', () => {
+    // A policy added later joins the registry without editing this test.
+    expect(policyNames()).toEqual(expect.arrayContaining(['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2011-series', 'generic-range', 'linux-6']));
+    expect(new Set(policyNames()).size).toBe(policyNames().length);
+    for (const n of policyNames()) {
+      expect(createPolicy(n).name).toBe(n);
+      expect(createPolicy(n)).not.toBe(createPolicy(n));
+    }
     // The old name of the 2011 series is accepted, not listed, and resolves to the new one.
     expect(createPolicy('generic-2.6.39').name).toBe('generic-2011-series');
     expect(canonicalPolicyName('generic-2.6.39')).toBe('generic-2011-series');
