@@ -32,6 +32,55 @@ export function frameIsCurrent(i32: Int32Array, L: Layout, frame: number, gen: n
   return Atomics.load(i32, fm + F.GEN) === gen && Atomics.load(i32, fm + F.KIND) === kind;
 }
 
+/** What recording a violation knows: the detector's fields, and the machine it reads the frame, header and freeing CPU from. */
+interface RecordSource {
+  i32: Int32Array;
+  L: Layout;
+  v: ViolationFields;
+  /** The CPU that last freed the frame, -1 if none did. */
+  freeCpu: number;
+}
+
+const frameWord = (s: RecordSource, field: number): number => Atomics.load(s.i32, s.L.frame(s.v.frame, field));
+const freerWord = (s: RecordSource, field: number): number => (s.freeCpu >= 0 ? Atomics.load(s.i32, s.L.cpu(s.freeCpu, field)) : 0);
+
+/**
+ * The words of a violation record, in order (after VALID), and where each
+ * value comes from when the violation is recorded: the detector, the frame's
+ * metadata, the iteration header, the CPU that freed the frame. The record's
+ * layout, the recorder and the reader all derive from this list, and so does
+ * the Violation type: a new field is one line here (and one in
+ * harness/report.ts to print it).
+ */
+const RECORD = {
+  kind: (s: RecordSource) => s.v.kind,
+  cpu: (s: RecordSource) => s.v.cpu,
+  vpn: (s: RecordSource) => s.v.vpn,
+  frame: (s: RecordSource) => s.v.frame,
+  frameKind: (s: RecordSource) => frameWord(s, F.KIND),
+  genAtFill: (s: RecordSource) => s.v.genFill,
+  genNow: (s: RecordSource) => frameWord(s, F.GEN),
+  ownerBefore: (s: RecordSource) => s.v.ownerBefore,
+  ownerNow: (s: RecordSource) => frameWord(s, F.OWNER),
+  stepLo: (s: RecordSource) => s.v.step % 2 ** 32 | 0,
+  stepHi: (s: RecordSource) => Math.floor(s.v.step / 2 ** 32),
+  iteration: (s: RecordSource) => Atomics.load(s.i32, H.ITERATION),
+  seedLo: (s: RecordSource) => Atomics.load(s.i32, H.SEED_LO),
+  seedHi: (s: RecordSource) => Atomics.load(s.i32, H.SEED_HI),
+  cpuOp: (s: RecordSource) => s.v.cpuOp,
+  freeOp: (s: RecordSource) => frameWord(s, F.FREE_OP),
+  freeArg: (s: RecordSource) => frameWord(s, F.FREE_ARG),
+  freeCpu: (s: RecordSource) => s.freeCpu,
+  /** Kernel op in flight on the freeing CPU when the violation was seen. */
+  freerOpNow: (s: RecordSource) => freerWord(s, C.KERNEL_OP),
+  freerArgNow: (s: RecordSource) => freerWord(s, C.KERNEL_ARG),
+  /** Table level for walker violations (1..3), 0 otherwise. */
+  level: (s: RecordSource) => s.v.level,
+} as const;
+type RecordWords = { [K in keyof typeof RECORD]: number };
+const RECORD_FIELDS = Object.entries(RECORD) as [keyof typeof RECORD, (s: RecordSource) => number][];
+if (1 + RECORD_FIELDS.length > V.WORDS) throw new Error(`a violation record has ${RECORD_FIELDS.length} fields, layout.ts V.WORDS leaves room for ${V.WORDS - 1}`);
+
 export function recordViolation(i32: Int32Array, L: Layout, v: ViolationFields): void {
   const idx = Atomics.add(i32, H.VLOG_COUNT, 1);
   if (idx >= L.cfg.violationLogSize) {
@@ -39,56 +88,25 @@ export function recordViolation(i32: Int32Array, L: Layout, v: ViolationFields):
     return;
   }
   const f = v.frame;
-  const freeCpu = f >= 0 && f < L.cfg.frames ? Atomics.load(i32, L.frame(f, F.FREE_CPU)) : -1;
-  const put = (field: number, value: number): void => {
-    Atomics.store(i32, L.violation(idx, field), value);
-  };
-  put(V.KIND, v.kind);
-  put(V.CPU, v.cpu);
-  put(V.VPN, v.vpn);
-  put(V.FRAME, f);
-  put(V.FRAME_KIND, Atomics.load(i32, L.frame(f, F.KIND)));
-  put(V.GEN_FILL, v.genFill);
-  put(V.GEN_NOW, Atomics.load(i32, L.frame(f, F.GEN)));
-  put(V.OWNER_BEFORE, v.ownerBefore);
-  put(V.OWNER_NOW, Atomics.load(i32, L.frame(f, F.OWNER)));
-  put(V.STEP_LO, v.step % 2 ** 32 | 0);
-  put(V.STEP_HI, Math.floor(v.step / 2 ** 32));
-  put(V.ITERATION, Atomics.load(i32, H.ITERATION));
-  put(V.SEED_LO, Atomics.load(i32, H.SEED_LO));
-  put(V.SEED_HI, Atomics.load(i32, H.SEED_HI));
-  put(V.CPU_OP, v.cpuOp);
-  put(V.FREE_OP, Atomics.load(i32, L.frame(f, F.FREE_OP)));
-  put(V.FREE_ARG, Atomics.load(i32, L.frame(f, F.FREE_ARG)));
-  put(V.FREE_CPU, freeCpu);
-  put(V.FREER_OP_NOW, freeCpu >= 0 ? Atomics.load(i32, L.cpu(freeCpu, C.KERNEL_OP)) : 0);
-  put(V.FREER_ARG_NOW, freeCpu >= 0 ? Atomics.load(i32, L.cpu(freeCpu, C.KERNEL_ARG)) : 0);
-  put(V.LEVEL, v.level);
+  const src: RecordSource = { i32, L, v, freeCpu: f >= 0 && f < L.cfg.frames ? Atomics.load(i32, L.frame(f, F.FREE_CPU)) : -1 };
+  for (let w = 0; w < RECORD_FIELDS.length; w++) Atomics.store(i32, L.violation(idx, V.FIRST + w), RECORD_FIELDS[w][1](src));
   Atomics.store(i32, L.violation(idx, V.VALID), 1);
 }
 
-/** A violation record, decoded. */
-export interface Violation {
-  kind: number;
-  cpu: number;
-  vpn: number;
-  frame: number;
-  frameKind: number;
-  genAtFill: number;
-  genNow: number;
-  ownerBefore: number;
-  ownerNow: number;
+/**
+ * A violation record, decoded: the record's words, with the 64-bit step and
+ * seed joined and the freeing side grouped.
+ */
+export type Violation = Omit<RecordWords, 'stepLo' | 'stepHi' | 'seedLo' | 'seedHi' | 'freeOp' | 'freeArg' | 'freeCpu' | 'freerOpNow' | 'freerArgNow'> & {
   step: number;
-  iteration: number;
   seed: number;
-  cpuOp: number;
   /** Kernel op code (and argument) that last freed the frame, and on which CPU. */
   freedBy: { op: number; arg: number; cpu: number };
   /** Kernel op the freeing CPU had in flight when the violation was seen. */
   freerNow: { op: number; arg: number };
-  /** Table level read (walker violations), 0 otherwise. */
-  level: number;
-}
+};
+
+const join64 = (hi: number, lo: number): number => (hi >>> 0) * 2 ** 32 + (lo >>> 0);
 
 /** Records written so far (complete ones only) and the overflow count. */
 export function readViolations(i32: Int32Array, L: Layout): { records: Violation[]; total: number; overflow: number } {
@@ -96,25 +114,15 @@ export function readViolations(i32: Int32Array, L: Layout): { records: Violation
   const n = Math.min(total, L.cfg.violationLogSize);
   const records: Violation[] = [];
   for (let i = 0; i < n; i++) {
-    const g = (field: number): number => Atomics.load(i32, L.violation(i, field));
-    if (!g(V.VALID)) continue;
+    if (!Atomics.load(i32, L.violation(i, V.VALID))) continue;
+    const w = Object.fromEntries(RECORD_FIELDS.map(([name], k) => [name, Atomics.load(i32, L.violation(i, V.FIRST + k))])) as RecordWords;
+    const { stepLo, stepHi, seedLo, seedHi, freeOp, freeArg, freeCpu, freerOpNow, freerArgNow, ...rest } = w;
     records.push({
-      kind: g(V.KIND),
-      cpu: g(V.CPU),
-      vpn: g(V.VPN),
-      frame: g(V.FRAME),
-      frameKind: g(V.FRAME_KIND),
-      genAtFill: g(V.GEN_FILL),
-      genNow: g(V.GEN_NOW),
-      ownerBefore: g(V.OWNER_BEFORE),
-      ownerNow: g(V.OWNER_NOW),
-      step: (g(V.STEP_HI) >>> 0) * 2 ** 32 + (g(V.STEP_LO) >>> 0),
-      iteration: g(V.ITERATION),
-      seed: (g(V.SEED_HI) >>> 0) * 2 ** 32 + (g(V.SEED_LO) >>> 0),
-      cpuOp: g(V.CPU_OP),
-      freedBy: { op: g(V.FREE_OP), arg: g(V.FREE_ARG), cpu: g(V.FREE_CPU) },
-      freerNow: { op: g(V.FREER_OP_NOW), arg: g(V.FREER_ARG_NOW) },
-      level: g(V.LEVEL),
+      ...rest,
+      step: join64(stepHi, stepLo),
+      seed: join64(seedHi, seedLo),
+      freedBy: { op: freeOp, arg: freeArg, cpu: freeCpu },
+      freerNow: { op: freerOpNow, arg: freerArgNow },
     });
   }
   return { records, total, overflow: Atomics.load(i32, H.VLOG_OVERFLOW) };

@@ -157,30 +157,10 @@ export const G = {
 
 /** Violation record words. */
 export const V = {
+  /** Set last, once every other word of the record is written. */
   VALID: 0,
-  KIND: 1,
-  CPU: 2,
-  VPN: 3,
-  FRAME: 4,
-  FRAME_KIND: 5,
-  GEN_FILL: 6,
-  GEN_NOW: 7,
-  OWNER_BEFORE: 8,
-  OWNER_NOW: 9,
-  STEP_LO: 10,
-  STEP_HI: 11,
-  ITERATION: 12,
-  SEED_LO: 13,
-  SEED_HI: 14,
-  CPU_OP: 15,
-  FREE_OP: 16,
-  FREE_ARG: 17,
-  FREE_CPU: 18,
-  /** Kernel op in flight on the freeing CPU when the violation was seen. */
-  FREER_OP_NOW: 19,
-  FREER_ARG_NOW: 20,
-  /** Table level for walker violations (1..3), 0 otherwise. */
-  LEVEL: 21,
+  /** The record's fields follow, in the order of checker.ts RECORD. */
+  FIRST: 1,
   WORDS: 24,
 } as const;
 
