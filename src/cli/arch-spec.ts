@@ -56,10 +56,3 @@ export function parseArchList(values: readonly string[]): ArchSpec[] {
 export function archSpec(c: { arch: string; archOptions?: PolicyOptions | Record<string, unknown> }): string {
   return [c.arch, ...Object.entries(c.archOptions ?? {}).map(([k, v]) => `${k}=${String(v)}`)].join(':');
 }
-
-/** Same policy and the same options (order-insensitive). */
-export function sameOptions(a: PolicyOptions | undefined, b: PolicyOptions | undefined): boolean {
-  const ea = Object.entries(a ?? {}).filter(([, v]) => v !== undefined);
-  const eb = Object.entries(b ?? {}).filter(([, v]) => v !== undefined);
-  return ea.length === eb.length && ea.every(([k, v]) => (b as Record<string, unknown>)[k] === v);
-}

@@ -5,7 +5,7 @@ import { ConfigError } from '../machine/config.js';
 import { Cpu } from '../machine/cpu.js';
 import { Machine } from '../machine/machine.js';
 import { compileWorkload } from '../machine/workload.js';
-import { type Combination, type Scenario, machineConfigFor, usesGupFast } from './scenario.js';
+import { type Combination, type Scenario, machineConfigFor } from './scenario.js';
 import { ScenarioError } from './scenario-schema.js';
 
 /**
@@ -16,6 +16,7 @@ import { ScenarioError } from './scenario-schema.js';
  */
 export function preflight(s: Scenario, combos: readonly Combination[], cpus: number): void {
   const seen = new Set<string>();
+  let gupFast = false;
   for (const c of combos) {
     if (seen.has(c.hw)) continue;
     seen.add(c.hw);
@@ -23,7 +24,9 @@ export function preflight(s: Scenario, combos: readonly Combination[], cpus: num
     const machine = Machine.create(cfg);
     for (let c = 1; c < cpus; c++) {
       try {
-        compileWorkload(s.workload(c, cpus), cfg.speculation, machine.layout.vpnLimit);
+        const w = s.workload(c, cpus);
+        compileWorkload(w, cfg.speculation, machine.layout.vpnLimit);
+        if ((w.mix?.gupFast ?? 0) > 0) gupFast = true;
       } catch (e) {
         throw new ScenarioError(`scenario ${s.name}: workload of CPU ${c}: ${(e as Error).message}`);
       }
@@ -41,7 +44,7 @@ export function preflight(s: Scenario, combos: readonly Combination[], cpus: num
     }
   }
   // After the workloads were found sound above: which kernel runs gup_fast.
-  if (usesGupFast(s, cpus)) {
+  if (gupFast) {
     for (const c of combos) {
       if (gupFastOf(c.arch, c.archOptions) === null) {
         throw new ScenarioError(

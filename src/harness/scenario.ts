@@ -75,8 +75,3 @@ export function machineConfigFor(s: Scenario, c: { arch: string; archOptions?: P
   return resolveConfig({ ...FLAVOURS[c.hw].config, ...s.machine, cpus, gupFast });
 }
 
-/** Whether a scenario's workloads call get_user_pages_fast. */
-export function usesGupFast(s: Scenario, cpus: number): boolean {
-  for (let c = 1; c < cpus; c++) if ((s.workload(c, cpus).mix?.gupFast ?? 0) > 0) return true;
-  return false;
-}

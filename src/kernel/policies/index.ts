@@ -12,7 +12,7 @@ export type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './ty
 
 /** One registered policy: how to build it, where it comes from, which options it takes. */
 export interface PolicyEntry {
-  // biome-ignore lint: each factory takes its own options; createPolicy passes the validated ones.
+  /** Each factory takes its own options (OptionsOf its `options`); createPolicy passes them on. */
   factory: PolicyFactory<any>;
   provenance: Provenance;
   /** The options this policy takes, as its own file declares them. */
