@@ -421,11 +421,21 @@ export class Cpu {
     const pteAt = this.lastAt;
     const gen = this.lastShadow;
     // The walker sets young (and dirty for a store) in the PTE, atomically with
-    // respect to the kernel's ptep_get_and_clear.
-    const want = pte | Pte.YOUNG | (type === Access.STORE && pte & Pte.WRITE ? Pte.DIRTY : 0);
-    if (want !== pte) {
-      if (Atomics.compareExchange(i32, pteAt, pte, want) !== pte) return 0;
-      pte = want;
+    // respect to the kernel's ptep_get_and_clear. Another CPU's walker may set
+    // the same bits first: like hardware, retry with what it wrote, provided
+    // the entry is still the one read (only young/dirty differ, and its
+    // shadow, written before any new entry, still holds the generation read).
+    // Anything else (cleared, or remapped) is no translation.
+    for (;;) {
+      const want = pte | Pte.YOUNG | (type === Access.STORE && pte & Pte.WRITE ? Pte.DIRTY : 0);
+      if (want === pte) break;
+      const seen = Atomics.compareExchange(i32, pteAt, pte, want);
+      if (seen === pte) {
+        pte = want;
+        break;
+      }
+      if ((seen | YD) !== (pte | YD) || Atomics.load(i32, this.shadow - this.contents + pteAt) !== gen) return 0;
+      pte = seen;
     }
     this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt);
     if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, tlbTag(asid, vpn));
