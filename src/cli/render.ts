@@ -92,6 +92,7 @@ export function renderViolation(v: ViolationReport): string {
     ['owner', v.frameKind === 'free' ? `${owner(v.ownerBefore)} before; the frame is free now (last owner: ${owner(v.ownerNow)})` : `${owner(v.ownerBefore)} before, ${owner(v.ownerNow)} now`],
   ];
   if (v.level !== null) fields.push(['table level', String(v.level)]);
+  if (v.call) fields.push(['after', `${v.call.op} on CPU ${v.call.cpu} returned with this translation still cached on CPU ${v.cpu}`]);
   fields.push(['freed by', v.freedBy ? `${v.freedBy.op} on CPU ${v.freedBy.cpu}` : 'unknown (no free recorded)']);
   if (v.freedBy) fields.push([`CPU ${v.freedBy.cpu} now`, v.freerNow ?? 'unknown']);
   fields.push(['when', `iteration ${v.iteration}, step ${n(v.step)}, iteration seed ${v.seed}`]);

@@ -27,6 +27,8 @@ export interface ViolationReport {
   freedBy: { op: string; cpu: number } | null;
   /** What the freeing CPU was doing when the violation was seen. */
   freerNow: string | null;
+  /** Stale after return: the system call that returned with the translation still cached, and its CPU. */
+  call: { op: string; cpu: number } | null;
 }
 
 export const PAGE_SHIFT = 12;
@@ -50,6 +52,7 @@ export function describeViolation(v: Violation): ViolationReport {
     level: v.level || null,
     freedBy: v.freedBy.cpu >= 0 ? { op: kernelOpName(v.freedBy.op), cpu: v.freedBy.cpu } : null,
     freerNow: v.freedBy.cpu >= 0 ? kernelOpName(v.freerNow.op) : null,
+    call: v.call ? { op: kernelOpName(v.call.op), cpu: v.call.cpu } : null,
   };
 }
 

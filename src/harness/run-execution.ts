@@ -32,13 +32,14 @@ export class CombinationExecution {
   /** Add iteration `it`; returns whether it was the first that violated (the caller then names its replay). */
   add(it: number, out: IterationOutcome, machine: Machine): boolean {
     this.iterations = it + 1;
-    const co = out.coordinator;
-    for (const r of [...co.setup, ...co.script] as KernelCommandResult[]) if (r.stats) this.kernel = addStats(this.kernel, r.stats);
-    co.script.forEach((r, i) => {
-      if (!r.stats) return;
-      this.kernelOps++;
-      this.hostMs.push(co.hostMs[i]);
-    });
+    for (const co of out.kernels) {
+      for (const r of [...co.setup, ...co.script] as KernelCommandResult[]) if (r.stats) this.kernel = addStats(this.kernel, r.stats);
+      co.script.forEach((r, i) => {
+        if (!r.stats) return;
+        this.kernelOps++;
+        this.hostMs.push(co.hostMs[i]);
+      });
+    }
     for (let cpu = 0; cpu < this.cpus; cpu++) addCounters(this.totals, machine.counters(cpu));
     const v = out.violations;
     if (v.total === 0) return false;

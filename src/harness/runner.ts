@@ -3,14 +3,14 @@ import { G } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Violation } from '../machine/checker.js';
 import type { Workload } from '../machine/workload.js';
-import type { CoordinatorResult } from './thread/coordinator-role.js';
+import type { KernelRoleArgs, KernelRoleResult } from './thread/kernel-role.js';
 import { PctCalibration, pctSchedule } from './pct.js';
 import { checkCombinations, selectCombinations } from './combinations.js';
 import { CombinationExecution } from './run-execution.js';
 import { CpuPool } from './pool.js';
 import { encodeReplay } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
-import { type Combination, type Scenario, archLabel, machineConfigFor } from './scenario.js';
+import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
 import { checkWritable, preflight } from './preflight.js';
 import { parseScenario } from './scenario-schema.js';
 import { writeTrace } from './trace.js';
@@ -72,7 +72,8 @@ export const PCT_WORKLOAD_STEPS = 1000;
 /** What one iteration left behind. */
 export interface IterationOutcome {
   violations: { records: Violation[]; total: number; overflow: number };
-  coordinator: CoordinatorResult;
+  /** What each kernel CPU's script did (CPU 0 first). */
+  kernels: KernelRoleResult[];
   /** Steps taken under the gate (pct), else 0. */
   gateSteps: number;
   /** Recorded events per CPU, when recorded. */
@@ -86,7 +87,8 @@ export interface IterationOutcome {
  */
 export class CombinationRunner {
   readonly machine: Machine;
-  private readonly workloads: Workload[];
+  /** Per CPU: its workload, or null for a kernel CPU that runs none. */
+  private readonly workloads: (Workload | null)[];
 
   constructor(
     readonly scenario: Scenario,
@@ -98,10 +100,11 @@ export class CombinationRunner {
     this.machine = Machine.create(machineConfigFor(scenario, combo, cpus));
     // Controlled runs need finite workloads (a CPU that never blocks would
     // never yield), long enough for every waitSteps of the script.
-    const waits = [...scenario.setup, ...scenario.script].map((c) => (c.op === 'waitSteps' ? c.steps : 0));
+    const scripts = [scenario.setup, scenario.script, ...(scenario.kernelCpus ?? []).map((k) => k.script)].flat();
+    const waits = scripts.map((c) => (c.op === 'waitSteps' ? c.steps : 0));
     const budget = Math.max(PCT_WORKLOAD_STEPS, ...waits.map((n) => n + 100));
     this.workloads = Array.from({ length: cpus }, (_, i) => {
-      if (i === 0) return null as unknown as Workload;
+      if (!runsWorkload(scenario, i)) return null;
       const w = scenario.workload(i, cpus);
       return mode === 'pct' && w.steps === undefined ? { ...w, steps: budget } : w;
     });
@@ -125,18 +128,29 @@ export class CombinationRunner {
       Gate.arm(machine.i32, machine.layout, sched.priorities, sched.changes);
     }
     const record: CpuTask['record'] = opts.record ? (pct ? 'steps' : 'wall') : undefined;
-    const tasks: CpuTask[] = [
-      {
-        role: 'coordinator',
-        args: { arch: c.arch, archOptions: c.archOptions, batchCapacity: s.batchCapacity, setup: s.setup, script: s.script, parties: cpus },
-        record,
-      },
-      ...this.workloads.slice(1).map((w) => ({ role: 'workload', args: { workload: w, seed: iseed }, barrier: cpus, record })),
-    ];
+    const kernelCpus = kernelCpuIds(s);
+    const workloadCpus = this.workloads.flatMap((w, i) => (w ? [i] : []));
+    const kernelArgs = (script: Scenario['script'], setup: Scenario['setup'], then: Workload | null): KernelRoleArgs => ({
+      arch: c.arch,
+      archOptions: c.archOptions,
+      batchCapacity: s.batchCapacity,
+      setup,
+      script,
+      parties: cpus,
+      kernelCpus,
+      workloadCpus,
+      then: then ? { workload: then, seed: iseed } : undefined,
+    });
+    const tasks: CpuTask[] = Array.from({ length: cpus }, (_, i): CpuTask => {
+      if (i === 0) return { role: 'kernel', args: kernelArgs(s.script, s.setup, null), record };
+      const k = s.kernelCpus?.find((x) => x.cpu === i);
+      if (k) return { role: 'kernel', args: kernelArgs(k.script, [], this.workloads[i]), barrier: cpus, record };
+      return { role: 'workload', args: { workload: this.workloads[i], seed: iseed }, barrier: cpus, record };
+    });
     const results = await this.pool.run(tasks);
     return {
       violations: machine.violations(),
-      coordinator: results[0].result as CoordinatorResult,
+      kernels: results.filter((r, i) => kernelCpus.includes(i)).map((r) => r.result as KernelRoleResult),
       gateSteps: pct ? Atomics.load(machine.i32, machine.layout.gateWord(G.STEP)) : 0,
       events: record ? results.map((r) => r.events ?? []) : undefined,
     };

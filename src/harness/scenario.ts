@@ -4,13 +4,47 @@ import { FLAVOURS } from '../machine/flavours.js';
 import type { Workload } from '../machine/workload.js';
 
 /**
- * Harness commands a coordinator script may hold besides kernel commands:
- * `waitSteps` waits until every other CPU has executed at least `steps`
- * steps in this iteration (so their TLBs are warm before the syscall);
- * `spin` executes `steps` empty instruction boundaries on the coordinator.
+ * A kernel point (kernel/ops.ts KERNEL_POINTS): a step name such as
+ * 'tlb_end_vma', reached in any system call, or 'SYSCALL/STEP' such as
+ * 'madvise(DONTNEED)/tlb_end_vma', reached in that call only.
  */
-export type HarnessCommand = { op: 'waitSteps'; steps: number } | { op: 'spin'; steps: number };
+export type KernelPoint = string;
+
+/**
+ * Harness commands a kernel script may hold besides kernel commands. None
+ * changes the order of the kernel code; they only place it in time:
+ *  - `waitSteps`: wait until every workload CPU has executed at least `steps`
+ *    steps in this iteration (so their TLBs are warm before the syscall);
+ *  - `spin`: execute `steps` empty instruction boundaries (taking IPIs);
+ *  - `waitPoint`: wait until kernel CPU `cpu` has reached `point` in this
+ *    iteration (taking IPIs);
+ *  - `holdPoint`: arm a hold: the next `times` (default 1) times this CPU's
+ *    kernel reaches `point`, it stays there (taking IPIs, holding whatever
+ *    locks the code holds there) for `steps` steps, or until kernel CPU
+ *    `until.cpu` has reached `until.point`. That widens a race window in
+ *    stress mode as a stalled CPU would. A hold only delays: if the other
+ *    CPU cannot reach its point (it waits for a lock this CPU holds, or its
+ *    script ended), the hold ends and the kernel code goes on, so a scenario
+ *    written for one kernel's locking still runs on another's.
+ */
+export type HarnessCommand =
+  | { op: 'waitSteps'; steps: number }
+  | { op: 'spin'; steps: number }
+  | { op: 'waitPoint'; cpu: number; point: KernelPoint }
+  | { op: 'holdPoint'; point: KernelPoint; steps?: number; until?: { cpu: number; point: KernelPoint }; times?: number };
 export type CoordinatorCommand = KernelCommand | HarnessCommand;
+
+/**
+ * A CPU besides CPU 0 that runs kernel code: its script (after the start
+ * barrier, racing everyone), then `then`: 'idle' (the default: take IPIs
+ * until the iteration ends) or 'workload' (its workload, until the end).
+ * The iteration ends when every kernel CPU has finished its script.
+ */
+export interface KernelCpu {
+  cpu: number;
+  script: CoordinatorCommand[];
+  then?: 'idle' | 'workload';
+}
 
 /** One combination of architecture policy and hardware a scenario runs on, and what it expects. */
 export interface Combination {
@@ -23,7 +57,7 @@ export interface Combination {
 
 /**
  * A race scenario, declared: the machine, the coordinator's kernel script
- * (CPU 0), the workload of every other CPU, and the combinations it runs on
+ * (CPU 0), other CPUs' kernel scripts, the workload of every other CPU, and the combinations it runs on
  * with their expected outcome. The expectation is checked against runs,
  * never used to produce them.
  */
@@ -44,7 +78,13 @@ export interface Scenario {
   setup: CoordinatorCommand[];
   /** Coordinator commands after the barrier, racing the other CPUs. */
   script: CoordinatorCommand[];
-  /** Workload of CPU `cpu` (1..cpus-1). */
+  /**
+   * Other CPUs that run kernel code on the same machine (and, through the
+   * shared mm, on the same address spaces): any CPU but 0, each at most once.
+   * Default: none (CPU 0 is the only kernel CPU).
+   */
+  kernelCpus?: KernelCpu[];
+  /** Workload of CPU `cpu` (every CPU that is not a kernel CPU, and kernel CPUs whose `then` is 'workload'). */
   workload: (cpu: number, cpus: number) => Workload;
   combinations: Combination[];
   /** Default stress iterations per combination. */
@@ -75,3 +115,15 @@ export function machineConfigFor(s: Scenario, c: { arch: string; archOptions?: P
   return resolveConfig({ ...FLAVOURS[c.hw].config, ...s.machine, cpus, gupFast });
 }
 
+
+/** The kernel CPUs of a scenario: CPU 0 and its kernelCpus, in CPU order. */
+export function kernelCpuIds(s: Pick<Scenario, 'kernelCpus'>): number[] {
+  return [0, ...(s.kernelCpus ?? []).map((k) => k.cpu)].sort((a, b) => a - b);
+}
+
+/** Whether CPU `cpu` of `s` runs a workload (at all, or after its kernel script). */
+export function runsWorkload(s: Pick<Scenario, 'kernelCpus'>, cpu: number): boolean {
+  if (cpu === 0) return false;
+  const k = s.kernelCpus?.find((x) => x.cpu === cpu);
+  return !k || k.then === 'workload';
+}

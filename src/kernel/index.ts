@@ -1,5 +1,5 @@
 export * from './ops.js';
-export { Mm, LocalCounter, SharedCounter, type Vma, type VmaFlags, type FlushPendingCounter } from './mm.js';
+export { Mm, SharedCounter, type Vma, type VmaFlags, type FlushPendingCounter } from './mm.js';
 export {
   MmuGather,
   DEFAULT_BATCH_CAPACITY,

@@ -1,5 +1,6 @@
 import { FlushKind, PTE_FRAME_MASK, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
+import { ptLockWord, ptlWord, spinLock, spinUnlock } from '../machine/locks.js';
 import type { TableAlloc } from '../machine/pagetable.js';
 import type { FlushEvent } from './gather-trace.js';
 import type { Mm, Vma } from './mm.js';
@@ -60,14 +61,28 @@ function zapRange(tlb: MmuGather, vma: Vma, start: number, end: number): number 
       vpn = tableEnd;
       continue;
     }
-    for (; vpn < tableEnd; vpn++) {
-      if (!(pt.entry(t, vpn & (W - 1)) & Pte.PRESENT)) continue;
-      cpu.setKernelOp(op, vpn);
-      const old = pt.clearEntry(t, vpn & (W - 1));
-      if (!(old & Pte.PRESENT)) continue;
-      n++;
-      tlb.tlbRemoveTlbEntry(vpn);
-      if (!vma.pfnmap) tlb.tlbRemovePage(old & PTE_FRAME_MASK);
+    // pte_offset_map_lock: the table's PTL while its PTEs are cleared, so a
+    // second zapper of the same table (a concurrent madvise) finds each PTE
+    // either present (and clears it itself) or already cleared by the first.
+    // Deviation: a forced tlb_flush_mmu (full batch) runs here, under the
+    // PTL, flush and frees alike. 3.0 breaks out, unlocks, then flushes; 6.x
+    // flushes the TLB (tlb_flush_mmu_tlbonly) before pte_unmap_unlock and
+    // frees after it. A CPU waiting for the PTL keeps taking IPIs, so
+    // flushing under it cannot deadlock.
+    const ptl = ptlWord(cpu.L, t);
+    spinLock(cpu, ptl);
+    try {
+      for (; vpn < tableEnd; vpn++) {
+        if (!(pt.entry(t, vpn & (W - 1)) & Pte.PRESENT)) continue;
+        cpu.setKernelOp(op, vpn);
+        const old = pt.clearEntry(t, vpn & (W - 1));
+        if (!(old & Pte.PRESENT)) continue;
+        n++;
+        tlb.tlbRemoveTlbEntry(vpn);
+        if (!vma.pfnmap) tlb.tlbRemovePage(old & PTE_FRAME_MASK);
+      }
+    } finally {
+      spinUnlock(cpu, ptl);
     }
   }
   return n;
@@ -218,21 +233,38 @@ function movePtes(cpu: Cpu, mm: Mm, vma: Vma, from: number, to: number, n: numbe
   };
   const t = pt.table(asid, from, 1);
   if (t < 0) return 0;
+  let any = false;
+  for (let i = 0; i < n && !any; i++) any = (pt.entry(t, (from + i) & (W - 1)) & Pte.PRESENT) !== 0;
+  if (!any) return 0;
+  // alloc_new_pmd / pte_alloc under the mm's page_table_lock; then the old
+  // table's PTL and the new one's (spin_lock_nested), held across the moves
+  // and, since eb66ae030829, the flush.
+  spinLock(cpu, ptLockWord(cpu.L, asid));
+  const nt = pt.ensurePteTable(asid, to, opts.allocTable);
+  spinUnlock(cpu, ptLockWord(cpu.L, asid));
+  if (nt < 0) throw new Error(`out of frames for a page table at vpn ${to}`);
+  const oldPtl = ptlWord(cpu.L, t);
+  const newPtl = ptlWord(cpu.L, nt);
+  spinLock(cpu, oldPtl);
+  if (newPtl !== oldPtl) spinLock(cpu, newPtl);
   let moved = 0;
-  for (let i = 0; i < n; i++) {
-    const a = from + i;
-    if (!(pt.entry(t, a & (W - 1)) & Pte.PRESENT)) continue;
-    cpu.setKernelOp(op, a);
-    const nt = pt.ensurePteTable(asid, to + i, opts.allocTable);
-    if (nt < 0) throw new Error(`out of frames for a page table at vpn ${to + i}`);
-    const old = pt.clearEntry(t, a & (W - 1));
-    if (!(old & Pte.PRESENT)) continue;
-    // ptep_clear_flush: the old address is invalidated before the PTE appears at the new one.
-    if (opts.flush === 'per-pte') flush(a, a + 1);
-    pt.setEntry(nt, (to + i) & (W - 1), old);
-    moved++;
+  try {
+    for (let i = 0; i < n; i++) {
+      const a = from + i;
+      if (!(pt.entry(t, a & (W - 1)) & Pte.PRESENT)) continue;
+      cpu.setKernelOp(op, a);
+      const old = pt.clearEntry(t, a & (W - 1));
+      if (!(old & Pte.PRESENT)) continue;
+      // ptep_clear_flush: the old address is invalidated before the PTE appears at the new one.
+      if (opts.flush === 'per-pte') flush(a, a + 1);
+      pt.setEntry(nt, (to + i) & (W - 1), old);
+      moved++;
+    }
+    // flush_tlb_range(vma, old_end - len, old_end), still under the PTE locks.
+    if (opts.flush === 'once' && moved) flush(from, from + n);
+  } finally {
+    if (newPtl !== oldPtl) spinUnlock(cpu, newPtl);
+    spinUnlock(cpu, oldPtl);
   }
-  // flush_tlb_range(vma, old_end - len, old_end), still under the PTE locks.
-  if (opts.flush === 'once' && moved) flush(from, from + n);
   return moved;
 }

@@ -1,16 +1,24 @@
 import type { Cpu } from '../machine/cpu.js';
+import { A, type Layout } from '../machine/layout.js';
 
 /**
  * The kernel's view of one address space (mm_struct): its ASID (the machine's
  * address-space slot), its VMAs, its users count and tlb_flush_pending.
  *
- * The page tables themselves live in the machine (PageTables); the cpumask is
- * the machine's too (set by switch_mm, read with cpu.pt.cpumask(asid)), so
- * that CPUs running the mm on other threads are seen by the flush.
+ * One mm seen by all: everything kernel code on several CPUs must agree on
+ * lives in the address space's slot of the shared buffer (layout.ts A): the
+ * VMA list, tlb_flush_pending, the mmap_lock and the page_table_lock; the
+ * page tables and the cpumask are the machine's. An Mm object is a view of
+ * that slot, one per CPU's Kernel; it keeps no private copy: every query
+ * reads the shared list, every change writes it back whole.
+ *
+ * Locking (the kernel's): the VMA list changes only under mmap_lock held for
+ * write, and is read under it held for read or write (kernel/syscalls.ts
+ * takes it). The Vma objects handed out are snapshots; change a vma with
+ * adjust(), never by assigning to the snapshot.
  *
  * Invariants: vmas are sorted by start, never overlap, and start < end. All
  * addresses are virtual page numbers; ranges are half-open [start, end).
- * Only the coordinator CPU (holding the simulated mmap lock) changes an Mm.
  */
 
 /** A virtual memory area (vm_area_struct), in vpn. */
@@ -31,8 +39,7 @@ export type VmaFlags = Partial<Pick<Vma, 'exec' | 'write' | 'huge' | 'pfnmap'>>;
 
 /**
  * mm->tlb_flush_pending: how many gathers on this mm are between
- * tlb_gather_mmu and tlb_finish_mmu. Behind an interface so it can live in
- * shared memory when gathers run on several CPU threads.
+ * tlb_gather_mmu and tlb_finish_mmu (A.FLUSH_PENDING of the mm's slot).
  */
 export interface FlushPendingCounter {
   /** Increment; returns the new value. */
@@ -42,22 +49,7 @@ export interface FlushPendingCounter {
   read(): number;
 }
 
-/** A counter in this thread's memory (one coordinator). */
-export class LocalCounter implements FlushPendingCounter {
-  private v = 0;
-  inc(): number {
-    return ++this.v;
-  }
-  dec(): number {
-    if (this.v <= 0) throw new Error('tlb_flush_pending underflow');
-    return --this.v;
-  }
-  read(): number {
-    return this.v;
-  }
-}
-
-/** A counter in one word of a shared Int32Array (e.g. a machine scratch word). */
+/** A counter in one word of a shared Int32Array. */
 export class SharedCounter implements FlushPendingCounter {
   constructor(
     private readonly i32: Int32Array,
@@ -76,22 +68,62 @@ export class SharedCounter implements FlushPendingCounter {
   }
 }
 
+const FLAG = { exec: 1, write: 2, huge: 4, pfnmap: 8 } as const;
+
 export class Mm {
-  readonly vmas: Vma[] = [];
-  /** mm_users: threads using the address space. */
+  /** mm_users: threads using the address space (this view's; exit sets it to 0). */
   users = 1;
+  readonly tlbFlushPending: FlushPendingCounter;
   constructor(
+    private readonly i32: Int32Array,
+    private readonly L: Layout,
     readonly asid: number,
-    readonly tlbFlushPending: FlushPendingCounter = new LocalCounter(),
-  ) {}
+  ) {
+    this.tlbFlushPending = new SharedCounter(i32, L.space(asid, A.FLUSH_PENDING));
+  }
 
   /**
-   * mm_alloc + pgd_alloc: create the machine address space (an empty pgd).
+   * mm_alloc + pgd_alloc: create the machine address space (an empty pgd),
+   * with an empty VMA list and no gathers pending.
    * Throws when the slot exists or no frame is left for the pgd.
    */
-  static create(cpu: Cpu, asid: number, pending?: FlushPendingCounter): Mm {
+  static create(cpu: Cpu, asid: number): Mm {
     if (!cpu.pt.createSpace(asid)) throw new Error(`out of frames creating the pgd of address space ${asid}`);
-    return new Mm(asid, pending);
+    const mm = new Mm(cpu.i32, cpu.L, asid);
+    Atomics.store(cpu.i32, cpu.L.space(asid, A.VMA_COUNT), 0);
+    Atomics.store(cpu.i32, cpu.L.space(asid, A.FLUSH_PENDING), 0);
+    return mm;
+  }
+
+  /** The VMA list now, sorted (snapshots). */
+  get vmas(): Vma[] {
+    const { i32, L, asid } = this;
+    const n = Atomics.load(i32, L.space(asid, A.VMA_COUNT));
+    const out: Vma[] = [];
+    for (let i = 0; i < n; i++) {
+      const f = Atomics.load(i32, L.vma(asid, i, 2));
+      out.push({
+        start: Atomics.load(i32, L.vma(asid, i, 0)),
+        end: Atomics.load(i32, L.vma(asid, i, 1)),
+        exec: (f & FLAG.exec) !== 0,
+        write: (f & FLAG.write) !== 0,
+        huge: (f & FLAG.huge) !== 0,
+        pfnmap: (f & FLAG.pfnmap) !== 0,
+      });
+    }
+    return out;
+  }
+
+  /** Write the whole list back (sorted, non-overlapping: the callers keep that). */
+  private store(vmas: readonly Vma[]): void {
+    const { i32, L, asid } = this;
+    if (vmas.length > A.MAX_VMAS) throw new Error(`more than ${A.MAX_VMAS} vmas in address space ${asid}`);
+    vmas.forEach((v, i) => {
+      Atomics.store(i32, L.vma(asid, i, 0), v.start);
+      Atomics.store(i32, L.vma(asid, i, 1), v.end);
+      Atomics.store(i32, L.vma(asid, i, 2), (v.exec ? FLAG.exec : 0) | (v.write ? FLAG.write : 0) | (v.huge ? FLAG.huge : 0) | (v.pfnmap ? FLAG.pfnmap : 0));
+    });
+    Atomics.store(i32, L.space(asid, A.VMA_COUNT), vmas.length);
   }
 
   /** find_vma: the first vma with end > vpn (it may start above vpn), or undefined. */
@@ -114,18 +146,37 @@ export class Mm {
   insert(vma: Vma): void {
     if (!(vma.start < vma.end)) throw new Error(`empty vma [${vma.start}, ${vma.end})`);
     if (this.overlapping(vma.start, vma.end).length) throw new Error(`vma [${vma.start}, ${vma.end}) overlaps an existing mapping`);
-    this.vmas.push(vma);
-    this.vmas.sort((a, b) => a.start - b.start);
+    const vmas = this.vmas;
+    vmas.push({ ...vma });
+    vmas.sort((a, b) => a.start - b.start);
+    this.store(vmas);
   }
 
-  /** The vma before / after `vma` in address order (vm_prev / vm_next). */
+  /** The vma before / after `vma` in address order (vm_prev / vm_next), by address. */
   prev(vma: Vma): Vma | undefined {
-    const i = this.vmas.indexOf(vma);
-    return i > 0 ? this.vmas[i - 1] : undefined;
+    return this.vmas.filter((v) => v.end <= vma.start).pop();
   }
   next(vma: Vma): Vma | undefined {
-    const i = this.vmas.indexOf(vma);
-    return i >= 0 && i + 1 < this.vmas.length ? this.vmas[i + 1] : undefined;
+    return this.vmas.find((v) => v.start >= vma.end);
+  }
+
+  /**
+   * vma_adjust: the vma that starts at `vma.start` now covers [start, end),
+   * which must not overlap another vma. Returns the new snapshot.
+   */
+  adjust(vma: Vma, start: number, end: number): Vma {
+    const vmas = this.vmas;
+    const i = vmas.findIndex((v) => v.start === vma.start && v.end === vma.end);
+    if (i < 0) throw new Error(`no vma [${vma.start}, ${vma.end}) in address space ${this.asid}`);
+    if (!(start < end) || vmas.some((v, k) => k !== i && v.start < end && start < v.end)) throw new Error(`vma [${start}, ${end}) would overlap another mapping`);
+    vmas[i] = { ...vmas[i], start, end };
+    this.store(vmas);
+    return vmas[i];
+  }
+
+  /** Remove every vma (exit_mmap). */
+  clear(): void {
+    this.store([]);
   }
 
   /**
@@ -133,11 +184,12 @@ export class Mm {
    * new one with the same flags takes [at, end).
    */
   split(at: number): void {
-    const v = this.vmaAt(at);
-    if (!v || v.start === at) return;
-    const tail: Vma = { ...v, start: at };
-    v.end = at;
-    this.vmas.splice(this.vmas.indexOf(v) + 1, 0, tail);
+    const vmas = this.vmas;
+    const i = vmas.findIndex((v) => v.start < at && at < v.end);
+    if (i < 0) return;
+    const v = vmas[i];
+    vmas.splice(i, 1, { ...v, end: at }, { ...v, start: at });
+    this.store(vmas);
   }
 
   /**
@@ -148,10 +200,12 @@ export class Mm {
   detach(start: number, end: number): { detached: Vma[]; prev: Vma | undefined; next: Vma | undefined } {
     this.split(start);
     this.split(end);
-    const detached = this.overlapping(start, end);
+    const vmas = this.vmas;
+    const detached = vmas.filter((v) => v.start < end && start < v.end);
     if (!detached.length) return { detached, prev: undefined, next: undefined };
-    const first = this.vmas.indexOf(detached[0]);
-    this.vmas.splice(first, detached.length);
-    return { detached, prev: first > 0 ? this.vmas[first - 1] : undefined, next: this.vmas[first] };
+    const first = vmas.indexOf(detached[0]);
+    vmas.splice(first, detached.length);
+    this.store(vmas);
+    return { detached, prev: first > 0 ? vmas[first - 1] : undefined, next: vmas[first] };
   }
 }

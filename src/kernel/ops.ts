@@ -53,12 +53,51 @@ const STEPS = {
   FREE_PGD: 'free_pgd',
   /** Allocating and mapping frames (fault-in). */
   FAULT_IN: 'fault_in',
+  /** The call holds mmap_lock (for read or write, as the call takes it). */
+  MMAP_LOCK: 'mmap_lock',
+  /** munmap has downgraded mmap_lock to read (4.20+: dd2283f2605e). */
+  MMAP_WRITE_DOWNGRADE: 'mmap_write_downgrade',
+  /** The call has returned (and its "no stale translation" check is done). */
+  RETURN: 'return',
 } as const;
 
 /** Step codes by key (Step.TLB_REMOVE_PAGE). */
 export const Step = Object.freeze(Object.fromEntries(Object.keys(STEPS).map((k, i) => [k, i]))) as { readonly [K in keyof typeof STEPS]: number };
 /** Step names by code. */
 export const STEP_NAMES: readonly string[] = Object.freeze(Object.values(STEPS));
+
+/**
+ * The kernel points a script can wait for or hold (waitPoint, holdPoint):
+ * every named step, each reached when a CPU's kernel enters it (Cpu.setKernelOp
+ * marks it in the machine, layout.ts POINT_WORDS), with one line on where it is.
+ */
+export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.freeze(
+  [
+    ['mmap_lock', 'the call has taken mmap_lock (write: mmap, munmap, shift_arg_pages, exit; read: madvise, fault)'],
+    ['mmap_write_downgrade', 'munmap, 4.20+ policies: the vmas are detached, mmap_lock is downgraded to read'],
+    ['tlb_gather_mmu', 'a gather starts: tlb_flush_pending is about to rise'],
+    ['tlb_start_vma', 'the gather notes a vma'],
+    ['unmap_vmas', 'clearing PTEs (reached at each PTE cleared)'],
+    ['tlb_remove_tlb_entry', 'a cleared PTE widens the range'],
+    ['tlb_remove_page', 'a page goes to the batch (or is freed, by the policies that free at once)'],
+    ['tlb_end_vma', "the vma's PTEs are cleared; whatever flush tlb_end_vma does has not happened yet"],
+    ['free_pgtables', 'unhooking page-table pages (PTEs cleared, tables not yet handed over)'],
+    ['pte_free_tlb', 'a PTE table goes to the gather'],
+    ['pmd_free_tlb', 'a PMD table goes to the gather'],
+    ['tlb_flush_mmu', 'a forced or final flush and free of the batch'],
+    ['tlb_table_flush', 'linux-6: the table batch is invalidated and freed'],
+    ['tlb_finish_mmu', 'the final flush; tlb_flush_pending is still raised'],
+    ['move_page_tables', 'shift_arg_pages: moving PTEs'],
+    ['free_pgd', 'exit: the pgd is freed'],
+    ['fault_in', 'fault: mapping a page'],
+    ['return', 'the call has returned, its "no stale translation after return" check done'],
+  ].map(([name, where]) => ({ name, where })),
+);
+
+/** The step code of kernel point `name`, or -1. */
+export function pointStep(name: string): number {
+  return name === '' ? -1 : STEP_NAMES.indexOf(name);
+}
 
 
 /** The code to pass to Cpu.setKernelOp for `step` inside `syscall`. */

@@ -1,5 +1,6 @@
 import { frameIsCurrent, recordViolation } from '../machine/checker.js';
 import { CpuOp, FrameKind, PTE_FRAME_MASK, ViolationKind, tableKindOfLevel } from '../machine/constants.js';
+import { F } from '../machine/layout.js';
 import type { Machine } from '../machine/machine.js';
 
 /**
@@ -24,12 +25,27 @@ export interface StaleEntry {
   level?: number;
 }
 
-/** TLB (D and I) entries of `asid` for a vpn in [start, end), on every CPU. */
-export function staleAfterReturn(machine: Machine, asid: number, start: number, end: number): StaleEntry[] {
+/**
+ * TLB (D and I) entries of `asid` for a vpn in [start, end), on every CPU,
+ * that a call entered at kernel sequence `entrySeq` promised to remove.
+ *
+ * With kernel code on several CPUs, another CPU may fault a page of the
+ * range in after the call zapped it, and a third CPU may use it: that
+ * mapping is not the call's to remove. So an entry whose frame is still the
+ * allocation it was filled for (same generation) and was mapped after the
+ * call began (F.MAP_SEQ > entrySeq) is skipped. An entry whose frame was
+ * freed since it was filled is always reported: under a correct policy no
+ * frame is freed while a TLB still holds it.
+ */
+export function staleAfterReturn(machine: Machine, asid: number, start: number, end: number, entrySeq = Infinity): StaleEntry[] {
   const out: StaleEntry[] = [];
+  const i32 = machine.i32;
+  const L = machine.layout;
   for (let c = 0; c < machine.config.cpus; c++) {
     for (const e of machine.caches(c)) {
       if (e.cache === 'walk' || e.asid !== asid || e.vpn < start || e.vpn >= end) continue;
+      const f = e.value & PTE_FRAME_MASK;
+      if (frameIsCurrent(i32, L, f, e.gen, FrameKind.DATA) && Atomics.load(i32, L.frame(f, F.MAP_SEQ)) > entrySeq) continue;
       out.push({ cpu: c, cache: e.cache, asid, vpn: e.vpn, value: e.value, gen: e.gen });
     }
   }
@@ -59,9 +75,10 @@ export function staleTablePointers(machine: Machine, asid: number): StaleEntry[]
 /**
  * Record each stale TLB entry as a STALE_AFTER_RETURN violation in the
  * machine's log (as seen by the entry's CPU), so reports list them with the
- * races. `step` is the reporting CPU's step count, for ordering.
+ * races. `step` is the reporting CPU's step count, for ordering; `call` the
+ * CPU whose system call returned and the call's kernel op code.
  */
-export function recordStaleAfterReturn(machine: Machine, entries: readonly StaleEntry[], step = 0): void {
+export function recordStaleAfterReturn(machine: Machine, entries: readonly StaleEntry[], step = 0, call?: { cpu: number; op: number }): void {
   for (const e of entries) {
     if (e.cache === 'walk') continue;
     recordViolation(machine.i32, machine.layout, {
@@ -74,6 +91,7 @@ export function recordStaleAfterReturn(machine: Machine, entries: readonly Stale
       cpuOp: CpuOp.KERNEL,
       step,
       level: 0,
+      call,
     });
   }
 }

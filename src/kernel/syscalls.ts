@@ -1,8 +1,10 @@
 import { FrameKind, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
+import { F, H } from '../machine/layout.js';
+import { downgradeWrite, mmapLockWord, ptLockWord, ptlWord, readLock, readUnlock, spinLock, spinUnlock, writeLock, writeUnlock } from '../machine/locks.js';
 import { type FlushEvent, type GatherStats, type TraceEvent, addStats, emptyStats } from './gather-trace.js';
 import { freePgdRange, freePgtables, movePageTables, unmapVmas } from './memory.js';
-import { type FlushPendingCounter, Mm, type Vma, type VmaFlags } from './mm.js';
+import { Mm, type Vma, type VmaFlags } from './mm.js';
 import { type GatherOptions, MmuGather } from './mmu-gather.js';
 import { Step, syscallCode, kernelOp } from './ops.js';
 import { type PolicyOptions, type TlbPolicy, createPolicy } from './policies/index.js';
@@ -10,9 +12,28 @@ import { Quicklist } from './quicklist.js';
 import type { TableAlloc } from '../machine/pagetable.js';
 
 /**
- * The system calls the coordinator CPU runs (it plays the task holding the
- * mmap lock for writing; other CPUs only run user code). Each names itself and
- * its steps with Cpu.setKernelOp as it goes, and clears the op on return.
+ * The system calls a CPU's kernel runs. Several CPUs may run them at once on
+ * one mm: each CPU has its own Kernel (and its own Mm views), and they agree
+ * through the shared buffer and the kernel's own locks (machine/locks.ts):
+ *
+ *   mmap_lock          write: mmap, munmap (downgraded to read after the
+ *                      vmas are detached, on policies since 4.20:
+ *                      dd2283f2605e), shift_arg_pages (exec's
+ *                      setup_arg_pages), exit_mmap; read: madvise(DONTNEED),
+ *                      fault. gup_fast takes none.
+ *   page_table_lock    the mm's: populating upper tables (__pte_alloc,
+ *                      __pmd_alloc) in fault and move_page_tables
+ *   PTL                a PTE table's split lock: zap_pte_range while it
+ *                      clears that table's PTEs, fault while it sets one,
+ *                      move_ptes (old, then new table)
+ *
+ * Lock order, as the kernel's: mmap_lock, then page_table_lock or PTLs
+ * (never both); move_ptes takes the old table's PTL before the new one's,
+ * always under mmap_lock held for write, so two moves never hold them in
+ * opposite orders.
+ *
+ * Each call names itself and its steps with Cpu.setKernelOp as it goes (the
+ * kernel points a script can wait for or hold), and clears the op on return.
  *
  *   mmap + faultIn      create a vma; allocate and map its frames
  *   munmap              do_munmap → unmap_region: gather; per vma start_vma,
@@ -53,6 +74,8 @@ export interface GatherReport {
 
 export interface SyscallResult {
   syscall: string;
+  /** The syscall's code (kernel/ops.ts syscallCode). */
+  code: number;
   gathers: GatherReport[];
   /** Flushes made outside any gather (move_page_tables). */
   otherFlushes: FlushEvent[];
@@ -62,8 +85,14 @@ export interface SyscallResult {
   stats: GatherStats;
   /** PTEs cleared (zap) or moved (shift_arg_pages). */
   ptes: number;
-  /** The range no CPU may translate once the call has returned, or null. */
-  removed: { start: number; end: number } | null;
+  /**
+   * The ranges no CPU may translate once the call has returned (what it
+   * found mapped and removed: madvise promises nothing for a part of its
+   * range without a vma), empty for none.
+   */
+  removed: { start: number; end: number }[];
+  /** The kernel sequence (H.KSEQ) at the call's entry: mappings made later are not its to remove. */
+  entrySeq: number;
 }
 
 export class Kernel {
@@ -86,30 +115,35 @@ export class Kernel {
   }
 
   /** A new mm with an empty pgd in machine slot `asid`. */
-  createMm(asid: number, pending?: FlushPendingCounter): Mm {
-    const mm = Mm.create(this.cpu, asid, pending);
+  createMm(asid: number): Mm {
+    const mm = Mm.create(this.cpu, asid);
     this.mms.set(asid, mm);
     return mm;
   }
 
   /**
-   * Register an Mm for an address space another CPU's Kernel created (the
-   * space must be live), with copies of its vmas: for a second CPU running
-   * syscalls on the same mm concurrently (e.g. parallel madvise). Share
-   * tlb_flush_pending between them with a SharedCounter.
+   * The mm in slot `asid`, which another CPU's Kernel may have created: this
+   * CPU's view of it (the VMA list, tlb_flush_pending and the locks are
+   * shared). `vmas`, if given, must be the mm's list (a check for callers
+   * that expect a particular layout).
    */
-  attachMm(asid: number, vmas: readonly Vma[], pending?: FlushPendingCounter): Mm {
+  attachMm(asid: number, vmas?: readonly Vma[]): Mm {
     if (!this.cpu.pt.isLive(asid)) throw new Error(`address space ${asid} does not exist`);
-    const mm = new Mm(asid, pending);
-    for (const v of vmas) mm.insert({ ...v });
+    const mm = this.mms.get(asid) ?? new Mm(this.cpu.i32, this.cpu.L, asid);
+    if (vmas) {
+      const key = (l: readonly Vma[]): string => JSON.stringify(l.map((v) => [v.start, v.end, v.exec, v.write, v.huge, v.pfnmap]));
+      if (key(vmas) !== key(mm.vmas)) throw new Error(`address space ${asid} has vmas ${key(mm.vmas)}, not ${key(vmas)}`);
+    }
     this.mms.set(asid, mm);
     return mm;
   }
 
+  /** This CPU's view of the mm in slot `asid` (attached on first use: one mm seen by all). */
   mm(asid: number): Mm {
     const mm = this.mms.get(asid);
-    if (!mm) throw new Error(`no mm for address space ${asid}`);
-    return mm;
+    if (mm) return mm;
+    if (!this.cpu.pt.isLive(asid)) throw new Error(`no mm for address space ${asid}`);
+    return this.attachMm(asid);
   }
 
   /** tlb_gather_mmu on behalf of `syscall` (for callers composing their own sequences). */
@@ -121,12 +155,17 @@ export class Kernel {
   mmap(mm: Mm, start: number, pages: number, flags: VmaFlags = {}): Vma {
     const end = start + pages;
     if (!(pages > 0) || start < 0 || end > this.cpu.L.vpnLimit) throw new KernelError('EINVAL', `bad range [${start}, ${end})`);
-    if (mm.overlapping(start, end).length) throw new KernelError('EINVAL', `[${start}, ${end}) overlaps a mapping`);
     this.enter(syscallCode('mmap'), start);
-    const vma: Vma = { start, end, exec: !!flags.exec, write: flags.write ?? !flags.exec, huge: !!flags.huge, pfnmap: !!flags.pfnmap };
-    mm.insert(vma);
-    this.leave();
-    return vma;
+    this.mmapLock(mm, 'write');
+    try {
+      if (mm.overlapping(start, end).length) throw new KernelError('EINVAL', `[${start}, ${end}) overlaps a mapping`);
+      const vma: Vma = { start, end, exec: !!flags.exec, write: flags.write ?? !flags.exec, huge: !!flags.huge, pfnmap: !!flags.pfnmap };
+      mm.insert(vma);
+      return vma;
+    } finally {
+      this.mmapUnlock(mm, 'write');
+      this.leave();
+    }
   }
 
   /**
@@ -135,55 +174,90 @@ export class Kernel {
    * never frees), mapped with the vma's write/exec. Returns pages mapped.
    */
   faultIn(mm: Mm, start: number, end: number): number {
-    const { pt, alloc } = this.cpu;
+    const { pt, alloc, i32, L } = this.cpu;
+    const W = L.W;
+    this.enter(syscallCode('fault'), start);
+    this.mmapLock(mm, 'read');
     let n = 0;
-    for (const vma of mm.overlapping(start, end)) {
-      const flags = (vma.write ? Pte.WRITE : 0) | (vma.exec ? Pte.EXEC : 0);
-      for (let vpn = Math.max(start, vma.start); vpn < Math.min(end, vma.end); vpn++) {
-        this.cpu.setKernelOp(kernelOp(syscallCode('fault'), Step.FAULT_IN), vpn);
-        if (pt.pte(mm.asid, vpn) & Pte.PRESENT) continue;
-        const f = alloc.alloc(FrameKind.DATA, vma.pfnmap ? -1 : mm.asid);
-        if (f < 0 || !pt.map(mm.asid, vpn, f, flags, this.tableAlloc)) throw new KernelError('ENOMEM', `out of frames faulting in vpn ${vpn}`);
-        n++;
+    try {
+      for (const vma of mm.overlapping(start, end)) {
+        const flags = (vma.write ? Pte.WRITE : 0) | (vma.exec ? Pte.EXEC : 0);
+        for (let vpn = Math.max(start, vma.start); vpn < Math.min(end, vma.end); vpn++) {
+          this.cpu.setKernelOp(kernelOp(syscallCode('fault'), Step.FAULT_IN), vpn);
+          if (pt.pte(mm.asid, vpn) & Pte.PRESENT) continue;
+          // __pte_alloc under the mm's page_table_lock, then set_pte_at under the table's PTL.
+          spinLock(this.cpu, ptLockWord(L, mm.asid));
+          const t = pt.ensurePteTable(mm.asid, vpn, this.tableAlloc);
+          spinUnlock(this.cpu, ptLockWord(L, mm.asid));
+          if (t < 0) throw new KernelError('ENOMEM', `out of frames faulting in vpn ${vpn}`);
+          spinLock(this.cpu, ptlWord(L, t));
+          try {
+            if (pt.entry(t, vpn & (W - 1)) & Pte.PRESENT) continue;
+            const f = alloc.alloc(FrameKind.DATA, vma.pfnmap ? -1 : mm.asid);
+            if (f < 0) throw new KernelError('ENOMEM', `out of frames faulting in vpn ${vpn}`);
+            Atomics.store(i32, L.frame(f, F.MAP_SEQ), Atomics.add(i32, H.KSEQ, 1) + 1);
+            pt.setEntry(t, vpn & (W - 1), f | flags | Pte.PRESENT);
+            n++;
+          } finally {
+            spinUnlock(this.cpu, ptlWord(L, t));
+          }
+        }
       }
+    } finally {
+      this.mmapUnlock(mm, 'read');
+      this.leave();
     }
-    this.leave();
     return n;
   }
 
   /** munmap(start, end): do_munmap → unmap_region. */
   munmap(mm: Mm, start: number, end: number): SyscallResult {
-    this.enter(syscallCode('munmap'), start);
-    const res = this.result('munmap');
-    const { detached, prev, next } = mm.detach(start, end);
-    if (detached.length) {
-      const tlb = this.gather(mm, false, syscallCode('munmap'));
-      res.ptes = unmapVmas(tlb, detached, start, end);
-      freePgtables(tlb, detached, prev ? prev.end : 0, next ? next.start : 0);
-      tlb.tlbFinishMmu(start, end);
-      this.addGather(res, tlb);
+    const res = this.enter(syscallCode('munmap'), start, 'munmap');
+    this.mmapLock(mm, 'write');
+    let held: 'read' | 'write' = 'write';
+    try {
+      const { detached, prev, next } = mm.detach(start, end);
+      if (detached.length) {
+        if (this.policy.munmapDowngrade) {
+          // 4.20+ (dd2283f2605e): the vmas are gone from the mm; zap and free the tables under the read lock.
+          this.cpu.setKernelOp(kernelOp(syscallCode('munmap'), Step.MMAP_WRITE_DOWNGRADE), start);
+          downgradeWrite(this.cpu, mmapLockWord(this.cpu.L, mm.asid));
+          held = 'read';
+        }
+        const tlb = this.gather(mm, false, syscallCode('munmap'));
+        res.ptes = unmapVmas(tlb, detached, start, end);
+        freePgtables(tlb, detached, prev ? prev.end : 0, next ? next.start : 0);
+        tlb.tlbFinishMmu(start, end);
+        this.addGather(res, tlb);
+      }
+      res.removed = [{ start, end }];
+    } finally {
+      this.mmapUnlock(mm, held);
+      this.leave();
     }
-    res.removed = { start, end };
-    this.leave();
     return res;
   }
 
   /** madvise(MADV_DONTNEED): zap_page_range for each vma; the page tables stay. */
   madviseDontneed(mm: Mm, start: number, end: number): SyscallResult {
-    const vmas = mm.overlapping(start, end);
-    for (const v of vmas) if (v.huge || v.pfnmap) throw new KernelError('EINVAL', `madvise(DONTNEED) on a ${v.huge ? 'hugetlb' : 'pfnmap'} vma`);
-    this.enter(syscallCode('madvise(DONTNEED)'), start);
-    const res = this.result('madvise(DONTNEED)');
-    for (const v of vmas) {
-      const s = Math.max(start, v.start);
-      const e = Math.min(end, v.end);
-      const tlb = this.gather(mm, false, syscallCode('madvise(DONTNEED)'));
-      res.ptes += unmapVmas(tlb, [v], s, e);
-      tlb.tlbFinishMmu(s, e);
-      this.addGather(res, tlb);
+    const res = this.enter(syscallCode('madvise(DONTNEED)'), start, 'madvise(DONTNEED)');
+    this.mmapLock(mm, 'read');
+    try {
+      const vmas = mm.overlapping(start, end);
+      for (const v of vmas) if (v.huge || v.pfnmap) throw new KernelError('EINVAL', `madvise(DONTNEED) on a ${v.huge ? 'hugetlb' : 'pfnmap'} vma`);
+      for (const v of vmas) {
+        const s = Math.max(start, v.start);
+        const e = Math.min(end, v.end);
+        const tlb = this.gather(mm, false, syscallCode('madvise(DONTNEED)'));
+        res.ptes += unmapVmas(tlb, [v], s, e);
+        tlb.tlbFinishMmu(s, e);
+        this.addGather(res, tlb);
+        res.removed.push({ start: s, end: e });
+      }
+    } finally {
+      this.mmapUnlock(mm, 'read');
+      this.leave();
     }
-    res.removed = { start, end };
-    this.leave();
     return res;
   }
 
@@ -200,38 +274,48 @@ export class Kernel {
     const newStart = oldStart - shift;
     const newEnd = oldEnd - shift;
     if (!(shift > 0) || newStart < 0) throw new KernelError('EINVAL', `bad shift ${shift}`);
-    if (mm.findVma(newStart) !== vma) throw new KernelError('EFAULT', `[${newStart}, ${oldStart}) is not free below the stack`);
-    this.enter(syscallCode('shift_arg_pages'), newStart);
-    const res = this.result('shift_arg_pages');
-    vma.start = newStart; // vma_adjust: cover [new_start, old_end)
-    const move = movePageTables(this.cpu, mm, vma, oldStart, newStart, len, syscallCode('shift_arg_pages'), { flush: this.policy.moveFlush, allocTable: this.tableAlloc });
-    res.ptes = move.moved;
-    res.otherFlushes.push(...move.flushes);
-    res.trace.push(...move.flushes);
-    const next = mm.next(vma);
-    const tlb = this.gather(mm, false, syscallCode('shift_arg_pages'));
-    // Overlapping regions: clear from new_end; otherwise from old_start (ia64 constraint).
-    freePgdRange(tlb, newEnd > oldStart ? newEnd : oldStart, oldEnd, newEnd, next ? next.start : 0);
-    tlb.tlbFinishMmu(newEnd, oldEnd);
-    this.addGather(res, tlb);
-    vma.end = newEnd; // vma_adjust: shrink to [new_start, new_end)
-    res.removed = { start: newEnd, end: oldEnd };
-    this.leave();
+    const res = this.enter(syscallCode('shift_arg_pages'), newStart, 'shift_arg_pages');
+    // setup_arg_pages holds mmap_lock for write around shift_arg_pages.
+    this.mmapLock(mm, 'write');
+    try {
+      if (mm.findVma(newStart)?.start !== oldStart) throw new KernelError('EFAULT', `[${newStart}, ${oldStart}) is not free below the stack`);
+      const grown = mm.adjust(vma, newStart, oldEnd); // vma_adjust: cover [new_start, old_end)
+      const move = movePageTables(this.cpu, mm, grown, oldStart, newStart, len, syscallCode('shift_arg_pages'), { flush: this.policy.moveFlush, allocTable: this.tableAlloc });
+      res.ptes = move.moved;
+      res.otherFlushes.push(...move.flushes);
+      res.trace.push(...move.flushes);
+      const next = mm.next(grown);
+      const tlb = this.gather(mm, false, syscallCode('shift_arg_pages'));
+      // Overlapping regions: clear from new_end; otherwise from old_start (ia64 constraint).
+      freePgdRange(tlb, newEnd > oldStart ? newEnd : oldStart, oldEnd, newEnd, next ? next.start : 0);
+      tlb.tlbFinishMmu(newEnd, oldEnd);
+      this.addGather(res, tlb);
+      mm.adjust(grown, newStart, newEnd); // vma_adjust: shrink to [new_start, new_end)
+      res.removed = [{ start: newEnd, end: oldEnd }];
+    } finally {
+      this.mmapUnlock(mm, 'write');
+      this.leave();
+    }
     return res;
   }
 
   /** exit_mmap: fullmm gather over everything, then the pgd (unless freePgd is false). */
   exitMmap(mm: Mm, opts: { freePgd?: boolean } = {}): SyscallResult {
-    this.enter(syscallCode('exit_mmap'), 0);
-    const res = this.result('exit_mmap');
-    const vmas = mm.vmas.slice();
-    const tlb = this.gather(mm, true, syscallCode('exit_mmap'));
-    res.ptes = unmapVmas(tlb, vmas, 0, this.cpu.L.vpnLimit);
-    freePgtables(tlb, vmas, 0, 0);
-    tlb.tlbFinishMmu(0, this.cpu.L.vpnLimit);
-    this.addGather(res, tlb);
-    mm.vmas.length = 0;
-    mm.users = 0;
+    const res = this.enter(syscallCode('exit_mmap'), 0, 'exit_mmap');
+    // 2.6-era exit_mmap took no lock (no other user was left); 6.x takes it for write. Taken here in every era.
+    this.mmapLock(mm, 'write');
+    try {
+      const vmas = mm.vmas;
+      const tlb = this.gather(mm, true, syscallCode('exit_mmap'));
+      res.ptes = unmapVmas(tlb, vmas, 0, this.cpu.L.vpnLimit);
+      freePgtables(tlb, vmas, 0, 0);
+      tlb.tlbFinishMmu(0, this.cpu.L.vpnLimit);
+      this.addGather(res, tlb);
+      mm.clear();
+      mm.users = 0;
+    } finally {
+      this.mmapUnlock(mm, 'write');
+    }
     if (opts.freePgd ?? true) {
       // mm_free_pgd. The caller must have switched every other CPU away
       // (the kernel's mm_count keeps the pgd until lazy users let go).
@@ -240,21 +324,34 @@ export class Kernel {
       this.cpu.pt.destroySpace(mm.asid, this.cpu.id, op);
       this.mms.delete(mm.asid);
     }
-    res.removed = { start: 0, end: this.cpu.L.vpnLimit };
+    res.removed = [{ start: 0, end: this.cpu.L.vpnLimit }];
     this.leave();
     return res;
   }
 
   // ------------------------------------------------------------- helpers
 
-  private enter(syscall: number, arg: number): void {
+  /** Syscall entry: name it, take the entry sequence, and start the result of `name`. */
+  private enter(syscall: number, arg: number, name = ''): SyscallResult {
     this.cpu.setKernelOp(kernelOp(syscall, Step.NONE), arg);
+    const entrySeq = Atomics.add(this.cpu.i32, H.KSEQ, 1) + 1;
+    return { syscall: name, code: syscall, gathers: [], otherFlushes: [], trace: [], stats: emptyStats(), ptes: 0, removed: [], entrySeq };
   }
   private leave(): void {
     this.cpu.setKernelOp(0, 0);
   }
-  private result(name: string): SyscallResult {
-    return { syscall: name, gathers: [], otherFlushes: [], trace: [], stats: emptyStats(), ptes: 0, removed: null };
+  /** mmap_read_lock / mmap_write_lock, then the mmap_lock point (in the call in flight). */
+  private mmapLock(mm: Mm, mode: 'read' | 'write'): void {
+    const at = mmapLockWord(this.cpu.L, mm.asid);
+    if (mode === 'read') readLock(this.cpu, at);
+    else writeLock(this.cpu, at);
+    const op = this.cpu.kernelOp();
+    this.cpu.setKernelOp(kernelOp(op >>> 8, Step.MMAP_LOCK), mm.asid);
+  }
+  private mmapUnlock(mm: Mm, mode: 'read' | 'write'): void {
+    const at = mmapLockWord(this.cpu.L, mm.asid);
+    if (mode === 'read') readUnlock(this.cpu, at);
+    else writeUnlock(this.cpu, at);
   }
   private addGather(res: SyscallResult, tlb: MmuGather): void {
     res.gathers.push({ fullmm: tlb.fullmm, trace: tlb.trace, stats: tlb.stats });

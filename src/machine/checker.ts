@@ -17,6 +17,11 @@ export interface ViolationFields {
   cpuOp: number;
   step: number;
   level: number;
+  /**
+   * For a stale-after-return finding: the CPU whose system call returned,
+   * and the call (kernel op code); absent for the other kinds.
+   */
+  call?: { cpu: number; op: number };
 }
 
 /**
@@ -76,6 +81,9 @@ const RECORD = {
   freerArgNow: (s: RecordSource) => freerWord(s, C.KERNEL_ARG),
   /** Table level for walker violations (1..3), 0 otherwise. */
   level: (s: RecordSource) => s.v.level,
+  /** Stale after return: the CPU whose call returned (-1: not such a finding), and the call. */
+  callCpu: (s: RecordSource) => s.v.call?.cpu ?? -1,
+  callOp: (s: RecordSource) => s.v.call?.op ?? 0,
 } as const;
 type RecordWords = { [K in keyof typeof RECORD]: number };
 const RECORD_FIELDS = Object.entries(RECORD) as [keyof typeof RECORD, (s: RecordSource) => number][];
@@ -97,13 +105,15 @@ export function recordViolation(i32: Int32Array, L: Layout, v: ViolationFields):
  * A violation record, decoded: the record's words, with the 64-bit step and
  * seed joined and the freeing side grouped.
  */
-export type Violation = Omit<RecordWords, 'stepLo' | 'stepHi' | 'seedLo' | 'seedHi' | 'freeOp' | 'freeArg' | 'freeCpu' | 'freerOpNow' | 'freerArgNow'> & {
+export type Violation = Omit<RecordWords, 'stepLo' | 'stepHi' | 'seedLo' | 'seedHi' | 'freeOp' | 'freeArg' | 'freeCpu' | 'freerOpNow' | 'freerArgNow' | 'callCpu' | 'callOp'> & {
   step: number;
   seed: number;
   /** Kernel op code (and argument) that last freed the frame, and on which CPU. */
   freedBy: { op: number; arg: number; cpu: number };
   /** Kernel op the freeing CPU had in flight when the violation was seen. */
   freerNow: { op: number; arg: number };
+  /** Stale after return: which CPU's call returned, and the call (kernel op code); null for other kinds. */
+  call: { cpu: number; op: number } | null;
 };
 
 const join64 = (hi: number, lo: number): number => (hi >>> 0) * 2 ** 32 + (lo >>> 0);
@@ -116,13 +126,14 @@ export function readViolations(i32: Int32Array, L: Layout): { records: Violation
   for (let i = 0; i < n; i++) {
     if (!Atomics.load(i32, L.violation(i, V.VALID))) continue;
     const w = Object.fromEntries(RECORD_FIELDS.map(([name], k) => [name, Atomics.load(i32, L.violation(i, V.FIRST + k))])) as RecordWords;
-    const { stepLo, stepHi, seedLo, seedHi, freeOp, freeArg, freeCpu, freerOpNow, freerArgNow, ...rest } = w;
+    const { stepLo, stepHi, seedLo, seedHi, freeOp, freeArg, freeCpu, freerOpNow, freerArgNow, callCpu, callOp, ...rest } = w;
     records.push({
       ...rest,
       step: join64(stepHi, stepLo),
       seed: join64(seedHi, seedLo),
       freedBy: { op: freeOp, arg: freeArg, cpu: freeCpu },
       freerNow: { op: freerOpNow, arg: freerArgNow },
+      call: callCpu >= 0 ? { cpu: callCpu, op: callOp } : null,
     });
   }
   return { records, total, overflow: Atomics.load(i32, H.VLOG_OVERFLOW) };

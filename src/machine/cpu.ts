@@ -13,7 +13,7 @@ import {
 import { FlushInitiator } from './flush-initiator.js';
 import { GupFast } from './gup-fast.js';
 import { IpiState, handlePosted } from './ipi.js';
-import { A, C, F, K, M, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
+import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
 import { Ev, Recorder } from './recorder.js';
@@ -184,11 +184,31 @@ export class Cpu {
     Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_OP), op);
   }
 
-  /** Name the kernel operation in flight on this CPU (recorded with frees). */
+  /**
+   * Called at every kernel point this CPU reaches (setKernelOp with a step),
+   * after the point is marked reached: a harness holds a race window open
+   * here (holdPoint). Null: nothing.
+   */
+  onKernelPoint: ((op: number) => void) | null = null;
+
+  /**
+   * Name the kernel operation in flight on this CPU (recorded with frees).
+   * `op` is (syscall << 8) | step (kernel/ops.ts); a non-zero step is a
+   * kernel point: it is marked reached (layout.ts POINT_WORDS, a bit per
+   * syscall code) before onKernelPoint runs, so a CPU waiting for it sees it
+   * even while this one holds it.
+   */
   setKernelOp(op: number, arg: number): void {
     if (this.rec !== null) this.rec.ev(Ev.KERNEL_OP, op, arg);
     Atomics.store(this.i32, this.L.cpu(this.id, C.KERNEL_OP), op);
     Atomics.store(this.i32, this.L.cpu(this.id, C.KERNEL_ARG), arg);
+    const step = op & 0xff;
+    if (step !== 0 && step < POINT_WORDS) {
+      const syscall = (op >>> 8) & 0x1f;
+      const at = this.L.point(this.id, step);
+      if ((this.i32[at] & (1 << syscall)) === 0) Atomics.or(this.i32, at, 1 << syscall);
+      if (this.onKernelPoint !== null) this.onKernelPoint(op);
+    }
   }
   kernelOp(): number {
     return Atomics.load(this.i32, this.L.cpu(this.id, C.KERNEL_OP));

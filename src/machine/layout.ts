@@ -36,6 +36,14 @@ export const H = {
   /** Frames handed out since reset (monotonic). */
   ALLOC_COUNT: 15,
   FREE_COUNT: 16,
+  /**
+   * Kernel sequence: a counter the kernel model bumps at every syscall entry
+   * and every new mapping, so "this mapping existed when that call began"
+   * can be told from "it was made during the call" (kernel/stale.ts).
+   */
+  KSEQ: 17,
+  /** Kernel CPUs that have finished their racing script in this iteration. */
+  KERNEL_DONE: 18,
   /** Words free for the harness and tests to signal between threads. */
   SCRATCH: 20,
   SCRATCH_WORDS: 12,
@@ -62,7 +70,11 @@ export const F = {
    * free list when the last reference is dropped (allocator.put), never before.
    */
   REFS: 7,
-  WORDS: 8,
+  /** The kernel sequence (H.KSEQ) when the frame was last mapped by a fault. */
+  MAP_SEQ: 8,
+  /** Split page-table lock of a PTE table (ptlock): 0 free, else holder CPU + 1 (machine/locks.ts). */
+  PTL: 9,
+  WORDS: 10,
 } as const;
 
 /** Address-space (mm context) slot words. */
@@ -72,7 +84,24 @@ export const A = {
   PGD_GEN: 2,
   /** CPUs that have run this address space (bit per CPU). */
   CPUMASK: 3,
-  WORDS: 4,
+  /** mm->tlb_flush_pending: gathers of this mm between tlb_gather_mmu and tlb_finish_mmu. */
+  FLUSH_PENDING: 4,
+  /**
+   * mmap_lock, a reader-writer lock (machine/locks.ts): STATE is the number
+   * of readers, or -1 while a writer holds it; READERS a bit per reading CPU
+   * and WRITER the writing CPU + 1, for deadlock reports.
+   */
+  MMAP_LOCK: 5,
+  MMAP_READERS: 6,
+  MMAP_WRITER: 7,
+  /** mm->page_table_lock (a spinlock: 0 free, else holder CPU + 1): populating upper tables. */
+  PT_LOCK: 8,
+  /** The VMA list (kernel/mm.ts): count, then MAX_VMAS records of VMA_WORDS (start, end, flags). */
+  VMA_COUNT: 9,
+  VMAS: 16,
+  VMA_WORDS: 3,
+  MAX_VMAS: 32,
+  WORDS: 16 + 3 * 32,
 } as const;
 
 /**
@@ -97,6 +126,15 @@ export const C = {
   WAITING_ON: 7,
   /** 1 while this CPU runs an iteration. */
   RUNNING: 8,
+  /**
+   * What this CPU waits for, for deadlock detection (machine/locks.ts): a
+   * lock's word + 1, or -(CPU + 1) while it waits for that CPU to reach a
+   * kernel point; 0 when not waiting. WAIT_SERIAL counts its waits.
+   */
+  WAIT_FOR: 9,
+  WAIT_SERIAL: 10,
+  /** 1 once this CPU's kernel script (a scenario iteration's) has finished. */
+  SCRIPT_DONE: 11,
   // Line 1: read by others at every wake-up, written rarely.
   /** 1 while blocked in Atomics.wait on DOORBELL (written by the CPU when it sleeps). */
   SLEEPING: 17,
@@ -161,7 +199,7 @@ export const V = {
   VALID: 0,
   /** The record's fields follow, in the order of checker.ts RECORD. */
   FIRST: 1,
-  WORDS: 24,
+  WORDS: 28,
 } as const;
 
 /**
@@ -248,6 +286,14 @@ export function wcTag(asid: number, level: number, prefix: number): number {
  */
 export const DROP_SLOTS = 128;
 
+/**
+ * Kernel points reached, per CPU: one word per kernel step code (kernel/ops.ts
+ * STEPS), a bit per system-call code that has reached that step in this
+ * iteration. Sticky until the machine is reset, so a waiter cannot miss a
+ * point another CPU passed quickly.
+ */
+export const POINT_WORDS = 32;
+
 export class Layout {
   readonly cfg: MachineConfig;
   readonly W: number;
@@ -268,6 +314,7 @@ export class Layout {
   readonly drops: number;
   readonly vlog: number;
   readonly gate: number;
+  readonly points: number;
   readonly int32Words: number;
   readonly counterBytes: number;
   readonly byteLength: number;
@@ -299,6 +346,7 @@ export class Layout {
     this.drops = take(cfg.cpus * 2 * DROP_SLOTS);
     this.vlog = take(cfg.violationLogSize * V.WORDS);
     this.gate = take(G.HEADER + G.MAX_CHANGES + cfg.cpus * G.THREAD_WORDS);
+    this.points = take(cfg.cpus * POINT_WORDS);
     // The Float64 area starts on a cache line.
     at = (at + 15) & ~15; // 64-byte aligned, so no CPU shares a counter line
     this.int32Words = at;
@@ -349,6 +397,14 @@ export class Layout {
   }
   gateThread(t: number, field: number): number {
     return this.gate + G.HEADER + G.MAX_CHANGES + t * G.THREAD_WORDS + field;
+  }
+  /** The kernel-point word of `step` on CPU `c` (a bit per syscall code). */
+  point(c: number, step: number): number {
+    return this.points + c * POINT_WORDS + step;
+  }
+  /** Word `field` of VMA record `i` of address space `asid`. */
+  vma(asid: number, i: number, field: number): number {
+    return this.space(asid, A.VMAS + i * A.VMA_WORDS + field);
   }
   violation(i: number, field: number): number {
     return this.vlog + i * V.WORDS + field;

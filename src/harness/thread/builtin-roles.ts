@@ -1,4 +1,4 @@
-import { type CoordinatorArgs, coordinator } from './coordinator-role.js';
+import { type KernelRoleArgs, kernelRole } from './kernel-role.js';
 import { hitRate, ipiSender, rawPingClient, rawPingServer } from './ipi-bench-roles.js';
 import { Rng, cpuSeed } from '../../machine/rng.js';
 import { runWorkload } from '../../machine/runloop.js';
@@ -25,4 +25,4 @@ registerRole('rawPingClient', (cpu, machine, args) => rawPingClient(cpu, machine
 registerRole('rawPingServer', (cpu, machine) => rawPingServer(cpu, machine));
 registerRole('ipiSender', (cpu, machine, args) => ipiSender(cpu, machine, args));
 registerRole('hitRate', (cpu, machine, args) => hitRate(cpu, machine, args));
-registerRole('coordinator', (cpu, machine, args: CoordinatorArgs) => coordinator(cpu, machine, args));
+registerRole('kernel', (cpu, machine, args: KernelRoleArgs) => kernelRole(cpu, machine, args));

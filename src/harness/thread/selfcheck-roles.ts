@@ -3,7 +3,7 @@ import type { Cpu } from '../../machine/cpu.js';
 import type { Machine } from '../../machine/machine.js';
 import { Rng, cpuSeed } from '../../machine/rng.js';
 import { K } from '../../machine/layout.js';
-import { waitSteps } from './coordinator-role.js';
+import { waitSteps } from './kernel-role.js';
 
 /**
  * Machine-level initiator roles for the self-check and the machine's tests:

@@ -1,20 +1,23 @@
 import { z } from 'zod';
-import { asid, defineCommand, int, vpn } from './define.js';
+import { asid, defineCommand, vpn } from './define.js';
 
-/** Register on this CPU's Kernel an mm another CPU created, with copies of its vmas. */
+/**
+ * Use on this CPU an mm another CPU created. Optional: a kernel command on
+ * an mm another CPU created attaches it by itself (one mm seen by all). With
+ * `vmas`, the command checks that the mm's VMA list is exactly that.
+ */
 export const attachMm = defineCommand({
   op: 'attachMm',
   syscall: undefined,
-  summary: 'use on this CPU an mm another CPU created, with its vmas',
+  summary: 'use on this CPU an mm another CPU created (optional: any command attaches it); vmas, if given, must be its vma list',
   args: z
     .object({
       asid,
-      vmas: z.array(z.object({ start: vpn, end: vpn, exec: z.boolean(), write: z.boolean(), huge: z.boolean(), pfnmap: z.boolean() })),
-      pendingWord: int(0).optional(),
+      vmas: z.array(z.object({ start: vpn, end: vpn, exec: z.boolean(), write: z.boolean(), huge: z.boolean(), pfnmap: z.boolean() }).strict()).optional(),
     })
     .strict(),
   run(ctx, a) {
-    ctx.kernel.attachMm(a.asid, a.vmas, ctx.pending(a.pendingWord));
+    ctx.kernel.attachMm(a.asid, a.vmas);
     return { op: 'attachMm', pages: 0 };
   },
 });

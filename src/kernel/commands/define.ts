@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { H } from '../../machine/layout.js';
 import type { Machine } from '../../machine/machine.js';
 import type { GatherStats, TraceEvent } from '../gather-trace.js';
-import { type FlushPendingCounter, SharedCounter } from '../mm.js';
 import { type StaleEntry, recordStaleAfterReturn, staleAfterReturn } from '../stale.js';
 import type { Kernel, SyscallResult } from '../syscalls.js';
 
@@ -59,13 +57,6 @@ export class CommandContext {
     readonly opts: ScriptOptions,
   ) {}
 
-  /** tlb_flush_pending in machine scratch word `word`, shared by every CPU that names it. */
-  pending(word: number | undefined): FlushPendingCounter | undefined {
-    if (word === undefined) return undefined;
-    if (!Number.isInteger(word) || word < 0 || word >= H.SCRATCH_WORDS) throw new Error(`pendingWord ${word} is not a scratch word`);
-    return new SharedCounter(this.machine.i32, H.SCRATCH + word);
-  }
-
   /**
    * The result of a call that removed a range: its stats, and (unless the
    * script opted out) the "no stale translation after return" check of the
@@ -74,9 +65,11 @@ export class CommandContext {
   removal(op: string, asid: number, r: SyscallResult): KernelCommandResult {
     const res: KernelCommandResult = { op, pages: r.ptes, stats: r.stats };
     if (this.opts.keepTrace) res.trace = r.trace;
-    if ((this.opts.checkStale ?? true) && r.removed) {
-      res.stale = staleAfterReturn(this.machine, asid, r.removed.start, r.removed.end);
-      if ((this.opts.recordStale ?? true) && res.stale.length) recordStaleAfterReturn(this.machine, res.stale, this.kernel.cpu.step);
+    if ((this.opts.checkStale ?? true) && r.removed.length) {
+      res.stale = r.removed.flatMap((x) => staleAfterReturn(this.machine, asid, x.start, x.end, r.entrySeq));
+      const cpu = this.kernel.cpu;
+      const call = { cpu: cpu.id, op: r.code << 8 };
+      if ((this.opts.recordStale ?? true) && res.stale.length) recordStaleAfterReturn(this.machine, res.stale, cpu.step, call);
     }
     return res;
   }

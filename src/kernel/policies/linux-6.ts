@@ -57,11 +57,18 @@ import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './ty
  * Why the order is right: unhook; invalidate TLB and walk caches of the range
  * (WALK when tables went); wait out lockless walkers; free tables, then pages.
  *
- * Option nested: 'range-drops-freed-tables' reproduces 4.20-5.1, where a
- * nested finish did __tlb_reset_range + __tlb_adjust_range(start, end): the
- * forced flush was a leaf-only flush of the caller's range, dropping
- * freed_tables (fixed by "mm: mmu_gather: remove __tlb_reset_range() for
- * force flush", 2019).
+ * Option nested (what tlb_finish_mmu does when mm_tlb_flush_nested: another
+ * gather on the mm is in flight, e.g. a madvise(DONTNEED) beside a munmap,
+ * which since 4.20 (dd2283f2605e) zaps under the read lock too):
+ *  - 'full' (5.2+, 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range()
+ *    for force flush"): fullmm = 1; __tlb_reset_range; freed_tables = 1;
+ *  - 'range-drops-freed-tables' (4.20-5.1, a6d60245d6d9): __tlb_reset_range
+ *    then __tlb_adjust_range(start, end): a leaf-only flush of the caller's
+ *    range that drops freed_tables, so walk caches survive a table free;
+ *  - 'adjust-range' (4.13-4.19, 99baac21e458 "mm: fix MADV_[FREE|DONTNEED]
+ *    TLB flush miss problem"): __tlb_adjust_range(start, end), the bits
+ *    kept. (Those kernels had no freed_tables bit; arm64 then invalidated
+ *    walk caches in __pte_free_tlb itself. Modelled on today's gather.)
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
@@ -69,7 +76,9 @@ class Linux6 implements TlbPolicy {
   readonly gupFast = 'speculative';
   /** mm/mremap.c move_ptes: one flush_tlb_range of the old extent under the PTE locks (eb66ae030829). */
   readonly moveFlush = 'once' as const;
-  constructor(private readonly nested: 'full' | 'range-drops-freed-tables') {}
+  /** mm/mmap.c do_vmi_align_munmap: mmap_write_downgrade after detaching the vmas (since 4.20, dd2283f2605e). */
+  readonly munmapDowngrade = true;
+  constructor(private readonly nested: 'full' | 'range-drops-freed-tables' | 'adjust-range') {}
 
   tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
@@ -104,6 +113,9 @@ class Linux6 implements TlbPolicy {
         tlb.fullmm = true;
         tlb.resetRange();
         tlb.freedTables = true;
+      } else if (this.nested === 'adjust-range') {
+        tlb.adjustRange(start, end);
+        tlb.clearedPtes = true;
       } else {
         tlb.resetRange();
         tlb.adjustRange(start, end);
@@ -135,8 +147,8 @@ class Linux6 implements TlbPolicy {
 export const options = [
   {
     key: 'nested',
-    values: ['full', 'range-drops-freed-tables'],
-    summary: "what a nested gather's finish does: 'full' (5.2+) a fullmm flush with freed_tables; 'range-drops-freed-tables' (4.20-5.1) a leaf-only flush of the caller's range",
+    values: ['full', 'range-drops-freed-tables', 'adjust-range'],
+    summary: "what a nested gather's finish does: 'full' (5.2+, 7a30df49f63a) a fullmm flush with freed_tables; 'range-drops-freed-tables' (4.20-5.1, a6d60245d6d9) a leaf-only flush of the caller's range; 'adjust-range' (4.13-4.19, 99baac21e458) the caller's range added, the level bits kept",
   },
 ] as const satisfies readonly PolicyOptionSpec[];
 
@@ -150,12 +162,13 @@ export const provenance: Provenance = {
     'include/asm-generic/tlb.h: __tlb_adjust_range, __tlb_reset_range, tlb_flush, tlb_flush_mmu_tlbonly, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb',
     'mm/gup.c: gup_fast_pte_range (~l. 2840-2930 in 6.10-6.17: try_grab_folio_fast, then pmd and PTE recheck, gup_put_folio on change), gup_fast (local_irq_save)',
   ],
-  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2)',
+  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x)',
   deviations: [
     'Tables are freed after a synchronising IPI (the fallback tlb_remove_table_one uses) rather than after an RCU-sched grace period; both wait until no CPU is inside an interrupts-off walk.',
     'The sync IPI is sent only on broadcast-flush hardware and to the mm cpumask; the kernel selects RCU table freeing per architecture and its fallback IPIs every online CPU.',
     'tlb_table_invalidate always flushes before the table free; the kernel does so only when tlb_needs_table_invalidate() (true for every architecture with hardware walkers).',
     'No huge pages, no delayed rmap, no page_size tracking.',
+    'munmap downgrades mmap_lock whenever it detached a vma; 5.10+ skips the downgrade next to a VM_GROWSDOWN/VM_GROWSUP vma. MADV_DONTNEED takes mmap_lock for read; the newest kernels take only the per-VMA lock (not modelled).',
   ],
 };
 

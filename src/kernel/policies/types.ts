@@ -41,6 +41,14 @@ export interface TlbPolicy {
   readonly quicklist?: QuicklistSpec;
   /** How the era's move_page_tables (mm/mremap.c) flushes the old addresses (memory.ts MoveFlush). */
   readonly moveFlush: MoveFlush;
+  /**
+   * Whether this kernel's munmap downgrades mmap_lock to read once the vmas
+   * are detached, and zaps and frees the page tables under the read lock
+   * (4.20+, dd2283f2605e "mm: mmap: zap pages with read mmap_sem in
+   * munmap"), so that a munmap's gather can run beside a madvise's on the
+   * same mm. Default false: the write lock is held throughout.
+   */
+  readonly munmapDowngrade?: boolean;
   /** tlb_gather_mmu: initialise the arch state (tlb.fullmm is already set). */
   gather?(tlb: GatherOps): void;
   tlbStartVma?(tlb: GatherOps, vma: Vma): void;
