@@ -60,7 +60,8 @@ export default defineScenario({
   ],
   workload: () => ({ spaces: [0], ranges: [RANGE], mix: { load: 1, store: 2 } }),
   combinations: [
-    // `madvise:arm-2.6.38`, `madvise:arm-2.6.37`: range flush in tlb_end_vma of what was removed; CPU 1 removed nothing.
+    // `madvise:arm-2.6.38`, `madvise:arm-2.6.37`: range flush in tlb_end_vma of what was removed; CPU 1 removed nothing,
+    // on IPI hardware (`hw:arm11mpcore`) and broadcast hardware (`hw:armv7-mp`) alike.
     { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },
     { arch: 'arm-2.6.38', hw: 'arm11mpcore', expect: 'caught' },
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'caught' },
@@ -69,7 +70,7 @@ export default defineScenario({
     { arch: 'ia64-2.6.38', hw: 'ia64', expect: 'caught' },
     // `madvise:generic-2011-series`: need_flush is never set by CPU 1's gather (hypothetical pairing).
     { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'caught' },
-    // `madvise:linux-6`: mm_tlb_flush_nested forces a flush (99baac21e458 and its successors).
+    // `madvise:linux-6`: mm_tlb_flush_nested forces a flush (99baac21e458 and its successors), on `hw:x86` and `hw:arm64`.
     { arch: 'linux-6', hw: 'x86', expect: 'clean' },
     { arch: 'linux-6', hw: 'arm64', expect: 'clean' },
     { arch: 'linux-6', archOptions: { nested: 'range-drops-freed-tables' }, hw: 'arm64', expect: 'clean' },
