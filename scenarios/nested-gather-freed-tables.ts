@@ -48,8 +48,8 @@ export default defineScenario({
   script: [
     // Let the other CPUs fill TLBs and walk caches.
     { op: 'waitSteps', steps: 600 },
-    // CPU 0 enters its final flush only once CPU 1's gather is in flight (if its locking lets CPU 1 in).
-    { op: 'holdPoint', point: 'munmap/tlb_finish_mmu', until: { cpu: 1, point: 'madvise(DONTNEED)/tlb_gather_mmu' } },
+    // CPU 0 enters its final flush only once CPU 1's gather is in flight, tlb_flush_pending raised (if its locking lets CPU 1 in).
+    { op: 'holdPoint', point: 'munmap/tlb_finish_mmu', until: { cpu: 1, point: 'madvise(DONTNEED)/tlb_start_vma' } },
     { op: 'munmap', asid: 0, start: A.start, end: A.start + A.pages },
   ],
   kernelCpus: [

@@ -1,5 +1,6 @@
 import type { Machine } from '../machine/machine.js';
 import { CommandContext, type KernelCommand, type KernelCommandResult, type ScriptOptions, commandDef } from './commands/index.js';
+import { Step, kernelOp, syscallCode } from './ops.js';
 import type { Kernel } from './syscalls.js';
 
 export type { KernelCommand, KernelCommandResult, ScriptOptions } from './commands/index.js';
@@ -15,6 +16,12 @@ export function runKernelScript(kernel: Kernel, machine: Machine, script: readon
   return script.map((cmd) => {
     const def = commandDef(cmd.op);
     if (!def) throw new Error(`unknown kernel command '${cmd.op}'`);
-    return def.run(ctx, cmd);
+    const out = def.run(ctx, cmd);
+    if (def.syscall !== undefined) {
+      // The call has returned and its promise was checked: the 'return' point.
+      kernel.cpu.setKernelOp(kernelOp(syscallCode(def.syscall as Parameters<typeof syscallCode>[0]), Step.RETURN), 0);
+      kernel.cpu.setKernelOp(0, 0);
+    }
+    return out;
   });
 }

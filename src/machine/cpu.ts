@@ -206,7 +206,11 @@ export class Cpu {
     if (step !== 0 && step < POINT_WORDS) {
       const syscall = (op >>> 8) & 0x1f;
       const at = this.L.point(this.id, step);
-      if ((this.i32[at] & (1 << syscall)) === 0) Atomics.or(this.i32, at, 1 << syscall);
+      if ((this.i32[at] & (1 << syscall)) === 0) {
+        Atomics.or(this.i32, at, 1 << syscall);
+        // Progress another CPU may be waiting for (a controlled run unblocks it).
+        this.yieldPoint(true);
+      }
       if (this.onKernelPoint !== null) this.onKernelPoint(op);
     }
   }

@@ -135,6 +135,9 @@ export const C = {
   WAIT_SERIAL: 10,
   /** 1 once this CPU's kernel script (a scenario iteration's) has finished. */
   SCRIPT_DONE: 11,
+  /** For a point wait: the step and the syscall bits awaited (a waiter whose point was reached waits for nothing). */
+  WAIT_STEP: 12,
+  WAIT_MASK: 13,
   // Line 1: read by others at every wake-up, written rarely.
   /** 1 while blocked in Atomics.wait on DOORBELL (written by the CPU when it sleeps). */
   SLEEPING: 17,

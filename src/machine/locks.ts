@@ -190,8 +190,13 @@ class HoldEnds extends Error {}
  * CPU holds, or its script ended), the hold ends and the kernel code goes on.
  * Other CPUs' deadlock checks do not count a hold as a wait.
  */
-export function waitForCpu(cpu: Cpu, target: number, reached: () => boolean, what: string, ended: () => boolean, mode: 'wait' | 'hold' = 'wait'): void {
+export function waitForCpu(cpu: Cpu, target: number, point: { step: number; mask: number }, what: string, ended: () => boolean, mode: 'wait' | 'hold' = 'wait'): void {
   const hold = mode === 'hold';
+  const { i32, L } = cpu;
+  const at = L.point(target, point.step);
+  const reached = (): boolean => (Atomics.load(i32, at) & point.mask) !== 0;
+  Atomics.store(i32, L.cpu(cpu.id, C.WAIT_STEP), point.step);
+  Atomics.store(i32, L.cpu(cpu.id, C.WAIT_MASK), point.mask);
   try {
     waitFor(cpu, hold ? HOLD_BASE - (target + 1) : -(target + 1), reached, `CPU ${target} to reach ${what}`, () => {
       if (reached() || !ended()) return;
@@ -278,6 +283,11 @@ function waitsOn(i32: Int32Array, L: Layout, c: number, self: number): { on: num
   const w = Atomics.load(i32, L.cpu(c, C.WAIT_FOR));
   if (w === 0) return null;
   const serial = Atomics.load(i32, L.cpu(c, C.WAIT_SERIAL));
+  if (w < 0) {
+    // A point wait whose point was reached is over, though its CPU has not run to see it yet.
+    const target = w <= HOLD_BASE ? HOLD_BASE - w - 1 : -w - 1;
+    if ((Atomics.load(i32, L.point(target, Atomics.load(i32, L.cpu(c, C.WAIT_STEP)))) & Atomics.load(i32, L.cpu(c, C.WAIT_MASK))) !== 0) return null;
+  }
   if (w <= HOLD_BASE) return c === self ? { on: [HOLD_BASE - w - 1], what: `holds a kernel point until CPU ${HOLD_BASE - w - 1} reaches another`, serial } : null;
   if (w < 0) return { on: [-w - 1], what: `waits for CPU ${-w - 1} to reach a kernel point`, serial };
   const h = lockHolders(i32, L, w - 1);

@@ -92,6 +92,8 @@ export function kernelRole(cpu: Cpu, machine: Machine, a: KernelRoleArgs): Kerne
 function scriptDone(cpu: Cpu, machine: Machine, kernels: number): void {
   const i32 = machine.i32;
   Atomics.store(i32, machine.layout.cpu(cpu.id, C.SCRIPT_DONE), 1);
+  // Progress: a CPU holding or waiting for one of this CPU's points must look again.
+  cpu.yieldPoint(true);
   // A CPU waiting for one of this CPU's points learns it never comes.
   for (let c = 0; c < machine.config.cpus; c++) if (c !== cpu.id) ring(i32, machine.layout, c);
   if (Atomics.add(i32, H.KERNEL_DONE, 1) + 1 >= kernels) machine.requestStop();
@@ -144,15 +146,11 @@ class Holds {
     private readonly kernels: number[],
   ) {}
 
-  reached(target: number, p: ReturnType<typeof parsePoint>): boolean {
-    return (Atomics.load(this.machine.i32, this.machine.layout.point(target, p.step)) & p.mask) !== 0;
-  }
-
   waitPoint(target: number, point: KernelPoint, mode: 'wait' | 'hold' = 'wait'): void {
     const p = parsePoint(point);
     const { i32, layout: L } = this.machine;
     const ended = (): boolean => !this.kernels.includes(target) || Atomics.load(i32, L.cpu(target, C.SCRIPT_DONE)) !== 0;
-    waitForCpu(this.cpu, target, () => this.reached(target, p), p.name, ended, mode);
+    waitForCpu(this.cpu, target, p, p.name, ended, mode);
   }
 
   arm(h: { point: KernelPoint; steps?: number; until?: { cpu: number; point: KernelPoint }; times?: number }): void {
