@@ -5,7 +5,7 @@ import { findScenario, scenarioNames } from '../scenarios/index.js';
 import { type ReplayOptions, type ReplayResult, replay as replayWith } from './harness/replay.js';
 import type { Scenario } from './harness/scenario.js';
 
-export { defineScenario, archLabel, type Scenario, type Combination, type CoordinatorCommand, type HarnessCommand } from './harness/scenario.js';
+export { defineScenario, archLabel, type Scenario, type Combination, type CoordinatorCommand, type HarnessCommand, type KernelCpu, type KernelPoint } from './harness/scenario.js';
 export type { Workload, OpMix } from './machine/workload.js';
 export type { MachineConfig } from './machine/config.js';
 export type { KernelCommand, PolicyOptions } from './kernel/index.js';

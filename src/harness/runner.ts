@@ -129,7 +129,8 @@ export class CombinationRunner {
     }
     const record: CpuTask['record'] = opts.record ? (pct ? 'steps' : 'wall') : undefined;
     const kernelCpus = kernelCpuIds(s);
-    const workloadCpus = this.workloads.flatMap((w, i) => (w ? [i] : []));
+    // What waitSteps waits for: the CPUs that run only a workload (a kernel CPU's steps count only after its script).
+    const workloadCpus = this.workloads.flatMap((w, i) => (w && !kernelCpus.includes(i) ? [i] : []));
     const kernelArgs = (script: Scenario['script'], setup: Scenario['setup'], then: Workload | null): KernelRoleArgs => ({
       arch: c.arch,
       archOptions: c.archOptions,

@@ -220,8 +220,8 @@ export class Kernel {
       if (detached.length) {
         if (this.policy.munmapDowngrade) {
           // 4.20+ (dd2283f2605e): the vmas are gone from the mm; zap and free the tables under the read lock.
-          this.cpu.setKernelOp(kernelOp(syscallCode('munmap'), Step.MMAP_WRITE_DOWNGRADE), start);
           downgradeWrite(this.cpu, mmapLockWord(this.cpu.L, mm.asid));
+          this.cpu.setKernelOp(kernelOp(syscallCode('munmap'), Step.MMAP_WRITE_DOWNGRADE), start);
           held = 'read';
         }
         const tlb = this.gather(mm, false, syscallCode('munmap'));
