@@ -75,7 +75,7 @@ export default defineScenario({
     { arch: 'linux-6', hw: 'x86', expect: 'clean' },
     // 4.13-4.19's nested finish keeps the level bits (and munmap then held the write lock anyway).
     { arch: 'linux-6', archOptions: { nested: 'adjust-range' }, hw: 'arm64', expect: 'clean' },
-    // `munmap:arm-2.6.38`: mmap_sem held for write throughout munmap; no nesting possible.
+    // `munmap:arm-2.6.38` on `hw:armv7-mp`: mmap_sem held for write throughout munmap; no nesting possible.
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
   ],
 });
