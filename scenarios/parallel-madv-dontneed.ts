@@ -60,17 +60,16 @@ export default defineScenario({
   ],
   workload: () => ({ spaces: [0], ranges: [RANGE], mix: { load: 1, store: 2 } }),
   combinations: [
-    // `madvise:arm-2.6.38`, `madvise:arm-2.6.37`: range flush in tlb_end_vma of what was removed; CPU 1 removed nothing,
-    // on IPI hardware (`hw:arm11mpcore`) and broadcast hardware (`hw:armv7-mp`) alike.
+    // `madvise:arm-2.6.38`, `madvise:arm-2.6.37` on `hw:arm11mpcore` and `hw:armv7-mp`: range flush in tlb_end_vma of what was removed; CPU 1 removed nothing.
     { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },
     { arch: 'arm-2.6.38', hw: 'arm11mpcore', expect: 'caught' },
     { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'caught' },
     // `madvise:sh-2.6.38` on `hw:sh4`, `madvise:ia64-2.6.38` on `hw:ia64`: flush of the range removed, none.
     { arch: 'sh-2.6.38', hw: 'sh4', expect: 'caught' },
     { arch: 'ia64-2.6.38', hw: 'ia64', expect: 'caught' },
-    // `madvise:generic-2011-series`: need_flush is never set by CPU 1's gather (hypothetical pairing).
+    // `madvise:generic-2011-series` on `hw:armv7-mp`: need_flush is never set by CPU 1's gather (hypothetical pairing).
     { arch: 'generic-2011-series', hw: 'armv7-mp', expect: 'caught' },
-    // `madvise:linux-6`: mm_tlb_flush_nested forces a flush (99baac21e458 and its successors), on `hw:x86` and `hw:arm64`.
+    // `madvise:linux-6` on `hw:x86` and `hw:arm64`: mm_tlb_flush_nested forces a flush (99baac21e458 and its successors).
     { arch: 'linux-6', hw: 'x86', expect: 'clean' },
     { arch: 'linux-6', hw: 'arm64', expect: 'clean' },
     { arch: 'linux-6', archOptions: { nested: 'range-drops-freed-tables' }, hw: 'arm64', expect: 'clean' },

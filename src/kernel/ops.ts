@@ -74,7 +74,7 @@ export const STEP_NAMES: readonly string[] = Object.freeze(Object.values(STEPS))
 export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.freeze(
   [
     ['mmap_lock', 'the call has taken mmap_lock (write: mmap, munmap, shift_arg_pages, exit; read: madvise, fault)'],
-    ['mmap_write_downgrade', 'munmap, 4.20+ policies: the vmas are detached, mmap_lock is downgraded to read'],
+    ['mmap_write_downgrade', 'munmap, 4.20+ policies: the vmas are detached and mmap_lock is now held for read (downgraded from write)'],
     ['tlb_gather_mmu', 'a gather starts: tlb_flush_pending is about to rise'],
     ['tlb_start_vma', 'the gather notes a vma'],
     ['unmap_vmas', 'clearing PTEs (reached at each PTE cleared)'],
@@ -84,7 +84,7 @@ export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.
     ['free_pgtables', 'unhooking page-table pages (PTEs cleared, tables not yet handed over)'],
     ['pte_free_tlb', 'a PTE table goes to the gather'],
     ['pmd_free_tlb', 'a PMD table goes to the gather'],
-    ['tlb_flush_mmu', 'a forced or final flush and free of the batch'],
+    ['tlb_flush_mmu', 'a forced flush and free of a full batch (the final one is tlb_finish_mmu)'],
     ['tlb_table_flush', 'linux-6: the table batch is invalidated and freed'],
     ['tlb_finish_mmu', 'the final flush; tlb_flush_pending is still raised'],
     ['move_page_tables', 'shift_arg_pages: moving PTEs'],

@@ -1,13 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { POLICY_OPTIONS, POLICY_REGISTRY, policyNames } from '../../src/kernel/index.js';
+import { KERNEL_POINTS, POLICY_OPTIONS, POLICY_REGISTRY, SYSCALL_NAMES, policyNames } from '../../src/kernel/index.js';
 import { FLAVOURS, flavourNames } from '../../src/machine/flavours.js';
 import type { Provenance } from '../../src/machine/provenance.js';
+import { SCENARIOS } from '../../scenarios/index.js';
 import { cli } from './helpers.js';
 
 /** Every field of a provenance record, as the text output must show it. */
 function provenanceTexts(p: Provenance): string[] {
   return [p.version, p.tree, ...(p.commit ? [p.commit] : []), ...p.files, ...p.deviations];
 }
+
+describe('smpsim list', () => {
+  it('prints a section of kernel points, one line each, and the system calls a point may name', async () => {
+    const r = await cli(['list']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const section = r.stdout.slice(r.stdout.indexOf('Kernel points'));
+    expect(section.length).toBeLessThan(r.stdout.length);
+    const rows = section.split('\n').map((l) => l.trim().split(/\s{2,}/));
+    for (const p of KERNEL_POINTS) expect(rows, p.name).toContainEqual([p.name, p.where]);
+    expect(section).toContain(`system calls: ${SYSCALL_NAMES.slice(1).join(', ')}`);
+    expect(section).toContain('docs/scenarios.md');
+  });
+
+  it('lists every shipped scenario (those with several kernel CPUs too) and, with --json, the kernel points', async () => {
+    const r = await cli(['list']);
+    for (const s of SCENARIOS) expect(r.stdout).toMatch(new RegExp(`^  ${s.name}\\s`, 'm'));
+    expect(SCENARIOS.filter((s) => s.kernelCpus?.length).map((s) => s.name)).toEqual(expect.arrayContaining(['parallel-madv-dontneed', 'nested-gather-freed-tables']));
+    const doc = JSON.parse((await cli(['list', '--json'])).stdout);
+    expect(doc.kernelPoints).toEqual(KERNEL_POINTS.map((p) => ({ name: p.name, where: p.where })));
+    expect(doc.syscalls).toEqual(SYSCALL_NAMES.slice(1));
+  });
+});
 
 describe('smpsim list --arch NAME', () => {
   it.each(policyNames())('%s: prints its provenance and the options it reads', async (name) => {

@@ -1,4 +1,4 @@
-import { POLICY_ALIASES, POLICY_OPTIONS, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
+import { KERNEL_POINTS, POLICY_ALIASES, POLICY_OPTIONS, SYSCALL_NAMES, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
 import { archLabel } from '../../harness/scenario.js';
 import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
@@ -8,7 +8,7 @@ export interface ListOptions {
   json?: boolean;
 }
 
-/** `smpsim list`: scenarios, architecture policies, hardware flavours. */
+/** `smpsim list`: scenarios, architecture policies, hardware flavours, and the kernel points a scenario script can wait for or hold. */
 export function listCommand(o: ListOptions): number {
   const options = [...POLICY_OPTIONS.values()].map((o) => ({ key: o.key, values: o.values.map(String) }));
   const combos = (s: (typeof SCENARIOS)[number]) =>
@@ -21,6 +21,8 @@ export function listCommand(o: ListOptions): number {
       policyAliases: { ...POLICY_ALIASES },
       policyOptions: options,
       flavours: flavourNames().map((f) => ({ name: f, description: FLAVOURS[f].description })),
+      kernelPoints: KERNEL_POINTS.map((p) => ({ name: p.name, where: p.where })),
+      syscalls: SYSCALL_NAMES.slice(1),
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
@@ -46,6 +48,11 @@ export function listCommand(o: ListOptions): number {
     'Hardware flavours (--hw NAME):',
     indent(renderTable([{ header: 'name' }, { header: 'description' }], flavourNames().map((f) => [f, FLAVOURS[f].description]))),
     '  the manual sections and kernel files behind one: smpsim list --hw NAME',
+    '',
+    "Kernel points (a scenario script's waitPoint / holdPoint: 'STEP', or 'SYSCALL/STEP' for one system call):",
+    indent(renderTable([{ header: 'point' }, { header: 'where' }], KERNEL_POINTS.map((p) => [p.name, p.where]))),
+    `  system calls: ${SYSCALL_NAMES.slice(1).join(', ')}`,
+    '  the scenario format, kernel CPUs and the locks each call takes: docs/scenarios.md',
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
