@@ -1,5 +1,6 @@
 import { CPU_OP_NAMES } from './constants.js';
 import { C, G, H, type Layout } from './layout.js';
+import { waitText } from './locks.js';
 import { MachineAborted } from './sync.js';
 
 /** A controlled iteration longer than this is a livelock in the model, not a run. */
@@ -149,6 +150,8 @@ export class Gate {
     parts.push(`epoch ${Atomics.load(i32, L.cpu(t, C.EPOCH))}`);
     const w = Atomics.load(i32, L.cpu(t, C.EPOCH_WATCHERS));
     if (w) parts.push(`${w} broadcast initiator(s) waiting for its epoch to leave ${Atomics.load(i32, L.cpu(t, C.EPOCH_WATCHED))}`);
+    const wf = Atomics.load(i32, L.cpu(t, C.WAIT_FOR));
+    if (wf !== 0) parts.push(waitText(i32, L, wf));
     const k = Atomics.load(i32, L.cpu(t, C.KERNEL_OP));
     if (k) parts.push(`kernel op ${k}`);
     return parts.join(', ');

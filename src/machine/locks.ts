@@ -268,6 +268,13 @@ function waitFor(cpu: Cpu, waitsFor: number, attempt: () => boolean, what: strin
   }
 }
 
+/** What a C.WAIT_FOR value means, for reports ("waiting for mmap_lock of mm 0 (held for write by CPU 1)"). */
+export function waitText(i32: Int32Array, L: Layout, waitsFor: number): string {
+  if (waitsFor > 0) return `waiting for ${lockName(L, waitsFor - 1)}${holderText(i32, L, waitsFor)}`;
+  if (waitsFor <= HOLD_BASE) return `holding a kernel point until CPU ${HOLD_BASE - waitsFor - 1} reaches another`;
+  return `waiting for CPU ${-waitsFor - 1} to reach a kernel point`;
+}
+
 function holderText(i32: Int32Array, L: Layout, waitsFor: number): string {
   if (waitsFor < 0) return '';
   const h = lockHolders(i32, L, waitsFor - 1);
