@@ -4,11 +4,12 @@ import gupFastVsTableFree from './gup-fast-vs-table-free.js';
 import itlbExecPolicy from './itlb-exec-policy.js';
 import nestedGatherFreedTables from './nested-gather-freed-tables.js';
 import parallelMadvDontneed from './parallel-madv-dontneed.js';
+import rcuTableFreeFallback from './rcu-table-free-fallback.js';
 import shiftArgPages from './shift-arg-pages.js';
 import speculativeTableWalk from './speculative-table-walk.js';
 
 /** The scenarios that ship with smpsim, by name. */
-export const SCENARIOS: readonly Scenario[] = [armDelayedFree, speculativeTableWalk, shiftArgPages, gupFastVsTableFree, itlbExecPolicy, parallelMadvDontneed, nestedGatherFreedTables];
+export const SCENARIOS: readonly Scenario[] = [armDelayedFree, speculativeTableWalk, shiftArgPages, gupFastVsTableFree, itlbExecPolicy, parallelMadvDontneed, nestedGatherFreedTables, rcuTableFreeFallback];
 
 export function scenarioNames(): string[] {
   return SCENARIOS.map((s) => s.name);

@@ -135,6 +135,7 @@ export class CombinationRunner {
       arch: c.arch,
       archOptions: c.archOptions,
       batchCapacity: s.batchCapacity,
+      tableBatchAlloc: s.tableBatchAlloc,
       setup,
       script,
       parties: cpus,

@@ -64,6 +64,7 @@ export const scenarioSchema = z
     cpus: int(1).max(32).optional(),
     machine: z.record(z.string(), z.unknown()).optional(),
     batchCapacity: int(1).optional(),
+    tableBatchAlloc: z.enum(['ok', 'fails']).optional(),
     setup: z.array(coordinatorCommand),
     script: z.array(coordinatorCommand),
     kernelCpus: z.array(z.object({ cpu: int(1).max(31), script: z.array(coordinatorCommand), then: z.enum(['idle', 'workload']).optional() }).strict()).optional(),

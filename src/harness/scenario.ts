@@ -74,6 +74,13 @@ export interface Scenario {
   machine?: Partial<MachineConfig>;
   /** mmu_gather batch capacity (default 500, as in 2011). */
   batchCapacity?: number;
+  /**
+   * Whether tlb_remove_table can allocate the page for its table batch
+   * (default 'ok'); 'fails' models memory pressure: every table goes down
+   * the kernel's fallback path (linux-6 option tableFallback says which).
+   * Policies without a table batch ignore it.
+   */
+  tableBatchAlloc?: 'ok' | 'fails';
   /** Coordinator commands before the start barrier: create the mm, map, fault in. */
   setup: CoordinatorCommand[];
   /** Coordinator commands after the barrier, racing the other CPUs. */

@@ -6,8 +6,10 @@ import { type Combination, type Scenario, archLabel } from './scenario.js';
 /**
  * The knobs a correct policy must be indifferent to: the gather's batch
  * capacity (small batches flush and free mid-unmap, which is where the 2011
- * ARM code and gup_fast's reference rules are tested hardest) and the order
- * in which freed frames come back. `undefined` is the scenario's own capacity.
+ * ARM code and gup_fast's reference rules are tested hardest), the order
+ * in which freed frames come back, and whether the table batch's page can be
+ * allocated (the fallback path must be as safe). `undefined` is the
+ * scenario's own capacity.
  */
 export const SWEEP_BATCH_CAPACITIES: readonly (number | undefined)[] = [1, 2, 7, 64, undefined];
 export const SWEEP_ALLOC_ORDERS: readonly AllocOrder[] = ['lifo', 'fifo', 'random'];
@@ -15,20 +17,23 @@ export const SWEEP_ALLOC_ORDERS: readonly AllocOrder[] = ['lifo', 'fifo', 'rando
 export interface Knobs {
   batchCapacity?: number;
   allocOrder: AllocOrder;
+  /** tlb_remove_table's batch page cannot be allocated (its fallback path). */
+  tableBatchAlloc?: 'ok' | 'fails';
 }
 
-/** Every combination of the sweep's knobs. */
+/** Every combination of the sweep's knobs, then the table batch's allocation failing (at two batch capacities). */
 export function sweepKnobs(): Knobs[] {
-  return SWEEP_BATCH_CAPACITIES.flatMap((batchCapacity) => SWEEP_ALLOC_ORDERS.map((allocOrder) => ({ batchCapacity, allocOrder })));
+  const grid: Knobs[] = SWEEP_BATCH_CAPACITIES.flatMap((batchCapacity) => SWEEP_ALLOC_ORDERS.map((allocOrder) => ({ batchCapacity, allocOrder })));
+  return [...grid, { allocOrder: 'lifo', tableBatchAlloc: 'fails' }, { batchCapacity: 1, allocOrder: 'random', tableBatchAlloc: 'fails' }];
 }
 
 /** The scenario with its knobs turned. */
 export function withKnobs(s: Scenario, k: Knobs): Scenario {
-  return { ...s, batchCapacity: k.batchCapacity ?? s.batchCapacity, machine: { ...s.machine, allocOrder: k.allocOrder } };
+  return { ...s, batchCapacity: k.batchCapacity ?? s.batchCapacity, tableBatchAlloc: k.tableBatchAlloc ?? s.tableBatchAlloc, machine: { ...s.machine, allocOrder: k.allocOrder } };
 }
 
 export function knobsLabel(k: Knobs): string {
-  return `batch ${k.batchCapacity ?? 'default'}, ${k.allocOrder}`;
+  return `batch ${k.batchCapacity ?? 'default'}, ${k.allocOrder}${k.tableBatchAlloc === 'fails' ? ', table batch alloc fails' : ''}`;
 }
 
 export interface SoakOptions {
@@ -103,7 +108,7 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: bo
         ok: cr.outcome === c.expect,
       };
       rows.push(row);
-      line(row, via === 'pct' ? ' (stress mode missed it; the PCT scheduler found it)' : '');
+      line(row, via !== 'pct' ? '' : cr.outcome === 'caught' ? ' (stress mode missed it; the PCT scheduler found it)' : ' (missed by stress mode and by the PCT scheduler)');
       return row;
     };
     // Spread the clean iterations evenly; the remainder goes to the first ones.

@@ -35,6 +35,13 @@ export interface GatherOptions {
   batchCapacity?: number;
   /** Tables per table batch (tlb_remove_table, linux-6), default: batchCapacity. */
   tableBatchCapacity?: number;
+  /**
+   * Whether the page that holds the table batch can be allocated
+   * (tlb_remove_table's __get_free_page(GFP_NOWAIT), which fails under
+   * memory pressure): 'fails' sends every table down the kernel's fallback
+   * path, tlb_remove_table_one. Default 'ok'.
+   */
+  tableBatchAlloc?: 'ok' | 'fails';
   /** The syscall this gather serves, for kernel-op codes (ops.ts Syscall). */
   syscall?: number;
   /** Called after each trace event (tests and harness use it to stage races). */
@@ -79,6 +86,8 @@ export class MmuGather implements GatherOps {
   readonly tables: Queued[] = [];
   readonly batchCapacity: number;
   readonly tableBatchCapacity: number;
+  /** tlb_remove_table cannot allocate its batch page (GatherOptions.tableBatchAlloc). */
+  readonly tableBatchAllocFails: boolean;
   readonly syscall: number;
   readonly trace: TraceEvent[] = [];
   readonly stats: GatherStats = emptyStats();
@@ -98,6 +107,7 @@ export class MmuGather implements GatherOps {
     this.start = this.taskSize;
     this.batchCapacity = opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
     this.tableBatchCapacity = opts.tableBatchCapacity ?? this.batchCapacity;
+    this.tableBatchAllocFails = opts.tableBatchAlloc === 'fails';
     if (!(this.batchCapacity >= 1) || !(this.tableBatchCapacity >= 1)) throw new Error('batch capacities must be at least 1');
     this.syscall = opts.syscall ?? syscallCode('none');
     this.onTrace = opts.onTrace;

@@ -111,7 +111,7 @@ export class Kernel {
     const q = this.policy.quicklist ? new Quicklist(cpu, this.policy.quicklist) : null;
     this.quicklist = q;
     this.tableAlloc = q ? (kind, owner) => q.allocTable(kind, owner) : undefined;
-    this.gatherOpts = { batchCapacity: opts.batchCapacity, tableBatchCapacity: opts.tableBatchCapacity, onTrace: opts.onTrace, quicklist: q };
+    this.gatherOpts = { batchCapacity: opts.batchCapacity, tableBatchCapacity: opts.tableBatchCapacity, tableBatchAlloc: opts.tableBatchAlloc, onTrace: opts.onTrace, quicklist: q };
   }
 
   /** A new mm with an empty pgd in machine slot `asid`. */

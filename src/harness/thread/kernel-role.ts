@@ -14,6 +14,7 @@ export interface KernelRoleArgs {
   arch: string;
   archOptions?: PolicyOptions;
   batchCapacity?: number;
+  tableBatchAlloc?: 'ok' | 'fails';
   /** Commands before the start barrier (CPU 0 only: create the mm, map, fault in). */
   setup: CoordinatorCommand[];
   script: CoordinatorCommand[];
@@ -48,7 +49,7 @@ export type CoordinatorResult = KernelRoleResult;
  * workload.
  */
 export function kernelRole(cpu: Cpu, machine: Machine, a: KernelRoleArgs): KernelRoleResult {
-  const kernel = new Kernel(cpu, { policy: a.arch, policyOptions: a.archOptions, batchCapacity: a.batchCapacity });
+  const kernel = new Kernel(cpu, { policy: a.arch, policyOptions: a.archOptions, batchCapacity: a.batchCapacity, tableBatchAlloc: a.tableBatchAlloc });
   const holds = new Holds(cpu, machine, a.kernelCpus);
   const hostMs: number[] = [];
   const run = (cmds: CoordinatorCommand[], timed: boolean): KernelCommandResult[] => {

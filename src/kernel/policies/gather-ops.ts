@@ -42,6 +42,8 @@ export interface GatherOps {
   readonly tables: readonly unknown[];
   /** Whether some remote invalidation is by hardware broadcast (a flush interrupts nobody). */
   readonly broadcastFlush: boolean;
+  /** tlb_remove_table cannot allocate its batch page: tables take the fallback (tlb_remove_table_one). */
+  readonly tableBatchAllocFails: boolean;
 
   /** __tlb_adjust_range / tlb_add_flush: widen the tracked range. */
   adjustRange(start: number, end: number): void;

@@ -69,6 +69,19 @@ import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './ty
  *    TLB flush miss problem"): __tlb_adjust_range(start, end), the bits
  *    kept. (Those kernels had no freed_tables bit; arm64 then invalidated
  *    walk caches in __pte_free_tlb itself. Modelled on today's gather.)
+ *
+ * Option tableFallback (what tlb_remove_table does when the page for its
+ * batch cannot be allocated, GFP_NOWAIT under memory pressure; the scenario
+ * knob tableBatchAlloc: 'fails' makes it so):
+ *  - 'invalidate' (4.19+, d86564a2f085 "mm/tlb, x86/mm: Support invalidating
+ *    TLB caches for RCU_TABLE_FREE"): tlb_table_invalidate (the pending
+ *    flush, walk caches included since freed_tables is set), then
+ *    tlb_remove_table_one: an IPI to every CPU (smp_call_function) and the
+ *    table freed at once;
+ *  - 'no-invalidate' (the code before it, which x86 with RCU_TABLE_FREE ran
+ *    in 4.14-4.18): the IPI and the free, nothing invalidated: the IPI waits
+ *    out software walkers with interrupts off, not the hardware walkers'
+ *    cached pointers to the table.
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
@@ -78,7 +91,10 @@ class Linux6 implements TlbPolicy {
   readonly moveFlush = 'once' as const;
   /** mm/mmap.c do_vmi_align_munmap: mmap_write_downgrade after detaching the vmas (since 4.20, dd2283f2605e). */
   readonly munmapDowngrade = true;
-  constructor(private readonly nested: 'full' | 'range-drops-freed-tables' | 'adjust-range') {}
+  constructor(
+    private readonly nested: 'full' | 'range-drops-freed-tables' | 'adjust-range',
+    private readonly fallback: 'invalidate' | 'no-invalidate',
+  ) {}
 
   tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
@@ -97,6 +113,15 @@ class Linux6 implements TlbPolicy {
     tlb.freedTables = true;
     if (level === 1) tlb.clearedPmds = true;
     else tlb.clearedPuds = true;
+    if (tlb.tableBatchAllocFails) {
+      // tlb_remove_table, no batch page: tlb_table_invalidate (since d86564a2f085), then
+      // tlb_remove_table_one: smp_call_function to wait out interrupts-off walkers, and free at once.
+      tlb.enterStep(Step.TLB_TABLE_FLUSH);
+      if (this.fallback === 'invalidate') this.tlbOnly(tlb);
+      tlb.syncIpi();
+      tlb.freeTableNow(level, table);
+      return;
+    }
     if (tlb.queueTable(level, table)) this.tableFlush(tlb);
   }
   tlbEndVma(tlb: GatherOps): void {
@@ -150,9 +175,15 @@ export const options = [
     values: ['full', 'range-drops-freed-tables', 'adjust-range'],
     summary: "what a nested gather's finish does: 'full' (5.2+, 7a30df49f63a) a fullmm flush with freed_tables; 'range-drops-freed-tables' (4.20-5.1, a6d60245d6d9) a leaf-only flush of the caller's range; 'adjust-range' (4.13-4.19, 99baac21e458) the caller's range added, the level bits kept",
   },
+  {
+    key: 'tableFallback',
+    values: ['invalidate', 'no-invalidate'],
+    summary:
+      "when tlb_remove_table cannot allocate its batch page (scenario tableBatchAlloc: 'fails'): 'invalidate' (4.19+, d86564a2f085) invalidates TLB and walk caches before tlb_remove_table_one's IPI and free; 'no-invalidate' (before it) only IPIs, then frees",
+  },
 ] as const satisfies readonly PolicyOptionSpec[];
 
-export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full');
+export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full', o.tableFallback ?? 'invalidate');
 
 export const provenance: Provenance = {
   version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',
@@ -162,12 +193,13 @@ export const provenance: Provenance = {
     'include/asm-generic/tlb.h: __tlb_adjust_range, __tlb_reset_range, tlb_flush, tlb_flush_mmu_tlbonly, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb',
     'mm/gup.c: gup_fast_pte_range (~l. 2840-2930 in 6.10-6.17: try_grab_folio_fast, then pmd and PTE recheck, gup_put_folio on change), gup_fast (local_irq_save)',
   ],
-  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x)',
+  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it)',
   deviations: [
     'Tables are freed after a synchronising IPI (the fallback tlb_remove_table_one uses) rather than after an RCU-sched grace period; both wait until no CPU is inside an interrupts-off walk.',
     'The sync IPI is sent only on broadcast-flush hardware and to the mm cpumask; the kernel selects RCU table freeing per architecture and its fallback IPIs every online CPU.',
     'tlb_table_invalidate always flushes before the table free; the kernel does so only when tlb_needs_table_invalidate() (true for every architecture with hardware walkers).',
     'No huge pages, no delayed rmap, no page_size tracking.',
+    "tlb_remove_table_one's IPI goes to the mm's CPUs (smp_call_function reaches every online CPU); the fallback's IPI is sent on every flavour, as the kernel does.",
     'munmap downgrades mmap_lock whenever it detached a vma; 5.10+ skips the downgrade next to a VM_GROWSDOWN/VM_GROWSUP vma. MADV_DONTNEED takes mmap_lock for read; the newest kernels take only the per-VMA lock (not modelled).',
   ],
 };
