@@ -71,6 +71,7 @@ export const scenarioSchema = z
     workload: z.custom<Scenario['workload']>((v) => typeof v === 'function', { message: 'must be a function (cpu, cpus) => Workload' }),
     combinations: z.array(combination),
     iterations: int(1).optional(),
+    sweepExempt: z.custom<Scenario['sweepExempt']>((v) => typeof v === 'function', { message: 'must be a function (knobs) => string | null' }).optional(),
     cost: z.boolean().optional(),
   })
   .strict()
