@@ -10,11 +10,19 @@ import { ScenarioError } from './scenario-schema.js';
 
 /**
  * Everything about a run that can be wrong before a thread starts, found in
- * this thread: the machine configuration, every CPU's workload, and the
- * coordinator's setup, dry-run on a throwaway machine (a machine too small
- * for the scenario fails here, with the number of frames it has).
+ * this thread: the kernel CPUs (each must be one the run has), the machine
+ * configuration, every CPU's workload, and the coordinator's setup, dry-run
+ * on a throwaway machine (a machine too small for the scenario fails here,
+ * with the number of frames it has).
  */
 export function preflight(s: Scenario, combos: readonly Combination[], cpus: number): void {
+  // A kernel CPU the machine does not have would never run its script, and the others would wait for it.
+  for (const k of s.kernelCpus ?? []) {
+    if (k.cpu >= cpus) {
+      const has = cpus === 1 ? '1 CPU (CPU 0)' : `${cpus} CPUs (0 to ${cpus - 1})`;
+      throw new ScenarioError(`scenario ${s.name}: kernelCpus: CPU ${k.cpu} runs a kernel script, but the run has ${has}; run it with at least ${k.cpu + 1} CPUs`);
+    }
+  }
   const seen = new Set<string>();
   let gupFast = false;
   for (const c of combos) {
