@@ -6,7 +6,7 @@ import { compileWorkload, type Workload } from '../../machine/workload.js';
 import { registerRole } from './roles.js';
 import './bench-roles.js';
 import { runScript, type ScriptCommand } from './script.js';
-import { allocStress, type AllocStressArgs, churn, type ChurnArgs, invalidateRace, type InvalidateRaceArgs } from './selfcheck-roles.js';
+import { allocStress, type AllocStressArgs, churn, type ChurnArgs, invalidateRace, type InvalidateRaceArgs, lockStress, type LockStressArgs } from './selfcheck-roles.js';
 
 export interface WorkloadArgs {
   workload: Workload;
@@ -21,6 +21,7 @@ registerRole('script', (cpu, machine, args: ScriptCommand[]) => runScript(cpu, m
 registerRole('churn', (cpu, machine, args: ChurnArgs) => churn(cpu, machine, args));
 registerRole('allocStress', (cpu, machine, args: AllocStressArgs) => allocStress(cpu, machine, args));
 registerRole('invalidateRace', (cpu, machine, args: InvalidateRaceArgs) => invalidateRace(cpu, machine, args));
+registerRole('lockStress', (cpu, machine, args: LockStressArgs) => lockStress(cpu, machine, args));
 registerRole('rawPingClient', (cpu, machine, args) => rawPingClient(cpu, machine, args));
 registerRole('rawPingServer', (cpu, machine) => rawPingServer(cpu, machine));
 registerRole('ipiSender', (cpu, machine, args) => ipiSender(cpu, machine, args));

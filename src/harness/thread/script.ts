@@ -1,6 +1,7 @@
 import { Access, FlushKind, Which } from '../../machine/constants.js';
 import type { Cpu } from '../../machine/cpu.js';
-import { H } from '../../machine/layout.js';
+import { C, H, type Layout } from '../../machine/layout.js';
+import { downgradeWrite, lockName, mmapLockWord, ptLockWord, ptlWord, readLock, readUnlock, spinLock, spinUnlock, writeLock, writeUnlock } from '../../machine/locks.js';
 import type { Machine } from '../../machine/machine.js';
 import { ipiPosted, ring } from '../../machine/ipi.js';
 import { NO_POLL, waitOnDoorbell } from '../../machine/wait.js';
@@ -27,7 +28,45 @@ export type ScriptCommand =
   | { op: 'waitPending' }
   /** Execute `steps` empty instruction boundaries (taking IPIs if interrupts are on). */
   | { op: 'spin'; steps: number }
-  | { op: 'stop' };
+  | { op: 'stop' }
+  /** Take a kernel lock (machine/locks.ts): mmap_lock for read or write, a spinlock with 'spin'. */
+  | ({ op: 'lock'; mode: 'read' | 'write' | 'spin' } & ScriptLock)
+  | ({ op: 'unlock'; mode: 'read' | 'write' | 'spin' } & ScriptLock)
+  /** downgrade_write of mm `asid`'s mmap_lock (held for write by this CPU). */
+  | { op: 'downgrade'; asid: number }
+  /**
+   * Wait until CPU `cpu` waits for the lock (its C.WAIT_FOR names it), or
+   * until flag `orFlag` has value `orValue` (so that a CPU that got the lock
+   * instead ends the wait). Result: 1 if the CPU waits, 0 if the flag ended it.
+   */
+  | ({ op: 'waitLockWaiter'; cpu: number; orFlag?: number; orValue?: number } & ScriptLock);
+
+/**
+ * A kernel lock as the lock commands name it: 'mmap' (mmap_lock of mm
+ * `asid`, a rw lock), 'page_table_lock' (mm `asid`'s) or 'ptl' (the split
+ * lock of PTE table frame `frame`).
+ */
+export interface ScriptLock {
+  lock: 'mmap' | 'page_table_lock' | 'ptl';
+  asid?: number;
+  frame?: number;
+}
+
+function lockWord(L: Layout, l: ScriptLock): number {
+  const need = (v: number | undefined, what: string): number => {
+    if (v === undefined || !Number.isInteger(v) || v < 0) throw new Error(`lock ${l.lock} needs ${what}`);
+    return v;
+  };
+  if (l.lock === 'mmap') return mmapLockWord(L, need(l.asid, 'an asid'));
+  if (l.lock === 'page_table_lock') return ptLockWord(L, need(l.asid, 'an asid'));
+  if (l.lock === 'ptl') return ptlWord(L, need(l.frame, 'a frame'));
+  throw new Error(`unknown lock '${String(l.lock)}'`);
+}
+
+function checkMode(L: Layout, l: ScriptLock, mode: string, at: number): void {
+  const ok = l.lock === 'mmap' ? mode === 'read' || mode === 'write' : mode === 'spin';
+  if (!ok) throw new Error(`${lockName(L, at)} is not taken with mode '${mode}'`);
+}
 
 /** The per-command results of a script: access results, frames, wait times (ms). */
 export type ScriptResult = (number | null)[];
@@ -142,6 +181,39 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         machine.requestStop();
         out.push(null);
         break;
+      case 'lock':
+      case 'unlock': {
+        const at = lockWord(L, cmd);
+        checkMode(L, cmd, cmd.mode, at);
+        if (cmd.op === 'lock') (cmd.mode === 'read' ? readLock : cmd.mode === 'write' ? writeLock : spinLock)(cpu, at);
+        else (cmd.mode === 'read' ? readUnlock : cmd.mode === 'write' ? writeUnlock : spinUnlock)(cpu, at);
+        out.push(null);
+        break;
+      }
+      case 'downgrade':
+        downgradeWrite(cpu, mmapLockWord(L, cmd.asid));
+        out.push(null);
+        break;
+      case 'waitLockWaiter': {
+        const at = lockWord(L, cmd);
+        let saw = false;
+        const waits = (): boolean => (saw ||= Atomics.load(i32, L.cpu(cmd.cpu, C.WAIT_FOR)) === at + 1);
+        const ended = (): boolean => cmd.orFlag !== undefined && Atomics.load(i32, scratch(cmd.orFlag)) === (cmd.orValue ?? 1);
+        // Nobody rings for another CPU's wait starting: short sleeps.
+        waitOnDoorbell(
+          i32,
+          L,
+          cpu.id,
+          () => waits() || ended(),
+          () => cpu.pollIpis(),
+          60_000,
+          () => new Error(`CPU ${cpu.id}: CPU ${cmd.cpu} never waited for ${lockName(L, at)}`),
+          null,
+          0.1,
+        );
+        out.push(saw ? 1 : 0);
+        break;
+      }
     }
   }
   return out;
