@@ -32,7 +32,9 @@ import { doorbellSleep, waitUntil } from './wait.js';
  * thread moves, so one look is exact; in a stress run a cycle is reported
  * only if a second look, a sleep later, sees the same cycle with every member
  * still in the same wait (WAIT_SERIAL unchanged): a member still in its wait
- * cannot have released what it holds, so the cycle is real.
+ * cannot have released what it holds, so the cycle is real. Under the gate
+ * a new wait is progress (its first round): a CPU already blocked in a hold
+ * gets a round to find the cycle through it, and gives way.
  *
  * Not modelled: the rwsem's fairness (a waiting writer does not hold off new
  * readers, so a writer can be starved while readers overlap; scripts are
@@ -262,6 +264,11 @@ function waitFor(cpu: Cpu, waitsFor: number, attempt: () => boolean, what: strin
       timeoutMs: LOCK_TIMEOUT_MS,
       onTimeout: (ms) => new LockTimeoutError(`CPU ${self} waited ${Math.round(ms)} ms for ${what}${holderText(i32, L, waitsFor)}`),
       gate: cpu.gate,
+      // Under the gate, the wait just published is progress: a CPU blocked in
+      // a hold (or a wait) may now be in a cycle through it, and must get a
+      // round to look; else every thread ends up blocked and the gate reports
+      // a deadlock that a look would have ended (the hold gives way).
+      announced: true,
     });
   } finally {
     Atomics.store(i32, L.cpu(self, C.WAIT_FOR), 0);
