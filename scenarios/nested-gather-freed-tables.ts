@@ -66,8 +66,14 @@ export default defineScenario({
   ],
   workload: () => ({ spaces: [0], ranges: [A, B], mix: { load: 2, store: 1 } }),
   // Without a table batch page, tlb_remove_table's fallback invalidates and frees the table inside
-  // free_pgtables, before the nested finish that loses freed_tables.
-  sweepExempt: (k) => (k.tableBatchAlloc === 'fails' ? 'tables take tlb_remove_table_one, invalidated and freed before the nested finish' : null),
+  // free_pgtables, before the nested finish that loses freed_tables; a table batch of one (smpsim sizes it
+  // as the page batch) is full at the first table, and tlb_table_flush invalidates and frees it there too.
+  sweepExempt: (k) =>
+    k.tableBatchAlloc === 'fails'
+      ? 'tables take tlb_remove_table_one, invalidated and freed before the nested finish'
+      : k.batchCapacity === 1
+        ? 'a table batch of one is flushed (walk caches named) and freed in free_pgtables, before the nested finish'
+        : null,
   combinations: [
     // `munmap:linux-6` with nested=range-drops-freed-tables (4.20-5.1): leaf-only forced flush on `hw:arm64`.
     { arch: 'linux-6', archOptions: { nested: 'range-drops-freed-tables' }, hw: 'arm64', expect: 'caught' },

@@ -2,6 +2,7 @@ import type { MachineConfig } from './config.js';
 import { SPECULATION } from './flavours/speculation.js';
 import { ia64 } from './flavours/ia64.js';
 import { sh4 } from './flavours/sh4.js';
+import { x86Invlpgb } from './flavours/x86-invlpgb.js';
 import type { Provenance } from './provenance.js';
 
 /**
@@ -59,7 +60,7 @@ const X86: Provenance = {
   ],
   deviations: [
     'INVLPG invalidates all paging-structure-cache entries of the current PCID (SDM 4.10.4.1); the machine drops only walk-cache entries whose span covers the address, which keeps more stale pointers than the hardware would.',
-    'No PCIDs, global pages or large pages; AMD INVLPGB broadcast invalidation is not modelled.',
+    'No PCIDs, global pages or large pages; AMD INVLPGB broadcast invalidation is the flavour x86-invlpgb.',
   ],
 };
 
@@ -104,6 +105,7 @@ export const FLAVOURS: Readonly<Record<string, HardwareFlavour>> = Object.freeze
   },
   sh4,
   ia64,
+  'x86-invlpgb': x86Invlpgb,
 });
 
 export function flavourNames(): string[] {

@@ -213,7 +213,7 @@ describe('usage errors exit 2 with one line on stderr and no stack trace', () =>
     [['run', 'arm-delayed-free', '--hw', 'armv7'], /unknown hardware flavour 'armv7' \(did you mean .*'armv7-mp'/],
     [['run', 'arm-delayed-free', '--arch', 'generic-range:itlb=sometimes'], /policy option itlb takes vma-exec or always, not 'sometimes'/],
     [['run', 'arm-delayed-free', '--arch', 'generic-range:itbl=always'], /unknown policy option 'itbl' \(did you mean 'itlb'\?/],
-    [['run', 'arm-delayed-free', '--arch', 'linux-6:itlb=always'], /linux-6 takes no option itlb \(its options: nested, tableFallback; itlb is an option of generic-range\)/],
+    [['run', 'arm-delayed-free', '--arch', 'linux-6:itlb=always'], /linux-6 takes no option itlb \(its options: nested, tableFallback, tableFree; itlb is an option of generic-range\)/],
     [['run', 'arm-delayed-free', '--cpus', '0'], /CPUs must be between 1 and 32/],
     [['run', 'arm-delayed-free', '--cpus', '33'], /CPUs must be between 1 and 32/],
     [['run', 'arm-delayed-free', '--cpus', '2.5'], /CPUs must be an integer/],

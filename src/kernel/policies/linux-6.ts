@@ -82,6 +82,13 @@ import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './ty
  *    in 4.14-4.18): the IPI and the free, nothing invalidated: the IPI waits
  *    out software walkers with interrupts off, not the hardware walkers'
  *    cached pointers to the table.
+ *
+ * Option tableFree: 'rcu' (the default: MMU_GATHER_RCU_TABLE_FREE, which
+ * every broadcast-invalidation architecture selects, and x86 too since 6.15,
+ * a37259732a7d "x86/mm: Make MMU_GATHER_RCU_TABLE_FREE unconditional", which
+ * came with INVLPGB) or 'page-batch' (x86 native before it: ___pte_free_tlb
+ * → tlb_remove_page, the table freed with the pages after the flush; safe
+ * only while the flush is an IPI that an interrupts-off gup_fast holds up).
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
@@ -94,6 +101,7 @@ class Linux6 implements TlbPolicy {
   constructor(
     private readonly nested: 'full' | 'range-drops-freed-tables' | 'adjust-range',
     private readonly fallback: 'invalidate' | 'no-invalidate',
+    private readonly tableFree: 'rcu' | 'page-batch',
   ) {}
 
   tlbStartVma(tlb: GatherOps, vma: Vma): void {
@@ -113,6 +121,12 @@ class Linux6 implements TlbPolicy {
     tlb.freedTables = true;
     if (level === 1) tlb.clearedPmds = true;
     else tlb.clearedPuds = true;
+    if (this.tableFree === 'page-batch') {
+      // x86 native before a37259732a7d (6.15): ___pte_free_tlb → tlb_remove_page. The table is freed
+      // with the pages, after the flush; only the flush IPI waits out an interrupts-off gup_fast.
+      if (tlb.queueTableAsPage(level, table)) forceFlush(tlb);
+      return;
+    }
     if (tlb.tableBatchAllocFails) {
       // tlb_remove_table, no batch page: tlb_table_invalidate (since d86564a2f085), then
       // tlb_remove_table_one: smp_call_function to wait out interrupts-off walkers, and free at once.
@@ -181,9 +195,15 @@ export const options = [
     summary:
       "when tlb_remove_table cannot allocate its batch page (scenario tableBatchAlloc: 'fails'): 'invalidate' (4.19+, d86564a2f085) invalidates TLB and walk caches before tlb_remove_table_one's IPI and free; 'no-invalidate' (before it) only IPIs, then frees",
   },
+  {
+    key: 'tableFree',
+    values: ['rcu', 'page-batch'],
+    summary:
+      "how page tables are freed: 'rcu' (MMU_GATHER_RCU_TABLE_FREE: tlb_remove_table, after a grace period; every architecture with broadcast invalidation, and x86 since 6.15, a37259732a7d) or 'page-batch' (x86 native before it: tlb_remove_page, freed with the pages after the flush, relying on the flush IPI)",
+  },
 ] as const satisfies readonly PolicyOptionSpec[];
 
-export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full', o.tableFallback ?? 'invalidate');
+export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full', o.tableFallback ?? 'invalidate', o.tableFree ?? 'rcu');
 
 export const provenance: Provenance = {
   version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',
@@ -193,7 +213,7 @@ export const provenance: Provenance = {
     'include/asm-generic/tlb.h: __tlb_adjust_range, __tlb_reset_range, tlb_flush, tlb_flush_mmu_tlbonly, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb',
     'mm/gup.c: gup_fast_pte_range (~l. 2840-2930 in 6.10-6.17: try_grab_folio_fast, then pmd and PTE recheck, gup_put_folio on change), gup_fast (local_irq_save)',
   ],
-  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it)',
+  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it); x86 page tables through RCU: a37259732a7d (6.15; option tableFree=page-batch for x86 native before it)',
   deviations: [
     'Tables are freed after a synchronising IPI (the fallback tlb_remove_table_one uses) rather than after an RCU-sched grace period; both wait until no CPU is inside an interrupts-off walk.',
     'The sync IPI is sent only on broadcast-flush hardware and to the mm cpumask; the kernel selects RCU table freeing per architecture and its fallback IPIs every online CPU.',
@@ -205,4 +225,4 @@ export const provenance: Provenance = {
 };
 
 /** The hardware flavours this kernel ran on: today's generic code runs on x86, arm64 and 32-bit ARMv7 MP. */
-export const hardware: readonly string[] = ['x86', 'arm64', 'armv7-mp'];
+export const hardware: readonly string[] = ['x86', 'arm64', 'armv7-mp', 'x86-invlpgb'];
