@@ -15,10 +15,17 @@ const program = new Command('soak')
   .option('-c, --cpus <n>', 'CPUs (at least 4)', int('cpus', 4), 4)
   .option('-s, --seed <s>', 'seed', int('seed', 0), 1)
   .option('--catch-within <n>', 'iterations a caught combination may take', int('catch-within', 1), 300)
-  .option('--sweep-iterations <n>', 'then every clean combination under every batch capacity and allocator order for N iterations each (0: no sweep)', int('sweep-iterations', 0), 20)
-  .action(async (o: { iterations: number; cpus: number; seed: number; catchWithin: number; sweepIterations: number }) => {
+  .option('--sweep-iterations <n>', 'then every clean combination under every sweep knob (batch capacity, allocator order, table batch allocation) for N iterations each (0: no sweep)', int('sweep-iterations', 0), 20)
+  .option('--only <names>', 'only these shipped scenarios (comma-separated names)', (v: string) => {
+    const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+    const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+    if (!names.length || unknown.length) throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ') || "''"} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+    return names;
+  })
+  .action(async (o: { iterations: number; cpus: number; seed: number; catchWithin: number; sweepIterations: number; only?: string[] }) => {
     const t0 = performance.now();
-    const r = await runSoak({ ...o, scenarios: SCENARIOS, onLine: (l) => console.log(l) });
+    const scenarios = o.only ? SCENARIOS.filter((s) => o.only!.includes(s.name)) : SCENARIOS;
+    const r = await runSoak({ ...o, scenarios, onLine: (l) => console.log(l) });
     const failed = r.rows.filter((x) => !x.ok);
     console.log(
       `\nsoak: ${r.cleanIterations} clean iterations over ${r.rows.filter((x) => x.expected === 'clean').length} combination runs (knob sweep included), ` +
