@@ -85,7 +85,7 @@ const owner = (o: number): string => (o < 0 ? 'none (free)' : `address space ${o
 export function renderViolation(v: ViolationReport): string {
   const fields: [string, string][] = [
     ['kind', v.kind],
-    ['CPU', `${v.cpu}, doing a ${v.cpuOp}`],
+    ['CPU', v.call ? `${v.cpu}, whose TLB still holds the translation` : `${v.cpu}, doing a ${v.cpuOp}`],
     ['address', `${v.address} (vpn ${v.vpn})`],
     ['frame', `${v.frame} (${v.frameKind})`],
     ['generation', `${v.genAtFill} at fill, ${v.genNow} now`],
@@ -93,7 +93,8 @@ export function renderViolation(v: ViolationReport): string {
   ];
   if (v.level !== null) fields.push(['table level', String(v.level)]);
   if (v.call) fields.push(['after', `${v.call.op} on CPU ${v.call.cpu} returned with this translation still cached on CPU ${v.cpu}`]);
-  fields.push(['freed by', v.freedBy ? `${v.freedBy.op} on CPU ${v.freedBy.cpu}` : 'unknown (no free recorded)']);
+  const neverFreed = v.frameKind !== 'free' && v.genAtFill === v.genNow;
+  fields.push(['freed by', v.freedBy ? `${v.freedBy.op} on CPU ${v.freedBy.cpu}` : neverFreed ? 'not freed since the fill (the same allocation)' : 'unknown (no free recorded)']);
   if (v.freedBy) fields.push([`CPU ${v.freedBy.cpu} now`, v.freerNow ?? 'unknown']);
   fields.push(['when', `iteration ${v.iteration}, step ${n(v.step)}, iteration seed ${v.seed}`]);
   return renderFields(fields, '  ');
