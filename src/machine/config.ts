@@ -110,8 +110,17 @@ function intIn(name: string, v: number, lo: number, hi: number): void {
   }
 }
 
-/** Fill defaults and check every field; throws ConfigError naming the bad field. */
+/** Fill defaults and check every field; throws ConfigError naming the bad field (an unknown one too). */
 export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConfig {
+  for (const k of Object.keys(partial)) {
+    if (!(k in DEFAULT_MACHINE)) throw new ConfigError(`unknown machine setting '${k}' (known: ${Object.keys(DEFAULT_MACHINE).join(', ')})`);
+  }
+  for (const name of ['dtlb', 'itlb'] as const) {
+    const g = partial[name];
+    if (g === undefined) continue;
+    if (typeof g !== 'object' || g === null) throw new ConfigError(`${name} must be an object { sets, ways }`);
+    for (const k of Object.keys(g)) if (k !== 'sets' && k !== 'ways') throw new ConfigError(`unknown setting '${name}.${k}' (known: sets, ways)`);
+  }
   const c: MachineConfig = {
     ...DEFAULT_MACHINE,
     ...partial,
@@ -130,6 +139,7 @@ export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConf
   }
   intIn('walkCache', c.walkCache, 0, 256);
   intIn('addressSpaces', c.addressSpaces, 1, MAX_ASIDS);
+  if (typeof c.leafDropsWalkCache !== 'boolean') throw new ConfigError(`leafDropsWalkCache must be true or false, got ${String(c.leafDropsWalkCache)}`);
   if (!FLUSH_FLAVOURS.includes(c.flush)) throw new ConfigError(`flush must be ${FLUSH_FLAVOURS.join(', ')}, got ${String(c.flush)}`);
   if (!(c.speculation >= 0 && c.speculation <= 1)) throw new ConfigError(`speculation must be a probability from 0 to 1, got ${c.speculation}`);
   if (c.gupFast !== 'irq-off' && c.gupFast !== 'speculative') throw new ConfigError(`gupFast must be 'irq-off' or 'speculative', got ${String(c.gupFast)}`);
@@ -138,6 +148,6 @@ export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConf
   intIn('violationLogSize', c.violationLogSize, 1, 1 << 16);
   intIn('quantum', c.quantum, 1, 1 << 16);
   intIn('spinLimit', c.spinLimit, 0, 1 << 24);
-  if (!(c.ipiTimeoutMs > 0)) throw new ConfigError(`ipiTimeoutMs must be positive, got ${c.ipiTimeoutMs}`);
+  if (!(c.ipiTimeoutMs > 0 && Number.isFinite(c.ipiTimeoutMs))) throw new ConfigError(`ipiTimeoutMs must be positive, got ${c.ipiTimeoutMs}`);
   return c;
 }
