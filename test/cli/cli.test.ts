@@ -12,7 +12,7 @@ const BUGGY = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11
 const FIXED = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.38', '--hw', 'arm11mpcore', '--iterations', '10', '--cpus', '3'];
 
 /** A scenario file with no imports: a plain object default export. */
-function scenarioSource(o: { name: string; expectLinux6: 'caught' | 'clean'; workloadPrelude?: string; unmapAsid?: number }): string {
+function scenarioSource(o: { name: string; expectLinux6: 'caught' | 'clean'; workloadPrelude?: string; unmapAsid?: number; crash?: boolean }): string {
   return `
 const PAGES: number = 16;
 export default {
@@ -29,7 +29,9 @@ export default {
   script: [
     { op: 'waitSteps', steps: 300 },
     { op: 'munmap', asid: ${o.unmapAsid ?? 0}, start: 0, end: PAGES },
+    ${o.crash ? "{ op: 'shiftArgPages', asid: 0, vmaStart: 5, shift: 1 }," : ''}
   ],
+  ${o.crash ? 'kernelCpus: [{ cpu: 1, script: [] }],' : ''}
   workload: (cpu: number) => {
     ${o.workloadPrelude ?? ''}
     return { spaces: [0], ranges: [{ start: 0, pages: PAGES }], mix: { load: 2, store: 1 } };
@@ -283,11 +285,18 @@ describe('pct mode and smpsim replay', () => {
 
 describe('internal failures', () => {
   it('exit 3 with one line naming the CPU, and no stack trace, when a CPU fails mid-iteration', async () => {
-    // munmap of an address space that does not exist: the coordinator CPU fails inside its thread.
-    writeFileSync(join(dir, 'throws.ts'), scenarioSource({ name: 'file-throws', expectLinux6: 'clean', unmapAsid: 3 }));
+    // shift_arg_pages of a vma that is not there, with a second kernel CPU (so no dry run): CPU 0 fails inside its thread.
+    writeFileSync(join(dir, 'throws.ts'), scenarioSource({ name: 'file-throws', expectLinux6: 'clean', crash: true }));
     const r = await cli(['run', join(dir, 'throws.ts'), '--iterations', '2']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^smpsim: CPU 0 failed at step \d+ \([^)]*\): .*address space 3.*\n$/);
+    expect(r.stderr).toMatch(/^smpsim: CPU 0 failed at step \d+ \([^)]*\): .*no vma starts at 5.*\n$/);
+  });
+
+  it('exit 2, not 3, when the script names an address space nothing creates (found before any thread runs)', async () => {
+    writeFileSync(join(dir, 'noasid.ts'), scenarioSource({ name: 'file-noasid', expectLinux6: 'clean', unmapAsid: 3 }));
+    const r = await cli(['run', join(dir, 'noasid.ts'), '--iterations', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('smpsim: scenario file-noasid: script[1]: munmap names address space 3, which no createMm creates (created: 0)\n');
   });
 
   it('exit 2, not 3, when the workload function of a scenario throws (an input error found before any thread runs)', async () => {
