@@ -1,4 +1,4 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { type Scenario, defineScenario } from '../src/harness/scenario.js';
 
 /**
  * domain.md 5.4: get_user_pages_fast against a page-table free.
@@ -33,12 +33,11 @@ import { defineScenario } from '../src/harness/scenario.js';
 const REGION = { start: 64, pages: 128 };
 const END = REGION.start + REGION.pages;
 
-export default defineScenario({
-  name: 'gup-fast-vs-table-free',
-  title: 'gup_fast walks a page table that munmap frees under it',
-  description:
-    'CPUs 1..n-1 (same mm) run get_user_pages_fast (interrupts off, one table level per step) over a region that CPU 0 munmaps, page tables included. With a hardware-broadcast flush nothing waits for the walker, and a policy that frees tables right after the flush frees them under it; an IPI flush, RCU table freeing or a synchronising IPI waits it out. The checker sees gup_fast read a freed or reused table, or pin a freed page. Each expectation rests on the gup_fast and munmap rows of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations). Each expectation rests on the rows of docs/fidelity.md named beside the combinations (path:policy for the kernel, hw:flavour for the machine).',
-  domain: '5.4',
+/**
+ * The race's machine, scripts and workload, shared with invlpgb-gup-fast
+ * (the same race on x86 with and without broadcast invalidation).
+ */
+export const gupFastRace = {
   cpus: 2,
   iterations: 200,
   machine: { frames: 512 },
@@ -59,6 +58,15 @@ export default defineScenario({
   // run loop: it looks at the stop flag only every `quantum` steps and only outside a gup_fast walk,
   // so a stream of walks of one length can miss it for ever (see the report).
   workload: () => ({ spaces: [0], ranges: [REGION], mix: { load: 0, store: 0, fetch: 0, gupFast: 4, idle: 1 }, gupGap: 256 }),
+} satisfies Partial<Scenario>;
+
+export default defineScenario({
+  name: 'gup-fast-vs-table-free',
+  title: 'gup_fast walks a page table that munmap frees under it',
+  description:
+    'CPUs 1..n-1 (same mm) run get_user_pages_fast (interrupts off, one table level per step) over a region that CPU 0 munmaps, page tables included. With a hardware-broadcast flush nothing waits for the walker, and a policy that frees tables right after the flush frees them under it; an IPI flush, RCU table freeing or a synchronising IPI waits it out. The checker sees gup_fast read a freed or reused table, or pin a freed page. Each expectation rests on the gup_fast and munmap rows of its policy in docs/fidelity.md and on the section of its hardware flavour (row ids beside the combinations). Each expectation rests on the rows of docs/fidelity.md named beside the combinations (path:policy for the kernel, hw:flavour for the machine).',
+  domain: '5.4',
+  ...gupFastRace,
   combinations: [
     // Seed row. `gup_fast:sh-2.6.38` (interrupts off, get_page, no recheck) with `munmap:sh-2.6.38` (data
     // pages freed in tlb_remove_page, before any flush) on `hw:sh4` (IPI flushes): an IPI flush cannot help a

@@ -1,4 +1,5 @@
 import { defineScenario } from '../src/harness/scenario.js';
+import { gupFastRace } from './gup-fast-vs-table-free.js';
 
 /**
  * domain.md 4 and 5.4 on today's x86: broadcast invalidation (AMD INVLPGB)
@@ -27,32 +28,14 @@ import { defineScenario } from '../src/harness/scenario.js';
  * reused table (GUP_TABLE). Lazy-TLB CPUs, which INVLPGB also reaches
  * without an IPI, are not modelled yet.
  */
-const REGION = { start: 64, pages: 128 };
-const END = REGION.start + REGION.pages;
-
 export default defineScenario({
   name: 'invlpgb-gup-fast',
   title: 'x86 with INVLPGB: gup_fast is no longer protected by a flush IPI',
   description:
     'CPU 1 (same mm) runs get_user_pages_fast with interrupts off over a region that CPU 0 munmaps, page tables included, on x86 with and without AMD INVLPGB broadcast invalidation. Without flush IPIs nothing waits for the walker, so a page table freed right after the flush is freed under it; RCU table freeing (x86 since 6.15) waits it out. The checker sees gup_fast read a freed or reused table. Each expectation rests on the gup_fast and munmap rows of its policy in docs/fidelity.md and on the section of its hardware flavour.',
   domain: '5.4',
-  cpus: 2,
-  iterations: 200,
-  machine: { frames: 512 },
-  setup: [
-    { op: 'createMm', asid: 0 },
-    { op: 'switchMm', asid: 0 },
-    { op: 'mmap', asid: 0, start: REGION.start, pages: REGION.pages, write: true },
-  ],
-  script: [
-    { op: 'waitSteps', steps: 400 },
-    { op: 'munmap', asid: 0, start: REGION.start, end: END },
-    { op: 'mmap', asid: 0, start: REGION.start, pages: REGION.pages, write: true },
-    { op: 'waitSteps', steps: 1200 },
-    { op: 'munmap', asid: 0, start: REGION.start, end: END },
-  ],
-  // Only gup_fast and the idle spans the run loop needs to see the stop flag (see gup-fast-vs-table-free).
-  workload: () => ({ spaces: [0], ranges: [REGION], mix: { load: 0, store: 0, fetch: 0, gupFast: 4, idle: 1 }, gupGap: 256 }),
+  // The machine, scripts and workload of gup-fast-vs-table-free: gup_fast on CPU 1, munmap twice on CPU 0.
+  ...gupFastRace,
   combinations: [
     // `gup_fast:linux-6`, `munmap:linux-6` as 6.15 has it: tables freed through RCU (here: after a synchronising
     // IPI on broadcast hardware), on `hw:x86-invlpgb` and on IPI-flush `hw:x86` alike.
