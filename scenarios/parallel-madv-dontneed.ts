@@ -59,9 +59,13 @@ export default defineScenario({
     },
   ],
   workload: () => ({ spaces: [0], ranges: [RANGE], mix: { load: 1, store: 2 } }),
-  // A batch that fills exactly on the range's last page is flushed (and, on 2.6.38, freed) inside the zap:
-  // CPU 0 reaches tlb_end_vma with nothing pending, so there is no window for CPU 1 to return in.
-  sweepExempt: (k) => (k.batchCapacity <= RANGE.pages && RANGE.pages % k.batchCapacity === 0 ? `a batch of ${k.batchCapacity} is flushed on the range's last page: nothing is pending at tlb_end_vma` : null),
+  // A batch that fills exactly on the range's last page is flushed (and freed) inside the zap: CPU 0
+  // reaches tlb_end_vma with nothing pending, so there is no window for CPU 1 to return in. arm-2.6.37
+  // and sh-2.6.38 free each page in tlb_remove_page, before any flush, whatever the batch: still caught.
+  sweepExempt: (k, c) =>
+    c.arch !== 'arm-2.6.37' && c.arch !== 'sh-2.6.38' && k.batchCapacity <= RANGE.pages && RANGE.pages % k.batchCapacity === 0
+      ? `a batch of ${k.batchCapacity} is flushed on the range's last page: nothing is pending at tlb_end_vma`
+      : null,
   combinations: [
     // `madvise:arm-2.6.38`, `madvise:arm-2.6.37` on `hw:arm11mpcore` and `hw:armv7-mp`: range flush in tlb_end_vma of what was removed; CPU 1 removed nothing.
     { arch: 'arm-2.6.37', hw: 'arm11mpcore', expect: 'caught' },

@@ -100,9 +100,9 @@ export interface Scenario {
    * closes the race under some knob (a batch so small that every removed
    * page is flushed at once; a table-batch fallback that frees tables before
    * the racing point), say so here: return why, and the sweep does not expect
-   * the caught combinations to be caught there (it still runs the clean ones).
+   * that caught combination to be caught there (it still runs the clean ones).
    */
-  sweepExempt?: (k: { batchCapacity: number; tableBatchAlloc: 'ok' | 'fails' }) => string | null;
+  sweepExempt?: (k: { batchCapacity: number; tableBatchAlloc: 'ok' | 'fails' }, c: Combination) => string | null;
   /** Default stress iterations per combination. */
   iterations?: number;
   /** A cost scenario: report costs; violations still count. */

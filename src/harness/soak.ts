@@ -124,7 +124,7 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: bo
       for (const knobs of sweepKnobs()) {
         for (const [s, c] of clean) cleanIterations += (await run(s, c, sweep, knobs)).iterations;
         for (const [s, c] of caught) {
-          const why = exemptUnder(s, knobs);
+          const why = exemptUnder(s, knobs, c);
           if (why === null) await run(s, c, 0, knobs);
           else o.onLine?.(`n/a  ${s.name.padEnd(24)} ${`${archLabel(c)} / ${c.hw}`.padEnd(36)} [${knobsLabel(knobs)}]`.padEnd(88) + ` not expected caught: ${why}`);
         }
@@ -136,9 +136,9 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: bo
   return { rows, ok: rows.every((r) => r.ok), cleanIterations };
 }
 
-/** Why `s` declares its race closed under `k` (Scenario.sweepExempt), or null. */
-export function exemptUnder(s: Scenario, k: Knobs): string | null {
-  return s.sweepExempt?.({ batchCapacity: k.batchCapacity ?? s.batchCapacity ?? 500, tableBatchAlloc: k.tableBatchAlloc ?? s.tableBatchAlloc ?? 'ok' }) ?? null;
+/** Why `s` declares the race of its caught combination `c` closed under `k` (Scenario.sweepExempt), or null. */
+export function exemptUnder(s: Scenario, k: Knobs, c: Combination): string | null {
+  return s.sweepExempt?.({ batchCapacity: k.batchCapacity ?? s.batchCapacity ?? 500, tableBatchAlloc: k.tableBatchAlloc ?? s.tableBatchAlloc ?? 'ok' }, c) ?? null;
 }
 
 function knobsText(row: SoakRow): string {
