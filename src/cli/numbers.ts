@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { MAX_PCT_DEPTH } from '../harness/pct.js';
 import { MAX_CPUS } from '../machine/config.js';
 
 /**
@@ -34,7 +35,7 @@ export function parseSeed(v: string): number {
 
 export function parseDepth(v: string): number {
   const n = integer(v, 'depth');
-  if (n < 1 || n > 64) throw new InvalidArgumentError('depth must be an integer from 1 to 64.');
+  if (n < 1 || n > MAX_PCT_DEPTH) throw new InvalidArgumentError(`depth must be an integer from 1 to ${MAX_PCT_DEPTH}.`);
   return n;
 }
 

@@ -1,3 +1,4 @@
+import { G } from '../machine/layout.js';
 import { Rng } from '../machine/rng.js';
 
 /**
@@ -13,6 +14,9 @@ export interface PctSchedule {
   priorities: number[];
   changes: number[];
 }
+
+/** The deepest PCT schedule the step gate takes: depth - 1 change points, at most G.MAX_CHANGES. */
+export const MAX_PCT_DEPTH = G.MAX_CHANGES + 1;
 
 export function pctSchedule(seed: number, threads: number, depth: number, k: number): PctSchedule {
   const rng = new Rng(seed ^ 0x7c7);

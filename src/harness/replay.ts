@@ -2,6 +2,8 @@ import type { ViolationReport } from './report.js';
 import { describeViolation } from './report.js';
 import { canonicalPolicyName } from '../kernel/index.js';
 import { decodeReplay, type ReplaySpec } from './replay-token.js';
+import { checkCombinations } from './combinations.js';
+import { preflight } from './preflight.js';
 import { CombinationRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { CpuPool } from './pool.js';
@@ -30,6 +32,9 @@ export async function replay(token: string, o: ReplayOptions): Promise<ReplayRes
   // A token minted under an old policy name (POLICY_ALIASES) replays under the new one.
   const spec = { ...raw, arch: canonicalPolicyName(raw.arch) };
   const scenario = await o.loadScenario(spec.scenario);
+  // The same checks as a run's: the combination, then what the scenario needs of the machine (CPUs, workloads, setup).
+  const [combo] = checkCombinations(scenario, [{ arch: spec.arch, archOptions: spec.archOptions, hw: spec.hw, expect: null }]);
+  preflight(scenario, [combo], spec.cpus);
   const pool = o.pool ?? new CpuPool();
   try {
     const runner = new CombinationRunner(scenario, spec, spec.cpus, pool, 'pct');
