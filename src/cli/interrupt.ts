@@ -1,32 +1,50 @@
+import { constants } from 'node:os';
+
 /**
- * SIGINT during a run: the first asks the runner to stop at the next
- * iteration (shouldStop), the second exits at once with 130.
+ * A signal that ends a run: SIGINT (Ctrl-C), SIGTERM (what CI runners and
+ * job engines send on a timeout) and SIGHUP (a closed terminal) alike. The
+ * first asks the runner to stop at the next iteration (shouldStop), so the
+ * partial report is still printed (JSON marked interrupted); a second exits
+ * at once. The exit code is 128 + the signal's number (130 for SIGINT).
  */
 export interface Interrupt {
   readonly requested: boolean;
+  /** The signal that asked to stop, or null. */
+  readonly signal: NodeJS.Signals | null;
+  /** 128 + the signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+  readonly exitCode: number;
   shouldStop: () => boolean;
   dispose(): void;
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export function watchInterrupt(onFirst?: () => void): Interrupt {
-  let requested = false;
-  const handler = (): void => {
-    if (requested) {
-      process.stderr.write('\nsmpsim: interrupted again, exiting\n');
-      process.exit(130);
+  let signal: NodeJS.Signals | null = null;
+  const code = (s: NodeJS.Signals): number => 128 + (constants.signals[s] ?? 2);
+  const handler = (s: NodeJS.Signals): void => {
+    if (signal) {
+      process.stderr.write(`\nsmpsim: ${s} again, exiting\n`);
+      process.exit(code(s));
     }
-    requested = true;
+    signal = s;
     onFirst?.();
-    process.stderr.write('\nsmpsim: interrupt: stopping after the current iteration (Ctrl-C again to quit now)\n');
+    process.stderr.write(`\nsmpsim: ${s === 'SIGINT' ? 'interrupt' : s}: stopping after the current iteration (${s === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit now)\n`);
   };
-  process.on('SIGINT', handler);
+  for (const s of SIGNALS) process.on(s, handler);
   return {
     get requested() {
-      return requested;
+      return signal !== null;
     },
-    shouldStop: () => requested,
+    get signal() {
+      return signal;
+    },
+    get exitCode() {
+      return code(signal ?? 'SIGINT');
+    },
+    shouldStop: () => signal !== null,
     dispose() {
-      process.off('SIGINT', handler);
+      for (const s of SIGNALS) process.off(s, handler);
     },
   };
 }

@@ -57,8 +57,9 @@ exactly one, a summary, the first violation in full and how to reproduce it.
 
 Exit codes: 0 no violation (several combinations: every one as the scenario
 expects), 1 violations (or a combination that differs from expectation),
-2 usage or input error, 3 internal failure, 130 interrupted (Ctrl-C stops after
-the current iteration and prints the partial report).
+2 usage or input error, 3 internal failure, 130/143/129 interrupted by
+SIGINT/SIGTERM/SIGHUP (the first stops after the current iteration and prints
+the partial report).
 
 Examples:
   smpsim run arm-delayed-free

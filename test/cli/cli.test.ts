@@ -310,26 +310,31 @@ describe('internal failures', () => {
   });
 });
 
-describe('SIGINT', () => {
-  it('stops at the next iteration, writes the partial report marked interrupted, exits 130', async () => {
+describe('signals', () => {
+  // SIGTERM is what CI runners and job engines send on a timeout, SIGHUP a closed terminal: both as Ctrl-C.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s stops at the next iteration, writes the partial report marked interrupted, exits %i', async (sig, code) => {
     // The workload factory runs once the combination starts, after the CLI
-    // has installed its SIGINT handler: it tells the test when to signal.
+    // has installed its signal handlers: it tells the test when to signal.
     writeFileSync(
-      join(dir, 'long.ts'),
+      join(dir, `long-${sig}.ts`),
       scenarioSource({ name: 'file-long', expectLinux6: 'clean', workloadPrelude: "if (cpu === 1) process.stderr.write('READY\\n');" }),
     );
     let sent = false;
-    const r = await cli(['run', join(dir, 'long.ts'), '--arch', 'linux-6', '--duration', '10m', '--json'], {
+    const r = await cli(['run', join(dir, `long-${sig}.ts`), '--arch', 'linux-6', '--duration', '10m', '--json'], {
       onStderr: (text, child) => {
         if (!sent && text.includes('READY')) {
           sent = true;
-          child.kill('SIGINT');
+          child.kill(sig);
         }
       },
     });
     expect(sent).toBe(true);
     expect(r.signal).toBe(null);
-    expect(r.code).toBe(130);
+    expect(r.code).toBe(code);
     const report = JSON.parse(r.stdout);
     expect(report.interrupted).toBe(true);
     expect(report.combinations).toHaveLength(1);

@@ -84,7 +84,8 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
   }
   const matrix = combos.length > 1;
   printReport(report, scenarioArg, o.json, matrix);
-  return exitCodeFor(report, matrix);
+  // Interrupted: 128 + the signal that asked (130 for Ctrl-C, 143 for SIGTERM).
+  return report.interrupted ? interrupt.exitCode : exitCodeFor(report, matrix);
 }
 
 /** The report on stdout: JSON (nothing else on stdout), or the text summary. */
