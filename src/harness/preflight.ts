@@ -1,5 +1,3 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Kernel, KernelError, type KernelCommand, gupFastOf, runKernelScript } from '../kernel/index.js';
 import { ConfigError } from '../machine/config.js';
 import { Cpu } from '../machine/cpu.js';
@@ -104,17 +102,5 @@ export function preflight(s: Scenario, combos: readonly Combination[], cpus: num
         );
       }
     }
-  }
-}
-
-/** Fail now, not after the run, if an output file cannot be written. */
-export function checkWritable(path: string): void {
-  const dir = dirname(resolve(path));
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    accessSync(dir, constants.W_OK);
-    if (existsSync(path) && statSync(path).isDirectory()) throw new Error(`${path} is a directory`);
-  } catch (e) {
-    throw new ScenarioError(`cannot write ${path}: ${(e as Error).message.replace(/^ENOENT: no such file or directory, stat .*$/, `${dir} does not exist`)}`);
   }
 }

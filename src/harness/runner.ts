@@ -11,7 +11,8 @@ import { CpuPool } from './pool.js';
 import { encodeReplay } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
-import { checkWritable, preflight } from './preflight.js';
+import { checkOutputFile } from './output-file.js';
+import { preflight } from './preflight.js';
 import { parseScenario } from './scenario-schema.js';
 import { writeTrace } from './trace.js';
 import type { CpuTask } from './thread/worker-host.js';
@@ -174,7 +175,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   parseScenario(s, s.name);
   const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
   preflight(s, combos, cpus);
-  if (o.trace) checkWritable(o.trace);
+  if (o.trace) checkOutputFile(o.trace, 'the trace');
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;

@@ -30,6 +30,8 @@ export function closest(input: string, known: readonly string[], max = 3): strin
 
 /** "unknown X 'y' (did you mean 'z'?; known: ...)" */
 export function unknownNameMessage(what: string, input: string, known: readonly string[]): string {
+  // An empty name is near nothing: name the choices, suggest none.
+  if (input.trim() === '') return `empty ${what} name (known: ${known.join(', ')})`;
   const near = closest(input, known);
   const hint = near.length ? `did you mean ${near.map((n) => `'${n}'`).join(' or ')}? ` : '';
   return `unknown ${what} '${input}' (${hint}known: ${known.join(', ')})`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './output-file.js';
 import { kernelOpName } from '../kernel/index.js';
 import { FLUSH_KIND_NAMES, FRAME_KIND_NAMES, VIOLATION_KIND_NAMES } from '../machine/constants.js';
 import { EV_FIELDS, Ev } from '../machine/recorder.js';
@@ -131,9 +131,7 @@ export function toChromeTrace(perCpu: number[][], meta: { scenario: string; labe
 
 /** Write the trace atomically: a temporary file beside it, then rename. */
 export function writeTrace(path: string, perCpu: number[][], meta: { scenario: string; label: string; mode: string }): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(toChromeTrace(perCpu, meta)));
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(toChromeTrace(perCpu, meta)));
 }
 
 /** Ev.GUP's first argument: 0 reference, 1..3 table level read, 4 recheck, 5 back-off. */

@@ -1,8 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { type CostModel, parseCosts } from '../../harness/bench/cost.js';
 import { writeFileAtomic } from '../../harness/bench/output.js';
+import { checkOutputFile } from '../../harness/output-file.js';
 import { MAX_CPUS } from '../../machine/config.js';
 import { UsageError } from '../errors.js';
 
@@ -45,11 +44,12 @@ export function checkOutputs(o: BenchOutputOptions): { costs: CostModel; plot?: 
   const costs = parseCosts(o.cost ?? []);
   let plot: string | undefined;
   if (o.plot !== undefined) {
-    plot = resolve(o.plot);
-    if (!/\.svg$/i.test(plot)) throw new UsageError(`--plot writes SVG: '${o.plot}' must end in .svg`);
-    const dir = dirname(plot);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--plot: directory '${dirname(o.plot)}' does not exist`);
-    if (existsSync(plot) && statSync(plot).isDirectory()) throw new UsageError(`--plot: '${o.plot}' is a directory`);
+    if (!/\.svg$/i.test(o.plot)) throw new UsageError(`--plot writes SVG: '${o.plot}' must end in .svg`);
+    try {
+      plot = checkOutputFile(o.plot, 'the plot');
+    } catch (e) {
+      throw new UsageError(`--plot: ${(e as Error).message}`);
+    }
   }
   return { costs, plot };
 }

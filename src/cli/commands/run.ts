@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { checkOutputFile } from '../../harness/output-file.js';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
 import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
@@ -28,12 +27,13 @@ export interface RunCommandOptions {
   ipiTimeout?: number;
 }
 
+/** The trace file, checked before the run (one line, exit 2); a symbolic link writes its target. */
 function checkTrace(file: string): string {
-  const abs = resolve(file);
-  const dir = dirname(abs);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--trace: directory '${dirname(file)}' does not exist`);
-  if (existsSync(abs) && statSync(abs).isDirectory()) throw new UsageError(`--trace: '${file}' is a directory`);
-  return abs;
+  try {
+    return checkOutputFile(file, 'the trace');
+  } catch (e) {
+    throw new UsageError(`--trace: ${(e as Error).message}`);
+  }
 }
 
 /** `smpsim run <scenario>`: returns the exit code. */
