@@ -201,7 +201,11 @@ export function waitForCpu(cpu: Cpu, target: number, point: { step: number; mask
   Atomics.store(i32, L.cpu(cpu.id, C.WAIT_MASK), point.mask);
   try {
     waitFor(cpu, hold ? HOLD_BASE - (target + 1) : -(target + 1), reached, `CPU ${target} to reach ${what}`, () => {
-      if (reached() || !ended()) return;
+      // The end first, then the point: the target marks a point before it marks its script done, so
+      // a script seen done with the point unmarked never reached it (the other order could read the
+      // point just before the target reached it, and the end just after).
+      const over = ended();
+      if (reached() || !over) return;
       if (hold) throw new HoldEnds();
       throw new Error(`CPU ${cpu.id} waits for CPU ${target} to reach ${what}, but CPU ${target} has finished its script without reaching it`);
     }, hold);
