@@ -279,11 +279,16 @@ function waitFor(cpu: Cpu, waitsFor: number, attempt: () => boolean, what: strin
   }
 }
 
-/** What a C.WAIT_FOR value means, for reports ("waiting for mmap_lock of mm 0 (held for write by CPU 1)"). */
+/** The CPU a point wait or a hold (a negative C.WAIT_FOR) is for. */
+function pointTarget(waitsFor: number): number {
+  return waitsFor <= HOLD_BASE ? HOLD_BASE - waitsFor - 1 : -waitsFor - 1;
+}
+
+/** What a C.WAIT_FOR value means, for reports ("waiting for mmap_lock of mm 0, held (write) by CPU 1"). */
 export function waitText(i32: Int32Array, L: Layout, waitsFor: number): string {
   if (waitsFor > 0) return `waiting for ${lockName(L, waitsFor - 1)}${holderText(i32, L, waitsFor)}`;
-  if (waitsFor <= HOLD_BASE) return `holding a kernel point until CPU ${HOLD_BASE - waitsFor - 1} reaches another`;
-  return `waiting for CPU ${-waitsFor - 1} to reach a kernel point`;
+  if (waitsFor <= HOLD_BASE) return `holding a kernel point until CPU ${pointTarget(waitsFor)} reaches another`;
+  return `waiting for CPU ${pointTarget(waitsFor)} to reach a kernel point`;
 }
 
 function holderText(i32: Int32Array, L: Layout, waitsFor: number): string {
@@ -302,12 +307,12 @@ function waitsOn(i32: Int32Array, L: Layout, c: number, self: number): { on: num
   if (w === 0) return null;
   const serial = Atomics.load(i32, L.cpu(c, C.WAIT_SERIAL));
   if (w < 0) {
+    const target = pointTarget(w);
     // A point wait whose point was reached is over, though its CPU has not run to see it yet.
-    const target = w <= HOLD_BASE ? HOLD_BASE - w - 1 : -w - 1;
     if ((Atomics.load(i32, L.point(target, Atomics.load(i32, L.cpu(c, C.WAIT_STEP)))) & Atomics.load(i32, L.cpu(c, C.WAIT_MASK))) !== 0) return null;
+    if (w <= HOLD_BASE) return c === self ? { on: [target], what: `holds a kernel point until CPU ${target} reaches another`, serial } : null;
+    return { on: [target], what: `waits for CPU ${target} to reach a kernel point`, serial };
   }
-  if (w <= HOLD_BASE) return c === self ? { on: [HOLD_BASE - w - 1], what: `holds a kernel point until CPU ${HOLD_BASE - w - 1} reaches another`, serial } : null;
-  if (w < 0) return { on: [-w - 1], what: `waits for CPU ${-w - 1} to reach a kernel point`, serial };
   const h = lockHolders(i32, L, w - 1);
   return { on: h.cpus.filter((x) => x !== c), what: `waits for ${lockName(L, w - 1)} (held ${h.mode === 'spin' ? '' : `for ${h.mode} `}by CPU ${h.cpus.join(', ')})`, serial };
 }

@@ -36,9 +36,6 @@ export interface KernelRoleResult {
   hostMs: number[];
 }
 
-/** Backwards name: CPU 0's result is a kernel role's result. */
-export type CoordinatorResult = KernelRoleResult;
-
 /**
  * A kernel CPU's role in a scenario iteration. CPU 0 runs the setup (before
  * the other CPUs start) and takes the start barrier itself; every kernel CPU
