@@ -3,6 +3,7 @@ import type { Cpu } from '../machine/cpu.js';
 import { ptLockWord, ptlWord, spinLock, spinUnlock } from '../machine/locks.js';
 import type { TableAlloc } from '../machine/pagetable.js';
 import type { FlushEvent } from './gather-trace.js';
+import { type LazyTlbRules, flushTargets } from './lazy-tlb.js';
 import type { Mm, Vma } from './mm.js';
 import type { MmuGather } from './mmu-gather.js';
 import { Step, kernelOp } from './ops.js';
@@ -186,6 +187,8 @@ export interface MoveOptions {
   flush: MoveFlush;
   /** Where new PTE/PMD tables come from (the kernel's quicklist, if any). */
   allocTable?: TableAlloc;
+  /** The kernel's lazy TLB rules, if it has them (flush_tlb_range skips lazy CPUs as they say). */
+  lazy?: LazyTlbRules;
 }
 
 /**
@@ -228,7 +231,8 @@ function movePtes(cpu: Cpu, mm: Mm, vma: Vma, from: number, to: number, n: numbe
   const op = kernelOp(syscall, Step.MOVE_PAGE_TABLES);
   const which = leafWhich(vma.exec);
   const flush = (start: number, end: number): void => {
-    cpu.flush({ kind: FlushKind.RANGE, asid, start, end, which }, pt.cpumask(asid));
+    const r = { kind: FlushKind.RANGE, asid, start, end, which };
+    cpu.flush(r, flushTargets(cpu, opts.lazy, r, opts.lazy?.rangeFreedTables ?? false));
     flushes.push({ t: 'flush', seq: 0, cls: end - start === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid, start, end, which, by: 'move_page_tables' });
   };
   const t = pt.table(asid, from, 1);

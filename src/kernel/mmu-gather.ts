@@ -1,6 +1,8 @@
 import { FlushKind, FrameKind, Which } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
+import { lazyCpus } from '../machine/lazy.js';
 import type { FlushRequest } from '../machine/tlb.js';
+import { flushTargets, freesTables } from './lazy-tlb.js';
 import { type FlushClass, type FreedKind, type GatherStats, type TraceEvent, emptyStats } from './gather-trace.js';
 import type { Mm, Vma } from './mm.js';
 import { STEP_NAMES, Step, syscallCode, kernelOp } from './ops.js';
@@ -304,9 +306,10 @@ export class MmuGather implements GatherOps {
   }
 
   /** tlb_remove_table_sync_one: an IPI to the mm's CPUs that returns once each has interrupts on. */
-  syncIpi(): void {
-    const mask = this.cpu.pt.cpumask(this.mm.asid);
-    this.cpu.syncIpi(mask);
+  syncIpi(opts: { leaveLazy?: boolean; select?: 'all' | 'not-lazy' } = {}): void {
+    let mask = this.cpu.pt.cpumask(this.mm.asid);
+    if (opts.select === 'not-lazy') mask &= ~lazyCpus(this.cpu.i32, this.cpu.L, mask);
+    this.cpu.syncIpi(mask, opts.leaveLazy ? Which.LAZY_LEAVE : 0);
     this.stats.syncIpis++;
     this.emit({ t: 'sync', seq: this.stats.ops, mask, by: this.stepName() });
   }
@@ -335,7 +338,9 @@ export class MmuGather implements GatherOps {
   }
 
   private issue(r: FlushRequest, cls: FlushClass): void {
-    this.cpu.flush(r, this.cpu.pt.cpumask(this.mm.asid));
+    const which = r.which;
+    this.cpu.flush(r, flushTargets(this.cpu, this.policy.lazyTlb, r, freesTables(r)));
+    r.which = which;
     const f = this.stats.flushes;
     f[cls]++;
     f.total++;

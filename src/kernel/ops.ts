@@ -59,6 +59,14 @@ const STEPS = {
   MMAP_WRITE_DOWNGRADE: 'mmap_write_downgrade',
   /** The call has returned (and its "no stale translation" check is done). */
   RETURN: 'return',
+  /** khugepaged: the pmd entry is cleared and the span flushed (mm/khugepaged.c). */
+  PMDP_COLLAPSE_FLUSH: 'pmdp_collapse_flush',
+  /** tlb_remove_table_sync_one: waiting out lockless walkers (2ba99c5e0881). */
+  TLB_REMOVE_TABLE_SYNC_ONE: 'tlb_remove_table_sync_one',
+  /** khugepaged: copying the pages into the huge page (before the pmd is cleared), and releasing the old ones (at the end). */
+  COLLAPSE_COPY: 'collapse_copy',
+  /** khugepaged: freeing the old PTE table. */
+  PTE_FREE: 'pte_free',
 } as const;
 
 /** Step codes by key (Step.TLB_REMOVE_PAGE). */
@@ -91,6 +99,10 @@ export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.
     ['free_pgd', 'exit: the pgd is freed'],
     ['fault_in', 'fault: mapping a page'],
     ['return', 'the call has returned, its "no stale translation after return" check done'],
+    ['pmdp_collapse_flush', 'khugepaged: the pmd entry to the PTE table is cleared and the span is being flushed'],
+    ['tlb_remove_table_sync_one', 'khugepaged (2ba99c5e0881): the synchronising IPI that waits out gup_fast'],
+    ['collapse_copy', 'khugepaged: copying into the new pages (the old mapping untouched yet); reached again when the old pages are released'],
+    ['pte_free', 'khugepaged: the old PTE table is about to be freed'],
   ].map(([name, where]) => ({ name, where })),
 );
 

@@ -3,6 +3,7 @@ import type { Cpu } from '../machine/cpu.js';
 import { F, H } from '../machine/layout.js';
 import { downgradeWrite, mmapLockWord, ptLockWord, ptlWord, readLock, readUnlock, spinLock, spinUnlock, writeLock, writeUnlock } from '../machine/locks.js';
 import { type FlushEvent, type GatherStats, type TraceEvent, addStats, emptyStats } from './gather-trace.js';
+import { collapseHugePage } from './collapse.js';
 import { freePgdRange, freePgtables, movePageTables, unmapVmas } from './memory.js';
 import { Mm, type Vma, type VmaFlags } from './mm.js';
 import { type GatherOptions, MmuGather } from './mmu-gather.js';
@@ -280,7 +281,7 @@ export class Kernel {
     try {
       if (mm.findVma(newStart)?.start !== oldStart) throw new KernelError('EFAULT', `[${newStart}, ${oldStart}) is not free below the stack`);
       const grown = mm.adjust(vma, newStart, oldEnd); // vma_adjust: cover [new_start, old_end)
-      const move = movePageTables(this.cpu, mm, grown, oldStart, newStart, len, syscallCode('shift_arg_pages'), { flush: this.policy.moveFlush, allocTable: this.tableAlloc });
+      const move = movePageTables(this.cpu, mm, grown, oldStart, newStart, len, syscallCode('shift_arg_pages'), { flush: this.policy.moveFlush, allocTable: this.tableAlloc, lazy: this.policy.lazyTlb });
       res.ptes = move.moved;
       res.otherFlushes.push(...move.flushes);
       res.trace.push(...move.flushes);
@@ -292,6 +293,37 @@ export class Kernel {
       this.addGather(res, tlb);
       mm.adjust(grown, newStart, newEnd); // vma_adjust: shrink to [new_start, new_end)
       res.removed = [{ start: newEnd, end: oldEnd }];
+    } finally {
+      this.mmapUnlock(mm, 'write');
+      this.leave();
+    }
+    return res;
+  }
+
+  /**
+   * khugepaged collapsing the PTE table that maps `vpn` into a huge page
+   * (collapse.ts), under mmap_lock held for write as collapse_huge_page
+   * takes it. The table's span must lie inside one anonymous vma
+   * (hugepage_vma_revalidate). result.removed is the span: the old pages'
+   * translations must be gone when it returns (the new ones were mapped
+   * during the call, which the check skips).
+   */
+  collapse(mm: Mm, vpn: number): SyscallResult {
+    if (!this.policy.collapseSync) throw new KernelError('EINVAL', `policy ${this.policy.name} has no khugepaged in this model (its architectures had no transparent huge pages)`);
+    const W = this.cpu.L.W;
+    const start = vpn - (vpn % W);
+    const res = this.enter(syscallCode('khugepaged'), start, 'khugepaged');
+    this.mmapLock(mm, 'write');
+    try {
+      const vma = mm.findVma(start);
+      if (!vma || vma.start > start || vma.end < start + W) throw new KernelError('EINVAL', `[${start}, ${start + W}) is not inside one vma`);
+      if (vma.huge || vma.pfnmap) throw new KernelError('EINVAL', `khugepaged does not collapse a ${vma.huge ? 'hugetlb' : 'pfnmap'} vma`);
+      const c = collapseHugePage(this.cpu, mm, vma, start, this.policy, syscallCode('khugepaged'), this.tableAlloc);
+      res.ptes = c.copied;
+      res.otherFlushes.push(...c.flushes);
+      res.trace.push(...c.flushes, ...c.syncs);
+      res.stats.syncIpis += c.syncs.length;
+      res.removed = c.copied ? [{ start, end: start + W }] : [];
     } finally {
       this.mmapUnlock(mm, 'write');
       this.leave();

@@ -63,6 +63,12 @@ export const Which = {
   /** Walk caches explicitly (a non-leaf invalidate). */
   WALK: 4,
   ALL: 7,
+  /**
+   * Not a cache: set on the flush requests of kernels whose flush handler
+   * makes a CPU in lazy TLB mode leave the mm (x86 flush_tlb_func:
+   * switch_mm_irqs_off(NULL, &init_mm)). Ignored by the invalidation itself.
+   */
+  LAZY_LEAVE: 8,
 } as const;
 
 /** Flush request kinds, posted in IPI mailboxes or applied by broadcast. */

@@ -4,15 +4,18 @@ import {
   Access,
   type AccessCode,
   CpuOp,
+  FlushKind,
   FrameKind,
   PTE_FRAME_MASK,
   Pte,
   ViolationKind,
+  Which,
   tableKindOfLevel,
 } from './constants.js';
 import { FlushInitiator } from './flush-initiator.js';
 import { GupFast } from './gup-fast.js';
 import { IpiState, handlePosted } from './ipi.js';
+import { Lazy } from './lazy.js';
 import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
@@ -46,10 +49,12 @@ export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
  * not for a software walker with interrupts off (flush-initiator.ts).
  *
  * Fills racing an invalidation. After publishing a TLB or walk-cache entry the
- * filler re-reads the page-table entry it came from; if it changed, the new
- * entry is dropped. An invalidator always clears the page-table entry before
- * it scans the caches, so with sequentially consistent accesses either the
- * re-read sees the clear, or the scan sees the entry: no stale fill survives.
+ * filler re-reads the page-table entry it came from, and for a TLB entry the
+ * upper entries that lead to its PTE table; if any changed, the new entry is
+ * dropped. The kernel always clears an entry (a PTE, or the pmd entry of a
+ * table it unhooks with its PTEs still in it) before the flush scans the
+ * caches, so with sequentially consistent accesses either the re-read sees
+ * the clear, or the scan sees the entry: no stale fill survives.
  */
 export class Cpu {
   readonly i32: Int32Array;
@@ -160,6 +165,75 @@ export class Cpu {
   /** Counter value (own counters). */
   count(name: keyof typeof K): number {
     return this.f64[this.ctr + K[name]];
+  }
+
+  /**
+   * The mm this CPU keeps loaded in lazy TLB mode (-1: not lazy). While lazy,
+   * `asid` is that mm, or -1 once a flush IPI made the CPU leave it.
+   */
+  lazyAsid = -1;
+
+  /**
+   * enter_lazy_tlb: the CPU switches to a kernel thread and keeps the mm it
+   * ran loaded (machine/lazy.ts). It makes no user accesses until leaveLazy;
+   * its hardware may still walk the mm speculatively. Nothing when no mm is
+   * loaded.
+   */
+  enterLazy(): void {
+    if (this.asid < 0 || this.lazyAsid >= 0) return;
+    this.lazyAsid = this.asid;
+    Atomics.store(this.i32, this.L.cpu(this.id, C.LAZY), Lazy.LAZY);
+    this.f64[this.ctr + K.lazyEntries]++;
+  }
+
+  /**
+   * Back from the kernel thread to the mm it left lazily (switch_mm_irqs_off
+   * with prev == next, was_lazy). If a flush skipped this CPU meanwhile
+   * (MISSED), everything it cached of the mm goes first, as the x86 kernel
+   * does when its tlb_gen fell behind; if a flush IPI made it leave the mm,
+   * it loads the mm again (whose entries went when it left). One step, with
+   * interrupts off, as the switch is.
+   */
+  leaveLazy(): void {
+    const asid = this.lazyAsid;
+    if (asid < 0) return;
+    this.lazyAsid = -1;
+    const i32 = this.i32;
+    const at = this.L.cpu(this.id, C.LAZY);
+    if (this.asid < 0) {
+      Atomics.store(i32, at, Lazy.ACTIVE);
+      if (this.pt.isLive(asid)) this.switchMm(asid);
+      return;
+    }
+    for (;;) {
+      const v = Atomics.load(i32, at);
+      if (v === Lazy.LAZY && Atomics.compareExchange(i32, at, Lazy.LAZY, Lazy.ACTIVE) === Lazy.LAZY) return;
+      if (v === Lazy.MISSED && Atomics.compareExchange(i32, at, Lazy.MISSED, Lazy.CATCHING_UP) === Lazy.MISSED) {
+        invalidateCpu(i32, this.L, this.id, { kind: FlushKind.ASID, asid, start: 0, end: 0, which: Which.ALL }, true);
+        this.f64[this.ctr + K.localFlushes]++;
+        this.f64[this.ctr + K.lazyCatchUps]++;
+        Atomics.store(i32, at, Lazy.ACTIVE);
+        return;
+      }
+      if (v === Lazy.ACTIVE) return;
+    }
+  }
+
+  /**
+   * A flush IPI marked LAZY_LEAVE reached this CPU in lazy mode: x86's
+   * flush_tlb_func switches it to init_mm. Its caches drop the mm's entries
+   * (the kernel defers that to the next switch by tlb_gen, with PCIDs; the
+   * effect is the same: none is used again), its bit leaves the mm's cpumask
+   * so later flushes pass it by, and it walks nothing until leaveLazy.
+   */
+  private leaveMmLazily(): void {
+    const asid = this.asid;
+    invalidateCpu(this.i32, this.L, this.id, { kind: FlushKind.ASID, asid, start: 0, end: 0, which: Which.ALL }, true);
+    Atomics.and(this.i32, this.L.space(asid, A.CPUMASK), ~(1 << this.id));
+    this.asid = -1;
+    Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_MM), -1);
+    Atomics.store(this.i32, this.L.cpu(this.id, C.LAZY), Lazy.ACTIVE);
+    this.f64[this.ctr + K.lazyLeaves]++;
   }
 
   /** Load address space `asid` (switch_mm): sets this CPU's bit in its cpumask. */
@@ -461,13 +535,13 @@ export class Cpu {
       if ((seen | YD) !== (pte | YD) || Atomics.load(i32, this.shadow - this.contents + pteAt) !== gen) return 0;
       pte = seen;
     }
-    this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt);
+    this.fillTlb(type === Access.FETCH, asid, vpn, pte, gen, pteAt, t);
     if (!speculative) this.countRefillAfterDrop(type === Access.FETCH, tlbTag(asid, vpn));
     this.lastShadow = gen;
     return pte;
   }
 
-  private fillTlb(fetch: boolean, asid: number, vpn: number, pte: number, gen: number, srcAt: number): void {
+  private fillTlb(fetch: boolean, asid: number, vpn: number, pte: number, gen: number, srcAt: number, table: number): void {
     const i32 = this.i32;
     const ways = fetch ? this.iWays : this.dWays;
     const setWords = ways * TLB_ENTRY_WORDS + 1;
@@ -497,7 +571,23 @@ export class Cpu {
     if (this.rec !== null) this.rec.ev(Ev.FILL, fetch ? 1 : 0, vpn, pte & PTE_FRAME_MASK);
     // Re-read the source (see the class comment): a changed PTE means an
     // invalidation may have scanned this set before the tag was published.
-    if ((Atomics.load(i32, srcAt) | YD) !== (pte | YD)) Atomics.compareExchange(i32, a, tag, 0);
+    // The path too: a kernel may unhook the PTE table (clear its pmd entry)
+    // and flush with the PTEs still in it (khugepaged's pmdp_collapse_flush),
+    // and a walk that came through a walk-cache entry or the old pmd entry
+    // must not leave a fill behind that flush.
+    if ((Atomics.load(i32, srcAt) | YD) !== (pte | YD) || this.pteTableOf(asid, vpn) !== table) Atomics.compareExchange(i32, a, tag, 0);
+  }
+
+  /** The PTE table the page tables (not the walk cache) lead to for vpn now, or -1. */
+  private pteTableOf(asid: number, vpn: number): number {
+    const i32 = this.i32;
+    const shift = this.shift;
+    const m = this.W - 1;
+    const root = Atomics.load(i32, this.L.space(asid, A.PGD_FRAME));
+    const e2 = Atomics.load(i32, this.contents + root * this.W + ((vpn >>> (2 * shift)) & m));
+    if (!(e2 & Pte.PRESENT)) return -1;
+    const e1 = Atomics.load(i32, this.contents + (e2 & PTE_FRAME_MASK) * this.W + ((vpn >>> shift) & m));
+    return e1 & Pte.PRESENT ? e1 & PTE_FRAME_MASK : -1;
   }
 
   private wcFind(asid: number, level: number, prefix: number): number {
@@ -558,6 +648,7 @@ export class Cpu {
   private readonly ipiReq: FlushRequest = { kind: 0, asid: 0, start: 0, end: 0, which: 0 };
   private readonly applyIpi = (r: FlushRequest): void => {
     invalidateCpu(this.i32, this.L, this.id, r, true);
+    if (r.which & Which.LAZY_LEAVE && this.lazyAsid >= 0 && this.asid >= 0) this.leaveMmLazily();
   };
   /** Take the pending IPI now (callers check interrupts are enabled). Returns how many were taken. */
   handleIpis(): number {
@@ -585,9 +676,9 @@ export class Cpu {
     this.flusher.flushLocal(r);
   }
 
-  /** An IPI that invalidates nothing (tlb_remove_table_sync_one). */
-  syncIpi(mask: number): void {
-    this.flusher.syncIpi(mask);
+  /** An IPI that invalidates nothing (tlb_remove_table_sync_one); `which` may carry Which.LAZY_LEAVE. */
+  syncIpi(mask: number, which = 0): void {
+    this.flusher.syncIpi(mask, which);
   }
 
   /** Post r to every CPU of targets and wait for each acknowledgement. */

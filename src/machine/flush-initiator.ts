@@ -1,3 +1,4 @@
+import type { MachineConfig } from './config.js';
 import { FlushKind } from './constants.js';
 import type { Cpu } from './cpu.js';
 import { IpiState, acked, ipiTimeout, post, tryClaim } from './ipi.js';
@@ -5,6 +6,11 @@ import { C, K, M, type Layout } from './layout.js';
 import { Ev } from './recorder.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 import { NO_POLL, type WaitOptions, doorbellSleep, waitUntil } from './wait.js';
+
+/** Whether a flush of `kind` goes by hardware broadcast on this machine (else by IPI to the mask). */
+export function flushBroadcasts(cfg: Pick<MachineConfig, 'flush'>, kind: number): boolean {
+  return cfg.flush === 'broadcast' || (cfg.flush === 'range-broadcast' && kind === FlushKind.RANGE);
+}
 
 /**
  * The initiator side of TLB flushes: "make the other CPUs drop their
@@ -159,8 +165,7 @@ export class FlushInitiator {
     invalidateCpu(this.i32, this.L, this.id, r, true);
     this.f64[this.ctr + K.localFlushes]++;
     cpu.yieldPoint(true);
-    const fl = this.L.cfg.flush;
-    if (fl === 'broadcast' || (fl === 'range-broadcast' && r.kind === FlushKind.RANGE)) this.broadcast(r);
+    if (flushBroadcasts(this.L.cfg, r.kind)) this.broadcast(r);
     else this.ipiMany(mask & ~(1 << this.id), r);
     if (cpu.rec !== null) cpu.rec.ev(Ev.FLUSH_DONE, r.kind);
   }
@@ -174,10 +179,11 @@ export class FlushInitiator {
   /**
    * An IPI that invalidates nothing (tlb_remove_table_sync_one): returns once
    * every CPU of mask has passed an interrupts-enabled instruction boundary.
+   * `which` may carry Which.LAZY_LEAVE (a lazy CPU leaves the mm on it).
    */
-  syncIpi(mask: number): void {
+  syncIpi(mask: number, which = 0): void {
     this.f64[this.ctr + K.syncIpisSent]++;
-    this.ipiMany(mask & ~(1 << this.id), { kind: FlushKind.SYNC, asid: 0, start: 0, end: 0, which: 0 });
+    this.ipiMany(mask & ~(1 << this.id), { kind: FlushKind.SYNC, asid: 0, start: 0, end: 0, which });
   }
 
   /** Post r to every CPU of targets and wait for each acknowledgement. */

@@ -138,6 +138,8 @@ export const C = {
   /** For a point wait: the step and the syscall bits awaited (a waiter whose point was reached waits for nothing). */
   WAIT_STEP: 12,
   WAIT_MASK: 13,
+  /** Lazy TLB state (machine/lazy.ts Lazy.*): written by the CPU and by initiators that skip it. */
+  LAZY: 14,
   // Line 1: read by others at every wake-up, written rarely.
   /** 1 while blocked in Atomics.wait on DOORBELL (written by the CPU when it sleeps). */
   SLEEPING: 17,
@@ -253,6 +255,12 @@ export const K = {
    * The kernel then falls back to the slow path; not a violation.
    */
   gupBackoffs: 28,
+  /** Times this CPU entered lazy TLB mode (an idle period with the mm still loaded). */
+  lazyEntries: 29,
+  /** Lazy periods that ended with a full flush because a flush had skipped the CPU (tlb_gen catch-up). */
+  lazyCatchUps: 30,
+  /** Lazy periods cut short by a flush IPI: the CPU left the mm (switch to init_mm). */
+  lazyLeaves: 31,
 } as const;
 export type CounterName = keyof typeof K;
 export const COUNTER_NAMES = Object.keys(K) as CounterName[];

@@ -46,6 +46,7 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
   const inbox = cpu.inboxAt;
   const gate = cpu.gate.controlling ? cpu.gate : null;
   const rec = cpu.rec;
+  cpu.lazyAsid = -1;
   if (cpu.asid !== w.spaces[0]) cpu.switchMm(w.spaces[0]);
   cpu.resume();
   let q = 0;
@@ -111,7 +112,13 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       continue;
     }
     if (idleLeft > 0) {
-      if (--idleLeft === 0) cpu.setOp(CpuOp.NONE);
+      // The idle task is a kernel thread: the CPU is in lazy TLB mode, its
+      // hardware still walks the mm speculatively (where the flavour does).
+      if (spec > 0 && rng.float() < spec) cpu.speculativeWalk(pickPage(w.readRanges, rng), false);
+      if (--idleLeft === 0) {
+        cpu.leaveLazy();
+        cpu.setOp(CpuOp.NONE);
+      }
       continue;
     }
     if (irqOffLeft > 0) {
@@ -165,10 +172,14 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
       case OP_IDLE:
         cpu.setOp(CpuOp.IDLE);
         idleLeft = w.idleSteps;
+        // Switching to the idle task: enter_lazy_tlb (machine/lazy.ts).
+        cpu.enterLazy();
         break;
     }
   }
   cpu.op = CpuOp.NONE;
+  // An aborted iteration may end inside an idle period.
+  cpu.leaveLazy();
   if (!cpu.irq) cpu.setIrq(true);
   cpu.boundary();
   cpu.quiesce();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { attachMm } from './attach-mm.js';
+import { collapse } from './collapse.js';
 import { createMm } from './create-mm.js';
 import type { CommandDef } from './define.js';
 import { exitMmap } from './exit-mmap.js';
@@ -17,7 +18,7 @@ export { CommandContext, type CommandDef, type KernelCommandResult, type ScriptO
  * The KernelCommand type, the scenario schema, the dispatcher and the system
  * call names reports print all derive from this list.
  */
-export const KERNEL_COMMANDS = [createMm, attachMm, mmap, fault, switchMm, munmap, madvise, shiftArgPages, exitMmap] as const;
+export const KERNEL_COMMANDS = [createMm, attachMm, mmap, fault, switchMm, munmap, madvise, shiftArgPages, exitMmap, collapse] as const;
 
 type Defs = (typeof KERNEL_COMMANDS)[number];
 

@@ -71,8 +71,12 @@ export interface GatherOps {
   queueTable(level: number, table: number): boolean;
   freePageBatch(): void;
   freeTableBatch(): void;
-  /** tlb_remove_table_sync_one: an IPI to the mm's CPUs, returning once each has interrupts on. */
-  syncIpi(): void;
+  /**
+   * tlb_remove_table_sync_one: an IPI to the mm's CPUs, returning once each
+   * has interrupts on. `opts.leaveLazy`: the handler makes a CPU in lazy TLB
+   * mode leave the mm; `opts.select`: only the CPUs not in lazy mode.
+   */
+  syncIpi(opts?: { leaveLazy?: boolean; select?: 'all' | 'not-lazy' }): void;
   /** Name the kernel step in flight (Step.*), so that frees are attributed to it. */
   enterStep(step: number, arg?: number): void;
 }

@@ -4,6 +4,7 @@ import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
 import { Step } from '../ops.js';
 import { forceFlush } from './common.js';
+import type { LazyTlbRules } from '../lazy-tlb.js';
 import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './types.js';
 
 /**
@@ -98,11 +99,27 @@ class Linux6 implements TlbPolicy {
   readonly moveFlush = 'once' as const;
   /** mm/mmap.c do_vmi_align_munmap: mmap_write_downgrade after detaching the vmas (since 4.20, dd2283f2605e). */
   readonly munmapDowngrade = true;
-  constructor(
-    private readonly nested: 'full' | 'range-drops-freed-tables' | 'adjust-range',
-    private readonly fallback: 'invalidate' | 'no-invalidate',
-    private readonly tableFree: 'rcu' | 'page-batch',
-  ) {}
+  readonly lazyTlb: LazyTlbRules;
+  readonly collapseSync: 'sync-ipi' | 'none';
+  readonly rcuTableFree: boolean;
+  private readonly nested: Opts['nested'];
+  private readonly fallback: Opts['tableFallback'];
+  private readonly tableFree: Opts['tableFree'];
+  private readonly lazy: Opts['lazyTlb'];
+  constructor(o: Required<Opts>) {
+    this.nested = o.nested;
+    this.fallback = o.tableFallback;
+    this.tableFree = o.tableFree;
+    this.lazy = o.lazyTlb;
+    this.collapseSync = o.collapseSync;
+    this.rcuTableFree = o.tableFree === 'rcu';
+    const lazy = o.lazyTlb;
+    this.lazyTlb = {
+      // 4.20+: lazy CPUs are skipped unless tables were freed; the merge-window code skipped them always.
+      skips: (freedTables) => (lazy === 'freed-tables' ? !freedTables : lazy === 'merge-window-2018'),
+      rangeFreedTables: o.flushTlbRange === 'freed-tables',
+    };
+  }
 
   tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
@@ -132,7 +149,8 @@ class Linux6 implements TlbPolicy {
       // tlb_remove_table_one: smp_call_function to wait out interrupts-off walkers, and free at once.
       tlb.enterStep(Step.TLB_TABLE_FLUSH);
       if (this.fallback === 'invalidate') this.tlbOnly(tlb);
-      tlb.syncIpi();
+      // In the 2018 merge window tlb_remove_table_smp_sync ran tlb_flush_remove_tables_local: a lazy CPU left the mm.
+      tlb.syncIpi({ leaveLazy: this.lazy === 'merge-window-2018' });
       tlb.freeTableNow(level, table);
       return;
     }
@@ -143,6 +161,12 @@ class Linux6 implements TlbPolicy {
   }
   tlbFlushMmu(tlb: GatherOps): void {
     this.tlbOnly(tlb);
+    if (this.lazy === 'merge-window-2018') {
+      // tlb_table_flush → tlb_flush_remove_tables(mm), before any table or page is freed: meant to send
+      // lazy CPUs out of the mm, but mm_fill_lazy_tlb_cpu_mask picks the CPUs with !is_lazy (as the
+      // revert's diff shows it), whose handler (tlb_flush_remove_tables_local) acts only on a lazy CPU.
+      tlb.syncIpi({ leaveLazy: true, select: 'not-lazy' });
+    }
     this.tableFlush(tlb);
     tlb.freePageBatch();
   }
@@ -201,9 +225,37 @@ export const options = [
     summary:
       "how page tables are freed: 'rcu' (MMU_GATHER_RCU_TABLE_FREE: tlb_remove_table, after a grace period; every architecture with broadcast invalidation, and x86 since 6.15, a37259732a7d) or 'page-batch' (x86 native before it: tlb_remove_page, freed with the pages after the flush, relying on the flush IPI)",
   },
+  {
+    key: 'lazyTlb',
+    values: ['freed-tables', 'ipi-lazy', 'merge-window-2018'],
+    summary:
+      "which flush IPIs skip CPUs in lazy TLB mode (x86): 'freed-tables' (4.20+, 145f573b89a6, 016c4d92cd16) all but those that free page tables; 'ipi-lazy' (up to 4.19) none, a lazy CPU leaves the mm on the first; 'merge-window-2018' (ac0315896970 with 2ff6ddf19c0e/64482aafe55f, reverted before 4.19-rc1) all, and the table-free IPI meant for lazy CPUs went to the others",
+  },
+  {
+    key: 'flushTlbRange',
+    values: ['freed-tables', 'leaf'],
+    summary:
+      "what x86's flush_tlb_range (move_ptes, khugepaged's pmdp_collapse_flush) passes as freed_tables: 'freed-tables' (3ef938c35035, 2025) true, so lazy CPUs get it; 'leaf' (4.20 to 6.13) false, so a PTE table khugepaged frees is not flushed from lazy CPUs",
+  },
+  {
+    key: 'collapseSync',
+    values: ['sync-ipi', 'none'],
+    summary:
+      "how khugepaged waits out gup_fast before it frees the PTE table it collapsed: 'sync-ipi' (2ba99c5e0881, 6.2 and stable) tlb_remove_table_sync_one after pmdp_collapse_flush; 'none' (before it) the flush only, which interrupts nobody on broadcast hardware",
+  },
 ] as const satisfies readonly PolicyOptionSpec[];
 
-export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full', o.tableFallback ?? 'invalidate', o.tableFree ?? 'rcu');
+type Opts = OptionsOf<typeof options>;
+
+export const linux6: PolicyFactory<Opts> = (o = {}) =>
+  new Linux6({
+    nested: o.nested ?? 'full',
+    tableFallback: o.tableFallback ?? 'invalidate',
+    tableFree: o.tableFree ?? 'rcu',
+    lazyTlb: o.lazyTlb ?? 'freed-tables',
+    flushTlbRange: o.flushTlbRange ?? 'freed-tables',
+    collapseSync: o.collapseSync ?? 'sync-ipi',
+  });
 
 export const provenance: Provenance = {
   version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',

@@ -1,6 +1,7 @@
 import type { GupFastMode } from '../../machine/config.js';
 import type { GatherOps } from './gather-ops.js';
 import type { Vma } from '../mm.js';
+import type { LazyTlbRules } from '../lazy-tlb.js';
 import type { MoveFlush } from '../memory.js';
 import type { QuicklistSpec } from '../quicklist.js';
 
@@ -49,6 +50,25 @@ export interface TlbPolicy {
    * same mm. Default false: the write lock is held throughout.
    */
   readonly munmapDowngrade?: boolean;
+  /**
+   * x86's lazy TLB rules (kernel/lazy-tlb.ts), for a kernel that has them:
+   * which flush IPIs skip CPUs in lazy TLB mode, and that a lazy CPU a flush
+   * IPI reaches leaves the mm. None: flushes go to every CPU of the mm's
+   * cpumask and a lazy CPU flushes like any other.
+   */
+  readonly lazyTlb?: LazyTlbRules;
+  /**
+   * How khugepaged's collapse waits out lockless page-table walkers after
+   * pmdp_collapse_flush and before the PTE table goes (kernel/collapse.ts):
+   * 'sync-ipi' (2ba99c5e0881: tlb_remove_table_sync_one) or 'none'. A
+   * kernel without the model's khugepaged leaves it undefined.
+   */
+  readonly collapseSync?: 'sync-ipi' | 'none';
+  /**
+   * Whether page tables are freed through RCU (MMU_GATHER_RCU_TABLE_FREE);
+   * only then is tlb_remove_table_sync_one an IPI (else it does nothing).
+   */
+  readonly rcuTableFree?: boolean;
   /** tlb_gather_mmu: initialise the arch state (tlb.fullmm is already set). */
   gather?(tlb: GatherOps): void;
   tlbStartVma?(tlb: GatherOps, vma: Vma): void;
