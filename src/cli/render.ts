@@ -114,6 +114,7 @@ export function renderSingle(report: RunReport): string {
     ['IPIs', `${n(m.ipisSent)} sent, ${n(m.ipisReceived)} received, ${n(m.syncIpis)} sync; ${n(m.broadcasts)} broadcast invalidates`],
     ['frees', `${n(k.frees.data)} data, ${n(k.frees.tables)} tables (${n(k.frees.immediate)} immediate, ${n(k.frees.delayed)} delayed)`],
     ['TLB', `${n(m.accesses)} accesses, ${n(m.dtlbMisses)} D-TLB misses, ${n(m.itlbMisses)} I-TLB misses, ${n(m.walks)} walks (${n(m.speculativeWalks)} speculative)`],
+    ...(m.lazy.periods ? [['lazy TLB', `${n(m.lazy.periods)} idle periods with the mm loaded, ${n(m.lazy.catchUps)} ended in a catch-up flush, ${n(m.lazy.leaves)} cut short by a flush IPI (the CPU left the mm)`] as [string, string]] : []),
     ...(m.gupWalks ? [['gup_fast', `${n(m.gupWalks)} walks, ${n(m.gupPins)} pages pinned, ${n(m.gupBackoffs)} backed off (reference failed or entry changed: the slow path's job, not a violation)`] as [string, string]] : []),
   ];
   const out = [renderFields(fields)];

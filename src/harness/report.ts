@@ -72,6 +72,8 @@ export interface MachineTotals {
   /** Pages gup_fast pinned, and walks that backed off (speculative reference failed, or pmd/PTE changed). */
   gupPins: number;
   gupBackoffs: number;
+  /** Lazy TLB periods (idle with the mm loaded), those that ended in a catch-up flush (a flush had skipped the CPU), and those a flush IPI cut short (the CPU left the mm). */
+  lazy: { periods: number; catchUps: number; leaves: number };
   entriesDropped: { dtlb: number; itlb: number; walk: number };
   /** TLB misses that refilled an entry an invalidation had dropped (what a flush cost afterwards), and of those I-TLB refills. */
   refillsAfterDrop: number;
@@ -93,6 +95,7 @@ export function emptyTotals(): MachineTotals {
     gupWalks: 0,
     gupPins: 0,
     gupBackoffs: 0,
+    lazy: { periods: 0, catchUps: 0, leaves: 0 },
     entriesDropped: { dtlb: 0, itlb: 0, walk: 0 },
     refillsAfterDrop: 0,
     itlbRefillsAfterDrop: 0,
@@ -113,6 +116,9 @@ export function addCounters(t: MachineTotals, c: CpuCounters): void {
   t.gupWalks += c.gupWalks;
   t.gupPins += c.gupPins;
   t.gupBackoffs += c.gupBackoffs;
+  t.lazy.periods += c.lazyEntries;
+  t.lazy.catchUps += c.lazyCatchUps;
+  t.lazy.leaves += c.lazyLeaves;
   t.entriesDropped.dtlb += c.invalidatedDtlb;
   t.entriesDropped.itlb += c.invalidatedItlb;
   t.entriesDropped.walk += c.invalidatedWalk;

@@ -30,6 +30,9 @@ describe('kernel points', () => {
       { op: 'mmap', asid: 0, start: 0, pages: 20, write: true },
       { op: 'fault', asid: 0, start: 0, end: 20 },
       { op: 'madvise', asid: 0, start: 0, end: 8 },
+      // khugepaged on a whole PTE table's span (16 pages with 16-entry tables).
+      { op: 'mmap', asid: 0, start: 32, pages: 16, write: true },
+      { op: 'collapse', asid: 0, vpn: 32 },
       { op: 'munmap', asid: 0, start: 0, end: 20 },
       { op: 'mmap', asid: 0, start: 1024, pages: 8, write: true },
       { op: 'shiftArgPages', asid: 0, vmaStart: 1024, shift: 512 },
@@ -40,7 +43,7 @@ describe('kernel points', () => {
     const missed = KERNEL_POINTS.filter((p) => Atomics.load(machine.i32, L.point(0, pointStep(p.name))) === 0).map((p) => p.name);
     expect(missed).toEqual([]);
     const returned = Atomics.load(machine.i32, L.point(0, Step.RETURN));
-    const calls = ['mmap', 'fault', 'madvise(DONTNEED)', 'munmap', 'shift_arg_pages', 'exit_mmap'];
+    const calls = ['mmap', 'fault', 'madvise(DONTNEED)', 'munmap', 'shift_arg_pages', 'exit_mmap', 'khugepaged'];
     expect(SYSCALL_NAMES.filter((n, code) => returned & (1 << code))).toEqual(SYSCALL_NAMES.filter((n) => calls.includes(n)));
     // Back to no operation once the script is over.
     expect(cpu.kernelOp()).toBe(0);
