@@ -25,8 +25,8 @@ import { gupFastRace } from './gup-fast-vs-table-free.js';
  * free), yes; x86 native's page-batch table free (linux-6 tableFree:
  * page-batch, never shipped with INVLPGB) and the 2011 generic code, which
  * relied on the flush IPI, no. The checker sees gup_fast read a freed or
- * reused table (GUP_TABLE). Lazy-TLB CPUs, which INVLPGB also reaches
- * without an IPI, are not modelled yet.
+ * reused table (GUP_TABLE). CPUs in lazy TLB mode, which INVLPGB reaches
+ * without an IPI, are in lazy-tlb-table-free.
  */
 export default defineScenario({
   name: 'invlpgb-gup-fast',

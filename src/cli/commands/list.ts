@@ -1,4 +1,5 @@
 import { KERNEL_POINTS, POLICY_ALIASES, POLICY_OPTIONS, SYSCALL_NAMES, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
+import { RACES } from '../../harness/races.js';
 import { archLabel } from '../../harness/scenario.js';
 import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
@@ -15,7 +16,8 @@ export function listCommand(o: ListOptions): number {
     s.combinations.map((c) => ({ arch: c.arch, archLabel: archLabel(c), hw: c.hw, expected: c.expect, hypothetical: isHypothetical(c.arch, c.hw) }));
   if (o.json) {
     const doc = {
-      scenarios: SCENARIOS.map((s) => ({ name: s.name, title: s.title, combinations: combos(s) })),
+      scenarios: SCENARIOS.map((s) => ({ name: s.name, title: s.title, domain: s.domain ?? null, combinations: combos(s) })),
+      races: RACES.map((r) => ({ ...r, scenarios: scenariosOf(r.id) })),
       policies: policyNames(),
       policyHardware: Object.fromEntries(policyNames().map((p) => [p, hardwareOf(p)])),
       policyAliases: { ...POLICY_ALIASES },
@@ -30,6 +32,9 @@ export function listCommand(o: ListOptions): number {
   const out = [
     'Scenarios (smpsim run <name>):',
     indent(renderTable([{ header: 'name' }, { header: 'title' }], SCENARIOS.map((s) => [s.name, s.title]))),
+    '',
+    'The ten races of the class (domain notes, section 5) and the scenarios that reproduce them:',
+    indent(renderTable([{ header: 'race' }, { header: 'what goes wrong' }, { header: 'fixed by' }, { header: 'scenarios' }], RACES.map((r) => [r.id, r.name, r.fix, scenariosOf(r.id).join(', ') || 'none yet']))),
     '',
     'Declared combinations (hypothetical: the kernel never ran on that hardware):',
     indent(
@@ -56,6 +61,11 @@ export function listCommand(o: ListOptions): number {
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
+}
+
+/** The scenarios that model race `id` ('5.4'), by their `domain` field. */
+function scenariosOf(id: string): string[] {
+  return SCENARIOS.filter((s) => s.domain === id).map((s) => s.name);
 }
 
 function indent(s: string): string {
