@@ -164,3 +164,33 @@ describe('bad --shard values (exit 2, one line)', () => {
     expect(oneLine(r)).toBe("smpsim: unknown option '--shard'");
   });
 });
+
+describe('merge of bench reports', () => {
+  it('adds up bench ipi and bench shootdown reports by their histograms, and refuses to mix the two', async () => {
+    const IPI = ['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json'];
+    const SD = ['bench', 'shootdown', '--cpus', '1,2', '--flavour', 'ipi', '--samples', '30', '--ops', '6', '--budget', '50ms', '--json'];
+    for (const [name, argv] of [['ipi-1', IPI], ['ipi-2', IPI], ['sd-1', SD], ['sd-2', SD]] as const) {
+      const r = await cli([...argv]);
+      expect(r.code, r.stderr).toBe(0);
+      writeFileSync(file(`${name}.json`), r.stdout);
+    }
+    const ipi = await cli(['merge', file('ipi-1.json'), file('ipi-2.json'), '--json']);
+    expect(ipi.code, ipi.stderr).toBe(0);
+    const m = JSON.parse(ipi.stdout);
+    expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 400, rounds: 4, merged: { reports: 2 } });
+    expect(m.ipi.count).toBe(400);
+    expect(m.ipi.max).toBe(Math.max(read('ipi-1.json').ipi.max, read('ipi-2.json').ipi.max));
+    expect(m.ratioP50).toBeCloseTo(m.ipi.p50 / m.raw.p50, 9);
+    const sd = await cli(['merge', file('sd-1.json'), file('sd-2.json')]);
+    expect(sd.code, sd.stderr).toBe(0);
+    expect(sd.stdout).toMatch(/^bench shootdown: 2 reports merged/);
+    // Samples are bounded by a time budget: the merge has the two reports' together.
+    const sdJson = JSON.parse((await cli(['merge', file('sd-1.json'), file('sd-2.json'), '--json'])).stdout);
+    const parts = [read('sd-1.json'), read('sd-2.json')];
+    expect(sdJson.points.map((p: { cpus: number; latency: { count: number } }) => [p.cpus, p.latency.count])).toEqual(parts[0].points.map((p: { cpus: number; latency: { count: number } }, i: number) => [p.cpus, p.latency.count + parts[1].points[i].latency.count]));
+    expect(sd.stdout).toMatch(new RegExp(`2 CPUs ipi: shootdown\\s+${sdJson.points[1].latency.count}\\s`));
+    const mixed = await cli(['merge', file('ipi-1.json'), file('sd-1.json')]);
+    expect(mixed.code).toBe(2);
+    expect(oneLine(mixed)).toMatch(/sd-1\.json: bench "shootdown", but .*ipi-1\.json has "ipi": only reports of one benchmark merge$/);
+  });
+});
