@@ -42,5 +42,5 @@ export function shardLabel(s: Shard): string {
  */
 export function checkShard(s: Shard, iterations: number): void {
   if (!Number.isSafeInteger(s.k) || !Number.isSafeInteger(s.n) || s.n < 1 || s.k < 1 || s.k > s.n) throw new ScenarioError(`shard ${s.k}/${s.n}: K/N needs whole numbers with 1 <= K <= N`);
-  if (iterations < s.n) throw new ScenarioError(`shard ${shardLabel(s)}: ${iterations} iterations per combination cannot be split into ${s.n} shards (each shard needs at least one; give --iterations ${s.n} or more)`);
+  if (iterations < s.n) throw new ScenarioError(`shard ${shardLabel(s)}: ${iterations} iterations per combination cannot be split into ${s.n} shards: each shard needs one at least`);
 }
