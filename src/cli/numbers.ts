@@ -39,6 +39,17 @@ export function parseDepth(v: string): number {
   return n;
 }
 
+/** "2/4" → { k: 2, n: 4 }: shard K of N, 1 <= K <= N (iterations per combination >= N is checked with the scenario). */
+export function parseShard(v: string): { k: number; n: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v);
+  if (!m) throw new InvalidArgumentError('shard must be K/N, two whole numbers like 2/4 (the second of four shards).');
+  const [k, n] = [Number(m[1]), Number(m[2])];
+  if (!Number.isSafeInteger(k) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('shard is too large.');
+  if (n < 1) throw new InvalidArgumentError('shard K/N needs N of at least 1.');
+  if (k < 1 || k > n) throw new InvalidArgumentError(`shard K/N needs K from 1 to N (here from 1 to ${n}).`);
+  return { k, n };
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** "500ms", "10s", "2m", "1.5s", "1h" → milliseconds. A unit is required. */

@@ -6,22 +6,41 @@ import { benchShootdownCommand } from './commands/bench-shootdown.js';
 import { parseCpuList, positiveInt } from './commands/bench-common.js';
 import { describeCommand } from './commands/describe.js';
 import { listCommand } from './commands/list.js';
+import { mergeCommand } from './commands/merge.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { ExitCode, UsageError } from './errors.js';
-import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed } from './numbers.js';
+import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-/** The command tree. Actions store their exit code in `result.code`. */
-export function buildProgram(result: { code: number }): Command {
+/**
+ * What a parsed command line asks for, given to `dry` instead of running it:
+ * the command's name ('run', 'bench ipi', ...) and its action's arguments
+ * (positional ones, then the options).
+ */
+export type DryRun = (command: string, args: unknown[]) => void;
+
+/**
+ * The command tree. Actions store their exit code in `result.code`; with
+ * `dry`, they only report what they were asked (a test checks that the
+ * commands docs and deploy files give are ones smpsim accepts).
+ */
+export function buildProgram(result: { code: number }, dry?: DryRun): Command {
+  // Wrap an action: run it and keep its exit code, or, dry, only say what it got.
+  const act =
+    <A extends unknown[]>(name: string, run: (...a: A) => number | Promise<number>) =>
+    async (...a: A): Promise<void> => {
+      if (dry) dry(name, a.slice(0, -1));
+      else result.code = await run(...a);
+    };
   const program = new Command('smpsim')
     .description('SMP simulator of the races between TLB shootdowns and freeing memory')
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`smpsim: ${str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ')}`) })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report.');
+    .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report; docs/scale-out.md, a campaign in shards on a job engine.');
 
   program
     .command('list')
@@ -30,9 +49,7 @@ export function buildProgram(result: { code: number }): Command {
     .option('--hw <name>', 'show one hardware flavour: its parameters, the manual sections and kernel files behind them, its deviations')
     .option('--json', 'print as one JSON document')
     .addHelpText('after', '\nHow each policy and flavour compares with the kernel, path by path: docs/fidelity.md.')
-    .action((o: { arch?: string; hw?: string; json?: boolean }) => {
-      result.code = o.arch !== undefined || o.hw !== undefined ? describeCommand(o) : listCommand(o);
-    });
+    .action(act('list', (o: { arch?: string; hw?: string; json?: boolean }) => (o.arch !== undefined || o.hw !== undefined ? describeCommand(o) : listCommand(o))));
 
   program
     .command('run')
@@ -49,6 +66,8 @@ export function buildProgram(result: { code: number }): Command {
     .option('--json', 'print the run report as one JSON document on stdout (see docs/json-report.md)')
     .option('--trace <file>', 'write the first failing iteration (else the last) as Chrome trace-event JSON')
     .addOption(new Option('--ipi-timeout <time>', 'watchdog: a CPU that does not acknowledge an IPI within this long is stuck (exit 3; default 2s)').argParser(parseDuration))
+    .option('--shard <k/n>', 'run shard K of N: iterations i with i mod N = K - 1 of every combination, with the seeds the whole run gives them (see docs/scale-out.md; `smpsim merge` adds the shards up)', parseShard)
+    .option('--report <file>', 'also write the JSON report to this file, whole or not at all (checked before the run)')
     .addHelpText(
       'after',
       `
@@ -65,20 +84,37 @@ Examples:
   smpsim run arm-delayed-free
   smpsim run arm-delayed-free --arch arm-2.6.37 --hw arm11mpcore --iterations 20
   smpsim run arm-delayed-free --arch arm-2.6.38,generic-range:itlb=always --hw armv7-mp --duration 10s
-  smpsim run ./my-scenario.ts --json > report.json`,
+  smpsim run ./my-scenario.ts --json > report.json
+  smpsim run arm-delayed-free --mode pct --shard 2/4 --report shard-2.json`,
     )
-    .action(async (scenario: string, o) => {
-      result.code = await runCommand(scenario, o);
-    });
+    .action(act('run', runCommand));
+
+  program
+    .command('merge')
+    .description('merge the JSON reports of a campaign\'s shards (smpsim run --shard K/N) into one, or bench ipi/shootdown reports by their histograms')
+    .argument('<reports...>', 'JSON report files')
+    .option('--json', 'print the merged report as one JSON document on stdout')
+    .option('--report <file>', 'also write the merged JSON report to this file, whole or not at all')
+    .option('--require-complete', 'refuse (exit 2) when shards are missing, instead of merging those present with a warning')
+    .addHelpText(
+      'after',
+      `
+Reports of different versions, scenarios, modes, seeds, CPU counts, depths,
+iteration counts or combinations, and shards given twice, are refused (exit 2,
+one line). Missing shards are named on stderr and in the report
+(merged.missing, merged.incomplete). Exit codes otherwise as smpsim run's.
+
+Example:
+  smpsim merge shard-1.json shard-2.json shard-3.json shard-4.json --report campaign.json`,
+    )
+    .action(act('merge', mergeCommand));
 
   program
     .command('replay')
     .description('replay a run from the token `smpsim run` prints for a violation')
     .argument('<token>', 'replay token')
     .option('--json', 'print the run report as one JSON document on stdout')
-    .action(async (token: string, o: { json?: boolean }) => {
-      result.code = await replayCommand(token, o);
-    });
+    .action(act('replay', replayCommand));
 
   const bench = program.command('bench').description('measure IPI and shootdown costs: latency histograms, scaling with CPUs, policy comparison');
   const outputs = (c: Command): Command =>
@@ -94,9 +130,7 @@ Examples:
       .description('round-trip latency of one IPI to a CPU in its run loop, beside a raw Atomics ping-pong between the same threads')
       .option('-n, --samples <n>', 'samples of each series (default 20000)', positiveInt('samples'))
       .option('--rounds <r>', 'alternating rounds the samples are split into (default 10)', positiveInt('rounds', 1000)),
-  ).action(async (o) => {
-    result.code = await benchIpiCommand(o);
-  });
+  ).action(act('bench ipi', benchIpiCommand));
 
   outputs(
     bench
@@ -108,9 +142,7 @@ Examples:
       .option('--ops <n>', 'munmap/madvise operations per point at most (default 400)', positiveInt('ops'))
       .addOption(new Option('--budget <time>', 'wall time per measurement at most, once a minimum is taken (default 1s)').argParser(parseDuration))
       .option('-a, --arch <policy>', 'policy of the munmap + touch runs (default linux-6)'),
-  ).action(async (o) => {
-    result.code = await benchShootdownCommand(o);
-  });
+  ).action(act('bench shootdown', benchShootdownCommand));
 
   outputs(
     bench
@@ -129,9 +161,7 @@ Example: the seed's question, is flushing I-TLBs unconditionally cheaper than
 the whole-mm flush after freeing page tables?
   smpsim bench policies itlb-exec-policy --plot policies.svg`,
       ),
-  ).action(async (scenario: string, o) => {
-    result.code = await benchPoliciesCommand(scenario, o);
-  });
+  ).action(act('bench policies', benchPoliciesCommand));
 
   return program;
 }

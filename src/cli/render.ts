@@ -26,6 +26,20 @@ export function exitCodeFor(report: RunReport, matrix = report.combinations.leng
   return failing(report).length ? ExitCode.VIOLATIONS : ExitCode.OK;
 }
 
+/** Which part of a campaign a report holds: '', ', shard 2/4', ', merged from shards 1, 2 of 4 (incomplete: 3, 4 missing)'. */
+export function shardNote(report: RunReport): string {
+  if (report.merged) {
+    const m = report.merged;
+    return `, merged from shard${m.shards.length > 1 ? 's' : ''} ${m.shards.join(', ')} of ${m.n}${m.incomplete ? ` (incomplete: ${m.missing.join(', ')} missing)` : ''}`;
+  }
+  return report.shard ? `, shard ${report.shard.k}/${report.shard.n}` : '';
+}
+
+/** "4 CPUs, seed 1, pct mode, shard 2/4". */
+export function runLine(report: RunReport): string {
+  return `${report.cpus} CPUs, seed ${report.seed}, ${report.mode} mode${shardNote(report)}`;
+}
+
 /** One row per combination. */
 export function renderMatrix(report: RunReport): string {
   const cols = [
@@ -108,7 +122,7 @@ export function renderSingle(report: RunReport): string {
   const fields: [string, string][] = [
     ['scenario', `${report.scenario}: ${report.title}`],
     ['combination', `${comboName(c)} (expected: ${c.expected ?? 'not stated'})${c.hypothetical ? '; hypothetical: this kernel never ran on this hardware' : ''}`],
-    ['run', `${report.cpus} CPUs, seed ${report.seed}, ${report.mode} mode, ${n(c.iterations)} iterations in ${formatMs(c.wallMs)} (${Number.isFinite(c.iterationsPerSecond) ? c.iterationsPerSecond.toFixed(1) : '-'} it/s)`],
+    ['run', `${runLine(report)}, ${n(c.iterations)} iterations in ${formatMs(c.wallMs)} (${Number.isFinite(c.iterationsPerSecond) ? c.iterationsPerSecond.toFixed(1) : '-'} it/s)`],
     ['outcome', c.outcome === 'caught' ? `caught: ${n(c.violations)} violations in ${n(c.violatingIterations)} iterations, first in iteration ${c.firstViolatingIteration} after ${formatMs(c.timeToFirstMs)}` : 'clean: no violation'],
     ['flushes', `${n(k.flushes.total)} (page ${n(k.flushes.page)}, range ${n(k.flushes.range)}, mm ${n(k.flushes.mm)}, all ${n(k.flushes.all)}; I-TLB ${n(k.flushes.itlb)}, walk cache ${n(k.flushes.walk)})`],
     ['IPIs', `${n(m.ipisSent)} sent, ${n(m.ipisReceived)} received, ${n(m.syncIpis)} sync; ${n(m.broadcasts)} broadcast invalidates`],

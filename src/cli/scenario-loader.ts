@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,9 +23,11 @@ function looksLikePath(arg: string): boolean {
 
 /**
  * A registered scenario by name, or the default export of a scenario file.
- * `ref` is how a replay finds it again: the name, or the file's absolute path.
+ * `ref` is how a replay finds it again: the name, or the file's absolute path;
+ * `file`, for a file, that path and the sha256 of its bytes (what the file's
+ * own imports hold is not in it).
  */
-export async function loadScenario(arg: string): Promise<{ scenario: Scenario; ref: string }> {
+export async function loadScenario(arg: string): Promise<{ scenario: Scenario; ref: string; file?: { path: string; sha256: string } }> {
   const registered = findScenario(arg);
   if (registered && !looksLikePath(arg)) return { scenario: registered, ref: arg };
   const file = resolve(arg);
@@ -37,7 +40,8 @@ export async function loadScenario(arg: string): Promise<{ scenario: Scenario; r
   if (TS_EXTENSIONS.has(ext)) mod = await importTypeScript(file, arg);
   else if (JS_EXTENSIONS.has(ext)) mod = await importModule(file, file);
   else throw new UsageError(`scenario file '${arg}' must be .ts, .mts, .js or .mjs`);
-  return { scenario: validateScenario(mod.default, arg), ref: file };
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  return { scenario: validateScenario(mod.default, arg), ref: file, file: { path: file, sha256 } };
 }
 
 async function importModule(url: string, shown: string): Promise<Record<string, unknown>> {

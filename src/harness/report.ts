@@ -2,6 +2,7 @@ import { type GatherStats, addStats, emptyStats, kernelOpName } from '../kernel/
 import type { Violation } from '../machine/checker.js';
 import { CPU_OP_NAMES, FRAME_KIND_NAMES, VIOLATION_KIND_NAMES } from '../machine/constants.js';
 import type { CpuCounters } from '../machine/machine.js';
+import type { Shard } from './shard.js';
 
 /** A violation as reports print it: codes decoded, addresses as bytes (4 KiB pages). */
 export interface ViolationReport {
@@ -126,6 +127,29 @@ export function addCounters(t: MachineTotals, c: CpuCounters): void {
   t.itlbRefillsAfterDrop += c.itlbRefillsAfterDrop;
 }
 
+/** Add the counts of `b` into `a`: every field of MachineTotals is a sum. */
+export function addTotals<T extends object>(a: T, b: T): T {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k of Object.keys(x)) {
+    if (typeof x[k] === 'number') (x[k] as number) += y[k] as number;
+    else addTotals(x[k] as object, y[k] as object);
+  }
+  return a;
+}
+
+/** One kind of violation a combination showed: how often, and where it first showed. */
+export interface KindReport {
+  kind: string;
+  /** Iterations whose violation log holds a violation of this kind. */
+  iterations: number;
+  /** The first of them (index from 0), and its first violation of this kind. */
+  firstIteration: number;
+  firstViolation: ViolationReport;
+  /** pct mode: the token that replays firstIteration; null in stress mode. */
+  replay: string | null;
+}
+
 /** The outcome of one combination of a scenario. */
 export interface CombinationReport {
   arch: string;
@@ -149,6 +173,8 @@ export interface CombinationReport {
   firstViolation: ViolationReport | null;
   /** pct mode: the token `smpsim replay` re-runs the first violating iteration from. */
   replay: string | null;
+  /** Every kind of violation seen, in the order first seen (by iteration, then within it). */
+  kinds: KindReport[];
   wallMs: number;
   iterationsPerSecond: number;
   machine: MachineTotals;
@@ -164,10 +190,33 @@ export interface RunReport {
   mode: 'stress' | 'pct';
   seed: number;
   cpus: number;
+  /** pct: the depth; null in stress mode. */
+  depth: number | null;
+  /** Iterations per combination the run (or the campaign a shard is part of) asks for; null when only a duration bounds it. */
+  iterationsAsked: number | null;
+  /** The duration per combination asked (ms), or null. */
+  durationMs: number | null;
+  /** The scenario file (absolute path, sha256 of its bytes); null for a registered scenario or one passed as an object. */
+  scenarioFile: { path: string; sha256: string } | null;
+  /** The shard of a campaign this run is; null for a whole run (and for a merged report). */
+  shard: Shard | null;
   combinations: CombinationReport[];
   /** Every combination as expected (combinations without expectation are ignored). */
   ok: boolean;
   interrupted: boolean;
+  /** Only in a report `smpsim merge` wrote: the shards it adds up. */
+  merged?: MergeInfo;
+}
+
+/** What a merged report is made of. */
+export interface MergeInfo {
+  /** Shards in the campaign. */
+  n: number;
+  /** The shards merged (from 1, ascending), and those missing. */
+  shards: number[];
+  missing: number[];
+  /** Some shard is missing: the sums cover only the shards merged. */
+  incomplete: boolean;
 }
 
 export { addStats, emptyStats };

@@ -1,6 +1,6 @@
 import { type GatherStats, type KernelCommandResult, addStats, emptyStats, isHypothetical } from '../kernel/index.js';
 import type { Machine } from '../machine/machine.js';
-import { type CombinationReport, addCounters, describeViolation, emptyTotals } from './report.js';
+import { type CombinationReport, type KindReport, addCounters, describeViolation, emptyTotals } from './report.js';
 import { type Combination, archLabel } from './scenario.js';
 import type { IterationOutcome } from './runner.js';
 
@@ -22,6 +22,8 @@ export class CombinationExecution {
   firstIteration: number | null = null;
   timeToFirstMs: number | null = null;
   replay: string | null = null;
+  /** Kinds in the order first seen (iterations are added in ascending order, so the first seen is the earliest). */
+  readonly kinds: KindReport[] = [];
   private readonly t0 = performance.now();
 
   constructor(
@@ -29,9 +31,14 @@ export class CombinationExecution {
     readonly cpus: number,
   ) {}
 
-  /** Add iteration `it`; returns whether it was the first that violated (the caller then names its replay). */
-  add(it: number, out: IterationOutcome, machine: Machine): boolean {
-    this.iterations = it + 1;
+  /**
+   * Add iteration `it` (iterations come in ascending order; a shard's skip
+   * the others). `replay` names the token of this iteration (pct); it is
+   * asked for only when the iteration is the first that violated, or the
+   * first of some kind. Returns whether it was the first that violated.
+   */
+  add(it: number, out: IterationOutcome, machine: Machine, replay?: () => string): boolean {
+    this.iterations++;
     for (const co of out.kernels) {
       for (const r of [...co.setup, ...co.script] as KernelCommandResult[]) if (r.stats) this.kernel = addStats(this.kernel, r.stats);
       co.script.forEach((r, i) => {
@@ -45,11 +52,28 @@ export class CombinationExecution {
     if (v.total === 0) return false;
     this.violations += v.total;
     this.violatingIterations++;
+    let token: string | null | undefined;
+    const tokenNow = (): string | null => (token ??= replay ? replay() : null);
+    this.addKinds(it, v.records, tokenNow);
     if (this.first !== null || !v.records.length) return false;
     this.first = describeViolation(v.records[0]);
     this.firstIteration = it;
     this.timeToFirstMs = this.elapsedMs();
+    this.replay = tokenNow();
     return true;
+  }
+
+  /** Count each kind iteration `it` logged once; a kind not seen before starts its entry here. */
+  private addKinds(it: number, records: IterationOutcome['violations']['records'], token: () => string | null): void {
+    const seen = new Set<number>();
+    for (const r of records) {
+      if (seen.has(r.kind)) continue;
+      seen.add(r.kind);
+      const v = describeViolation(r);
+      const known = this.kinds.find((k) => k.kind === v.kind);
+      if (known) known.iterations++;
+      else this.kinds.push({ kind: v.kind, iterations: 1, firstIteration: it, firstViolation: v, replay: token() });
+    }
   }
 
   elapsedMs(): number {
@@ -76,6 +100,7 @@ export class CombinationExecution {
       timeToFirstMs: this.timeToFirstMs,
       firstViolation: this.first,
       replay: this.replay,
+      kinds: this.kinds.map((k) => ({ ...k })),
       wallMs,
       iterationsPerSecond: this.iterations / (wallMs / 1000),
       machine: this.totals,

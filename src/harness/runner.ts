@@ -13,7 +13,8 @@ import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
 import { checkOutputFile } from './output-file.js';
 import { preflight } from './preflight.js';
-import { parseScenario } from './scenario-schema.js';
+import { ScenarioError, parseScenario } from './scenario-schema.js';
+import { type Shard, checkShard, shardIterations } from './shard.js';
 import { writeTrace } from './trace.js';
 import type { CpuTask } from './thread/worker-host.js';
 
@@ -26,6 +27,8 @@ export interface RunOptions {
   scenario: Scenario;
   /** How `smpsim replay` finds the scenario again: a registered name or a file path (default: scenario.name). */
   scenarioRef?: string;
+  /** The scenario's file and the sha256 of its bytes, for the report (merge refuses shards of different files). */
+  scenarioFile?: { path: string; sha256: string };
   /**
    * Exactly these combinations (each with its expectation, or null), e.g. one
    * combination of a scenario, or one it does not declare. Default: the
@@ -44,8 +47,11 @@ export interface RunOptions {
   seed?: number;
   /** A warm pool to use (default: a pool made and closed by this call). */
   pool?: CpuPool;
-  /** Called after every iteration. */
-  onProgress?: (p: { combination: number; combinations: number; label: string; iteration: number; iterations: number; violations: number }) => void;
+  /**
+   * Called after every iteration: `iteration` iterations of `iterations`
+   * done (a shard's own), the last one's index and seed.
+   */
+  onProgress?: (p: { combination: number; combinations: number; label: string; iteration: number; iterations: number; violations: number; index: number; seed: number }) => void;
   /** Polled between iterations: true stops the run (report marked interrupted). */
   shouldStop?: () => boolean;
   /** stress (default): free-running threads; pct: deterministic PCT scheduling. */
@@ -54,8 +60,10 @@ export interface RunOptions {
   depth?: number;
   /** Write the first failing iteration (or the last) as Chrome trace-event JSON here. */
   trace?: string;
-  /** Stop a combination at its first violating iteration. */
+  /** Stop a combination at its first violating iteration (not with `shard`: a shard cannot know where another stopped). */
   stopAtFirst?: boolean;
+  /** Run only this shard's iterations (src/harness/shard.ts: iteration i belongs to shard (i mod n) + 1). */
+  shard?: Shard;
   /** Watchdog: an IPI not acknowledged within this many ms ends the run (default: the machine's, 2 s). */
   ipiTimeoutMs?: number;
 }
@@ -175,6 +183,13 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   parseScenario(s, s.name);
   const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
   preflight(s, combos, cpus);
+  if (o.shard) {
+    checkShard(o.shard, iterations);
+    if (o.stopAtFirst) throw new ScenarioError('stopAtFirst cannot be sharded: a shard cannot know whether another stopped earlier');
+  }
+  const own = shardIterations(o.shard, iterations);
+  // A shard runs iterations k-1, k-1+n, ...; a whole run every one.
+  const [from, step] = o.shard ? [o.shard.k - 1, o.shard.n] : [0, 1];
   if (o.trace) checkOutputFile(o.trace, 'the trace');
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
@@ -192,8 +207,14 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       // Re-run iteration `it` recording its events (pct: the same schedule, so the same interleaving).
       const record = async (it: number, iseed: number) => (await runner.iteration(it, iseed, { record: true, depth, k: pct.kFor(it) })).events!;
       let lastEvents: number[][] | undefined;
-      let it = 0;
-      for (; it < iterations; it++) {
+      let last = -1;
+      if (mode === 'pct' && from > 0 && !o.shouldStop?.()) {
+        // Every iteration's schedule depends on k, the step count of
+        // iteration 0 (PctCalibration): a shard that does not own it runs it
+        // to learn k, and counts nothing of it.
+        pct.observe((await runner.iteration(0, iterationSeed(seed, 0), { depth, k: pct.kFor(0) })).gateSteps);
+      }
+      for (let it = from; it < iterations; it += step) {
         if (o.durationMs && exec.elapsedMs() >= o.durationMs) break;
         if (o.shouldStop?.()) {
           interrupted = true;
@@ -203,23 +224,16 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
         // Stress runs cannot be replayed: with --trace every iteration records.
         const out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it) });
         if (mode === 'pct') pct.observe(out.gateSteps);
-        const firstViolation = exec.add(it, out, runner.machine);
+        const token = mode === 'pct' ? () => encodeReplay({ scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) }) : undefined;
+        const firstViolation = exec.add(it, out, runner.machine, token);
         lastEvents = out.events;
-        o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: it + 1, iterations, violations: exec.violations });
-        if (firstViolation) {
-          if (mode === 'pct') {
-            exec.replay = encodeReplay({ scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) });
-          }
-          if (o.trace && traced === null) traced = { events: mode === 'pct' ? await record(it, iseed) : out.events!, label };
-        }
-        if (o.stopAtFirst && out.violations.total > 0) {
-          it++;
-          break;
-        }
+        last = it;
+        o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: exec.iterations, iterations: own, violations: exec.violations, index: it, seed: iseed });
+        if (firstViolation && o.trace && traced === null) traced = { events: mode === 'pct' ? await record(it, iseed) : out.events!, label };
+        if (o.stopAtFirst && out.violations.total > 0) break;
       }
-      if (o.trace && traced === null && ci === combos.length - 1 && it > 0) {
+      if (o.trace && traced === null && ci === combos.length - 1 && last >= 0) {
         // No violation anywhere: trace the last iteration.
-        const last = it - 1;
         traced = { events: mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!, label };
       }
       reports.push(exec.report());
@@ -236,6 +250,11 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
     mode,
     seed,
     cpus,
+    depth: mode === 'pct' ? depth : null,
+    iterationsAsked: Number.isFinite(iterations) ? iterations : null,
+    durationMs: o.durationMs ?? null,
+    scenarioFile: o.scenarioFile ?? null,
+    shard: o.shard ? { k: o.shard.k, n: o.shard.n } : null,
     combinations: reports,
     ok: reports.every((r) => r.asExpected !== false),
     interrupted,

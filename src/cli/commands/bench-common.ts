@@ -3,6 +3,7 @@ import { type CostModel, parseCosts } from '../../harness/bench/cost.js';
 import { writeFileAtomic } from '../../harness/bench/output.js';
 import { checkOutputFile } from '../../harness/output-file.js';
 import { MAX_CPUS } from '../../machine/config.js';
+import { VERSION } from '../../version.js';
 import { UsageError } from '../errors.js';
 
 /** Options every `smpsim bench` command takes. */
@@ -69,7 +70,8 @@ export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { j
     if (!o.json && !o.csv) r.table += `\n\nplot written to ${plotFile}`;
     else process.stderr.write(`smpsim: plot written to ${plotFile}\n`);
   }
-  if (o.json) process.stdout.write(`${JSON.stringify(r.json, null, 2)}\n`);
+  // tool and version first: `smpsim merge` takes only reports of one version.
+  if (o.json) process.stdout.write(`${JSON.stringify({ tool: 'smpsim', version: VERSION, ...(r.json as object) }, null, 2)}\n`);
   else if (o.csv) process.stdout.write(r.csv);
   else process.stdout.write(`${r.table}\n`);
 }

@@ -1,14 +1,16 @@
-import { checkOutputFile } from '../../harness/output-file.js';
+import { checkOutputFile, writeFileAtomic } from '../../harness/output-file.js';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
 import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
+import type { Combination, Scenario } from '../../harness/scenario.js';
+import { type Shard, shardLabel } from '../../harness/shard.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { watchInterrupt } from '../interrupt.js';
 import { createProgress } from '../progress.js';
-import { exitCodeFor, renderMatrix, renderSingle, renderVerdict } from '../render.js';
+import { exitCodeFor, renderMatrix, renderSingle, renderVerdict, runLine } from '../render.js';
 import { reproduction, shellWord } from '../reproduce.js';
 import { loadScenario } from '../scenario-loader.js';
 
@@ -25,25 +27,41 @@ export interface RunCommandOptions {
   json?: boolean;
   trace?: string;
   ipiTimeout?: number;
+  /** Run only shard K of N of the iterations (src/harness/shard.ts). */
+  shard?: Shard;
+  /** Also write the JSON report to this file (whole or not at all). */
+  report?: string;
 }
 
-/** The trace file, checked before the run (one line, exit 2); a symbolic link writes its target. */
-function checkTrace(file: string): string {
+/** An output file, checked before the run (one line, exit 2); a symbolic link writes its target. */
+export function checkOutput(option: string, file: string, what: string): string {
   try {
-    return checkOutputFile(file, 'the trace');
+    return checkOutputFile(file, what);
   } catch (e) {
-    throw new UsageError(`--trace: ${(e as Error).message}`);
+    throw new UsageError(`${option}: ${(e as Error).message}`);
   }
 }
 
-/** `smpsim run <scenario>`: returns the exit code. */
-export async function runCommand(scenarioArg: string, o: RunCommandOptions): Promise<number> {
+/** What `smpsim run` checked and chose before any thread starts. */
+export interface PreparedRun {
+  scenario: Scenario;
+  ref: string;
+  file?: { path: string; sha256: string };
+  combos: Combination[];
+  cpus: number;
+}
+
+/**
+ * Check a `smpsim run` command line against the scenario it names and
+ * choose the combinations; nothing runs and no file is written. Throws a
+ * UsageError (one line, exit 2) for anything the run would refuse.
+ */
+export async function prepareRun(scenarioArg: string, o: RunCommandOptions): Promise<PreparedRun> {
   if (o.depth !== undefined && o.mode !== 'pct') throw new UsageError('--depth applies only to --mode pct');
   const specs = o.arch ? parseArchList(o.arch) : undefined;
   if (o.arch && specs!.length === 0) throw new UsageError('--arch needs at least one policy name');
   const hw = o.hw === undefined ? undefined : checkHw(o.hw);
-  const trace = o.trace === undefined ? undefined : checkTrace(o.trace);
-  const { scenario, ref } = await loadScenario(scenarioArg);
+  const { scenario, ref, file } = await loadScenario(scenarioArg);
   const combos = chooseCombinations(scenario, specs, hw);
   const cpus = o.cpus ?? scenario.cpus ?? 4;
   for (const c of combos) {
@@ -53,6 +71,19 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
       throw new UsageError(`${scenario.name} on ${c.hw} with ${cpus} CPUs: ${(e as Error).message}`);
     }
   }
+  if (o.shard) {
+    const iterations = o.iterations ?? (o.duration ? Infinity : (scenario.iterations ?? 200));
+    const given = o.iterations !== undefined ? '--iterations' : `the scenario's default`;
+    if (iterations < o.shard.n) throw new UsageError(`--shard ${shardLabel(o.shard)}: ${iterations} iterations per combination (${given}) leave some of ${o.shard.n} shards nothing to run; give --iterations ${o.shard.n} or more`);
+  }
+  return { scenario, ref, file, combos, cpus };
+}
+
+/** `smpsim run <scenario>`: returns the exit code. */
+export async function runCommand(scenarioArg: string, o: RunCommandOptions): Promise<number> {
+  const trace = o.trace === undefined ? undefined : checkOutput('--trace', o.trace, 'the trace');
+  const reportFile = o.report === undefined ? undefined : checkOutput('--report', o.report, 'the report');
+  const { scenario, ref, file, combos, cpus } = await prepareRun(scenarioArg, o);
 
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
@@ -64,6 +95,8 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
       // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
       combinations: combos,
       scenarioRef: ref,
+      scenarioFile: file,
+      shard: o.shard,
       cpus,
       iterations: o.iterations,
       durationMs: o.duration,
@@ -84,8 +117,24 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
   }
   const matrix = combos.length > 1;
   printReport(report, scenarioArg, o.json, matrix);
+  if (reportFile && !writeJsonFile('--report', reportFile, report)) return ExitCode.INTERNAL;
   // Interrupted: 128 + the signal that asked (130 for Ctrl-C, 143 for SIGTERM).
   return report.interrupted ? interrupt.exitCode : exitCodeFor(report, matrix);
+}
+
+/**
+ * A JSON report written to `file`, whole or not at all. The file was
+ * checked before the run; if it still cannot be written, one line says so
+ * and the caller exits 3 (the report was printed on stdout all the same).
+ */
+export function writeJsonFile(option: string, file: string, doc: unknown): boolean {
+  try {
+    writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
+    return true;
+  } catch (e) {
+    process.stderr.write(`smpsim: ${option}: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return false;
+  }
 }
 
 /** The report on stdout: JSON (nothing else on stdout), or the text summary. */
@@ -102,7 +151,7 @@ export function printReport(report: RunReport, scenarioArg: string, json = false
     const c = report.combinations[0];
     if (c.firstViolatingIteration !== null) out.push('', ...reproduction(report, 0, scenarioArg));
   } else {
-    out.push(`${report.scenario}: ${report.title}`, `${report.cpus} CPUs, seed ${report.seed}, ${report.mode} mode`, '', renderMatrix(report));
+    out.push(`${report.scenario}: ${report.title}`, runLine(report), '', renderMatrix(report));
     const tokens = report.combinations.filter((c) => c.replay);
     if (tokens.length) out.push('', 'replay the first violation of:', ...tokens.map((c) => `  ${c.archLabel} / ${c.hw}: smpsim replay ${shellWord(c.replay!)}`));
   }
