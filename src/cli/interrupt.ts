@@ -17,11 +17,18 @@ export interface Interrupt {
   dispose(): void;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The signals that end a run as Ctrl-C does. */
+export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNALS = INTERRUPT_SIGNALS;
+
+/** 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. */
+export function signalExitCode(s: NodeJS.Signals): number {
+  return 128 + (constants.signals[s] ?? 2);
+}
 
 export function watchInterrupt(onFirst?: () => void): Interrupt {
   let signal: NodeJS.Signals | null = null;
-  const code = (s: NodeJS.Signals): number => 128 + (constants.signals[s] ?? 2);
+  const code = signalExitCode;
   const handler = (s: NodeJS.Signals): void => {
     if (signal) {
       process.stderr.write(`\nsmpsim: ${s} again, exiting\n`);

@@ -8,7 +8,7 @@ import { describeCommand } from './commands/describe.js';
 import { listCommand } from './commands/list.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
-import { ExitCode, UsageError } from './errors.js';
+import { ExitCode, InterruptedError, UsageError } from './errors.js';
 import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed } from './numbers.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -147,6 +147,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // Commander has printed its message (or the help) already.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (e instanceof InterruptedError) {
+      process.stderr.write(`smpsim: ${e.message}\n`);
+      return e.exitCode;
     }
     if (e instanceof UsageError || (e as { usage?: unknown }).usage === true) {
       process.stderr.write(`smpsim: ${(e as Error).message}\n`);
