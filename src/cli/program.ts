@@ -59,7 +59,8 @@ Exit codes: 0 no violation (several combinations: every one as the scenario
 expects), 1 violations (or a combination that differs from expectation),
 2 usage or input error, 3 internal failure, 130/143/129 interrupted by
 SIGINT/SIGTERM/SIGHUP (the first stops after the current iteration and prints
-the partial report).
+the partial report; an iteration still running 1 s later, or at a second
+signal, is abandoned and not counted; a third quits without a report).
 
 Examples:
   smpsim run arm-delayed-free

@@ -98,7 +98,7 @@ async function importTypeScript(file: string, shown: string): Promise<Record<str
   }
   const tmp = join(dirname(file), `.${basename(file)}.smpsim-${process.pid}-${Date.now()}.mjs`);
   // Removed by its own first statement (SELF_REMOVING_BANNER); until then, by any exit of
-  // this process (a second signal's process.exit) and by the finally below.
+  // this process (a third signal's process.exit) and by the finally below.
   const remove = (): void => {
     try {
       unlinkSync(tmp);

@@ -7,7 +7,7 @@ import type { KernelRoleArgs, KernelRoleResult } from './thread/kernel-role.js';
 import { PctCalibration, pctSchedule } from './pct.js';
 import { checkCombinations, selectCombinations } from './combinations.js';
 import { CombinationExecution } from './run-execution.js';
-import { CpuPool } from './pool.js';
+import { CpuPool, IterationAbandoned } from './pool.js';
 import { encodeReplay } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
@@ -48,6 +48,12 @@ export interface RunOptions {
   onProgress?: (p: { combination: number; combinations: number; label: string; iteration: number; iterations: number; violations: number }) => void;
   /** Polled between iterations: true stops the run (report marked interrupted). */
   shouldStop?: () => boolean;
+  /**
+   * Fired: the iteration in progress is abandoned at once (its threads leave,
+   * or are replaced: CpuPool.run) and counted neither clean nor caught; the
+   * report holds the iterations before it and is marked interrupted.
+   */
+  abort?: AbortSignal;
   /** stress (default): free-running threads; pct: deterministic PCT scheduling. */
   mode?: 'stress' | 'pct';
   /** PCT depth: d - 1 priority change points (default 3). */
@@ -120,7 +126,7 @@ export class CombinationRunner {
    * depth and the step estimate k (k undefined: no change points, and the
    * steps taken are returned as gateSteps for calibrating k).
    */
-  async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number } = {}): Promise<IterationOutcome> {
+  async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number; abort?: AbortSignal } = {}): Promise<IterationOutcome> {
     const { machine, cpus, scenario: s, combo: c } = this;
     machine.reset(it, iseed);
     const pct = this.mode === 'pct';
@@ -150,7 +156,7 @@ export class CombinationRunner {
       if (k) return { role: 'kernel', args: kernelArgs(k.script, [], this.workloads[i]), barrier: cpus, record };
       return { role: 'workload', args: { workload: this.workloads[i], seed: iseed }, barrier: cpus, record };
     });
-    const results = await this.pool.run(tasks);
+    const results = await this.pool.run(tasks, opts.abort);
     return {
       violations: machine.violations(),
       kernels: results.filter((r, i) => kernelCpus.includes(i)).map((r) => r.result as KernelRoleResult),
@@ -190,7 +196,16 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       const exec = new CombinationExecution(c, cpus);
       const pct = new PctCalibration();
       // Re-run iteration `it` recording its events (pct: the same schedule, so the same interleaving).
-      const record = async (it: number, iseed: number) => (await runner.iteration(it, iseed, { record: true, depth, k: pct.kFor(it) })).events!;
+      // Abandoned (o.abort): no trace of it, and the run ends there.
+      const record = async (it: number, iseed: number): Promise<number[][] | null> => {
+        try {
+          return (await runner.iteration(it, iseed, { record: true, depth, k: pct.kFor(it), abort: o.abort })).events!;
+        } catch (e) {
+          if (!(e instanceof IterationAbandoned)) throw e;
+          interrupted = true;
+          return null;
+        }
+      };
       let lastEvents: number[][] | undefined;
       let it = 0;
       for (; it < iterations; it++) {
@@ -201,7 +216,14 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
         }
         const iseed = iterationSeed(seed, it);
         // Stress runs cannot be replayed: with --trace every iteration records.
-        const out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it) });
+        let out: IterationOutcome;
+        try {
+          out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it), abort: o.abort });
+        } catch (e) {
+          if (!(e instanceof IterationAbandoned)) throw e;
+          interrupted = true;
+          break;
+        }
         if (mode === 'pct') pct.observe(out.gateSteps);
         const firstViolation = exec.add(it, out, runner.machine);
         lastEvents = out.events;
@@ -210,7 +232,10 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
           if (mode === 'pct') {
             exec.replay = encodeReplay({ scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) });
           }
-          if (o.trace && traced === null) traced = { events: mode === 'pct' ? await record(it, iseed) : out.events!, label };
+          if (o.trace && traced === null) {
+            const events = mode === 'pct' ? await record(it, iseed) : out.events!;
+            if (events) traced = { events, label };
+          }
         }
         if (o.stopAtFirst && out.violations.total > 0) {
           it++;
@@ -220,7 +245,8 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       if (o.trace && traced === null && ci === combos.length - 1 && it > 0) {
         // No violation anywhere: trace the last iteration.
         const last = it - 1;
-        traced = { events: mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!, label };
+        const events = mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!;
+        if (events) traced = { events, label };
       }
       reports.push(exec.report());
     }

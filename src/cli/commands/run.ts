@@ -75,6 +75,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
       pool,
       onProgress: progress.onProgress,
       shouldStop: interrupt.shouldStop,
+      abort: interrupt.abort,
     };
     report = await runScenario(options);
   } finally {
