@@ -42,6 +42,12 @@ export class IterationAbandoned extends Error {
   }
 }
 
+/** How a long measurement (a bench) is stopped early: polled between its units; `abort` abandons the unit in progress. */
+export interface StopOptions {
+  shouldStop?: () => boolean;
+  abort?: AbortSignal;
+}
+
 /** How long the threads of an abandoned iteration get to leave before they are terminated and replaced. */
 export const ABANDON_LEAVE_MS = 1000;
 

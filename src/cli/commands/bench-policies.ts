@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderTable } from '../table.js';
-import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
 
 export interface BenchPoliciesOptions extends BenchOutputOptions {
   arch?: string[];
@@ -38,11 +38,24 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     throw new UsageError(`${scenario.name} on ${useHw} with ${cpus} CPUs: ${(e as Error).message}`);
   }
   const pool = new CpuPool();
+  const interrupt = benchInterrupt();
   let r;
   try {
-    r = await benchPolicies(pool, { scenario, policies, hw: useHw, cpus, iterations: o.iterations ?? 20, seed: o.seed, costs, onProgress: (t) => progress(`bench ${t}...`) });
+    r = await benchPolicies(pool, {
+      scenario,
+      policies,
+      hw: useHw,
+      cpus,
+      iterations: o.iterations ?? 20,
+      seed: o.seed,
+      costs,
+      onProgress: (t) => progress(`bench ${t}...`),
+      shouldStop: interrupt.shouldStop,
+      abort: interrupt.abort,
+    });
   } finally {
     progressDone();
+    interrupt.dispose();
     await atMost(pool.close(), 5000);
   }
   const rows = r.rows.map((x) => [
@@ -78,6 +91,8 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     ['policy', 'arch', 'hw', 'cpus', 'iterations', 'ops', 'ipis_sent', 'ipis_received', 'broadcasts', 'flush_page', 'flush_range', 'flush_mm', 'flush_all', 'flush_itlb', 'flush_walk', 'flush_total', 'dropped_dtlb', 'dropped_itlb', 'dropped_walk', 'refills_after_drop', 'itlb_refills_after_drop', 'dtlb_misses', 'itlb_misses', 'walks', 'frees_data', 'frees_tables', 'frees_immediate', 'frees_delayed', 'delay_mean', 'delay_max', 'host_ms_per_op', 'modelled_cycles', 'violations'],
     r.rows.map((x) => [x.policy, x.arch, r.hw, r.cpus, x.iterations, x.ops, x.ipisSent, x.ipisReceived, x.broadcasts, x.flushes.page, x.flushes.range, x.flushes.mm, x.flushes.all, x.flushes.itlb, x.flushes.walk, x.flushes.total, x.dropped.dtlb, x.dropped.itlb, x.dropped.walk, x.refillsAfterDrop, x.itlbRefillsAfterDrop, x.dtlbMisses, x.itlbMisses, x.walks, x.frees.data, x.frees.tables, x.frees.immediate, x.frees.delayed, x.frees.delayMean, x.frees.delayMax, x.hostMsPerOp, x.modelledCycles, x.violations]),
   );
-  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r) });
+  const partial = r.interrupted ? { done: `${r.rows.length} of ${policies.length} policies`, empty: r.rows.length === 0 } : undefined;
+  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r), partial });
+  if (r.interrupted) return interrupt.exitCode;
   return r.rows.some((x) => x.violations > 0) ? 1 : 0;
 }
