@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { writeErr } from './io.js';
 
 /**
  * A signal that ends a run: SIGINT (Ctrl-C), SIGTERM (what CI runners and
@@ -45,13 +46,13 @@ export function watchInterrupt(onFirst?: () => void, what = 'iteration'): Interr
   const abandon = (message: string): void => {
     clearTimeout(timer);
     if (controller.signal.aborted) return;
-    process.stderr.write(`smpsim: ${message}\n`);
+    writeErr(`smpsim: ${message}\n`);
     controller.abort();
   };
   const handler = (s: NodeJS.Signals): void => {
     count++;
     if (count >= 3) {
-      process.stderr.write(`\nsmpsim: ${s} a third time, exiting without a report\n`);
+      writeErr(`\nsmpsim: ${s} a third time, exiting without a report\n`);
       process.exit(signalExitCode(signal ?? s));
     }
     if (count === 2) {
@@ -61,7 +62,7 @@ export function watchInterrupt(onFirst?: () => void, what = 'iteration'): Interr
     signal = s;
     onFirst?.();
     const again = s === 'SIGINT' ? 'Ctrl-C' : 'the signal';
-    process.stderr.write(`\nsmpsim: ${s === 'SIGINT' ? 'interrupt' : s}: stopping after the current ${what} (${again} again to stop it now, a third time to quit)\n`);
+    writeErr(`\nsmpsim: ${s === 'SIGINT' ? 'interrupt' : s}: stopping after the current ${what} (${again} again to stop it now, a third time to quit)\n`);
     timer = setTimeout(() => abandon(`the ${what} in progress did not end within ${ABANDON_AFTER_MS / 1000} s: abandoning it (not counted)`), ABANDON_AFTER_MS).unref();
   };
   for (const s of INTERRUPT_SIGNALS) process.on(s, handler);

@@ -10,16 +10,24 @@ import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { ExitCode, InterruptedError, UsageError } from './errors.js';
 import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed } from './numbers.js';
+import { dropNotes, flushNotes } from './alias-note.js';
+import { type CliContext, RUN_FOR_REAL } from './context.js';
+import { oneLine, withIo, writeErr, writeOut } from './io.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** The command tree. Actions store their exit code in `result.code`. */
-export function buildProgram(result: { code: number }): Command {
+export function buildProgram(result: { code: number }, ctx: CliContext = RUN_FOR_REAL): Command {
   const program = new Command('smpsim')
     .description('SMP simulator of the races between TLB shootdowns and freeing memory')
     .version(VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`smpsim: ${str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ')}`) })
+    .configureOutput({
+      writeOut: (str) => writeOut(str),
+      writeErr: (str) => writeErr(str),
+      // One line whatever the user typed (a value with a newline in it is shown escaped).
+      outputError: (str, write) => write(`smpsim: ${oneLine(str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ').replace(/\n$/, ''))}\n`),
+    })
     .showSuggestionAfterError(true)
     .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report.');
 
@@ -69,7 +77,7 @@ Examples:
   smpsim run ./my-scenario.ts --json > report.json`,
     )
     .action(async (scenario: string, o) => {
-      result.code = await runCommand(scenario, o);
+      result.code = await runCommand(scenario, o, ctx);
     });
 
   program
@@ -78,7 +86,7 @@ Examples:
     .argument('<token>', 'replay token')
     .option('--json', 'print the run report as one JSON document on stdout')
     .action(async (token: string, o: { json?: boolean }) => {
-      result.code = await replayCommand(token, o);
+      result.code = await replayCommand(token, o, ctx);
     });
 
   const bench = program.command('bench').description('measure IPI and shootdown costs: latency histograms, scaling with CPUs, policy comparison');
@@ -96,7 +104,7 @@ Examples:
       .option('-n, --samples <n>', 'samples of each series (default 20000)', positiveInt('samples'))
       .option('--rounds <r>', 'alternating rounds the samples are split into (default 10)', positiveInt('rounds', 1000)),
   ).action(async (o) => {
-    result.code = await benchIpiCommand(o);
+    result.code = await benchIpiCommand(o, ctx);
   });
 
   outputs(
@@ -110,7 +118,7 @@ Examples:
       .addOption(new Option('--budget <time>', 'wall time per measurement at most, once a minimum is taken (default 1s)').argParser(parseDuration))
       .option('-a, --arch <policy>', 'policy of the munmap + touch runs (default linux-6)'),
   ).action(async (o) => {
-    result.code = await benchShootdownCommand(o);
+    result.code = await benchShootdownCommand(o, ctx);
   });
 
   outputs(
@@ -131,38 +139,66 @@ the whole-mm flush after freeing page tables?
   smpsim bench policies itlb-exec-policy --plot policies.svg`,
       ),
   ).action(async (scenario: string, o) => {
-    result.code = await benchPoliciesCommand(scenario, o);
+    result.code = await benchPoliciesCommand(scenario, o, ctx);
   });
 
   return program;
 }
 
-/** Parse argv, run the command, and map every outcome to an exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Parse argv (process.argv: node, the script, then the arguments), run the
+ * command, and map every outcome to an exit code. A refused input prints one
+ * line on stderr and nothing on stdout, and returns 2.
+ */
+export async function main(argv: string[], ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const result = { code: ExitCode.OK as number };
-  const program = buildProgram(result);
+  const program = buildProgram(result, ctx);
   try {
     await program.parseAsync(argv);
+    flushNotes();
     return result.code;
   } catch (e) {
+    dropNotes();
     if (e instanceof CommanderError) {
       // Commander has printed its message (or the help) already.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.OK : ExitCode.USAGE;
     }
     if (e instanceof InterruptedError) {
-      process.stderr.write(`smpsim: ${e.message}\n`);
+      writeErr(`smpsim: ${oneLine(e.message)}\n`);
       return e.exitCode;
     }
     if (e instanceof UsageError || (e as { usage?: unknown }).usage === true) {
-      process.stderr.write(`smpsim: ${(e as Error).message}\n`);
+      writeErr(`smpsim: ${oneLine((e as Error).message)}\n`);
       return ExitCode.USAGE;
     }
     const message = e instanceof Error ? e.message : String(e);
     // A stuck or crashed simulated CPU names itself; anything else is ours.
     const name = e instanceof Error ? e.name : '';
     const prefix = name === 'IpiTimeoutError' || name === 'DeadlockError' ? 'watchdog: ' : name === 'CpuFailure' || name === 'CpuThreadDied' ? '' : 'internal error: ';
-    process.stderr.write(`smpsim: ${prefix}${message.split('\n')[0]}\n`);
-    if (process.env.SMPSIM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    writeErr(`smpsim: ${prefix}${message.split('\n')[0]}\n`);
+    if (process.env.SMPSIM_DEBUG && e instanceof Error) writeErr(`${e.stack}\n`);
     return ExitCode.INTERNAL;
   }
+}
+
+/** What one in-process run of the CLI printed, and its exit code. */
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI in this process, its output captured: main() exactly as the bin
+ * runs it, less the process.exit. With checkOnly (the default here) a
+ * command stops once its inputs are checked, before any thread starts: the
+ * fuzzer's path (tools/fuzz/), hundreds of cases a second instead of a
+ * process each. One at a time: the output capture is the CLI's only one.
+ */
+export async function runCli(args: string[], ctx: CliContext = { checkOnly: true }): Promise<CliOutcome> {
+  let stdout = '';
+  let stderr = '';
+  const io = { out: (t: string) => void (stdout += t), err: (t: string) => void (stderr += t) };
+  const code = await withIo(io, () => main(['node', 'smpsim', ...args], ctx));
+  return { code, stdout, stderr };
 }

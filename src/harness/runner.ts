@@ -167,6 +167,20 @@ export class CombinationRunner {
 }
 
 /**
+ * Everything about a run that can be wrong, checked before any thread starts
+ * (the scenario's shape, the combinations, the preflight, the trace file):
+ * returns the combinations to run, or throws the user's error.
+ */
+export function checkRun(o: RunOptions): readonly Combination[] {
+  const s = o.scenario;
+  parseScenario(s, s.name);
+  const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
+  preflight(s, combos, o.cpus ?? s.cpus ?? 4);
+  if (o.trace) checkOutputFile(o.trace, 'the trace');
+  return combos;
+}
+
+/**
  * Run a scenario: in stress mode every CPU free-running in its own warm
  * worker thread; in pct mode the same threads taking turns under a seeded
  * PCT schedule, so that every violation can be replayed exactly.
@@ -178,10 +192,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const mode = o.mode ?? 'stress';
   const depth = o.depth ?? 3;
   const iterations = o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200));
-  parseScenario(s, s.name);
-  const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
-  preflight(s, combos, cpus);
-  if (o.trace) checkOutputFile(o.trace, 'the trace');
+  const combos = checkRun(o);
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;

@@ -5,6 +5,7 @@ import { checkOutputFile } from '../../harness/output-file.js';
 import { MAX_CPUS } from '../../machine/config.js';
 import { UsageError } from '../errors.js';
 import { type Interrupt, watchInterrupt } from '../interrupt.js';
+import { writeOut, writeErr } from '../io.js';
 
 /** Options every `smpsim bench` command takes. */
 export interface BenchOutputOptions {
@@ -82,16 +83,16 @@ export interface Partial {
 export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { json: unknown; csv: string; table: string; svg: () => string; partial?: Partial }): void {
   if (r.partial) {
     const note = `interrupted: partial results (${r.partial.done})`;
-    if (o.json || o.csv) process.stderr.write(`smpsim: ${note}\n`);
+    if (o.json || o.csv) writeErr(`smpsim: ${note}\n`);
     else r.table = `${note}\n\n${r.table}`;
     if (r.partial.empty) plotFile = undefined;
   }
   if (plotFile) {
     writeFileAtomic(plotFile, r.svg());
     if (!o.json && !o.csv) r.table += `\n\nplot written to ${plotFile}`;
-    else process.stderr.write(`smpsim: plot written to ${plotFile}\n`);
+    else writeErr(`smpsim: plot written to ${plotFile}\n`);
   }
-  if (o.json) process.stdout.write(`${JSON.stringify(r.json, null, 2)}\n`);
-  else if (o.csv) process.stdout.write(r.csv);
-  else process.stdout.write(`${r.table}\n`);
+  if (o.json) writeOut(`${JSON.stringify(r.json, null, 2)}\n`);
+  else if (o.csv) writeOut(r.csv);
+  else writeOut(`${r.table}\n`);
 }

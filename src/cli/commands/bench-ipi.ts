@@ -4,6 +4,7 @@ import { CpuPool } from '../../harness/pool.js';
 import { atMost } from '../exit.js';
 import { renderTable } from '../table.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchIpiOptions extends BenchOutputOptions {
   samples?: number;
@@ -11,8 +12,9 @@ export interface BenchIpiOptions extends BenchOutputOptions {
 }
 
 /** `smpsim bench ipi`: IPI round-trip latency beside a raw Atomics ping-pong. */
-export async function benchIpiCommand(o: BenchIpiOptions): Promise<number> {
+export async function benchIpiCommand(o: BenchIpiOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
+  if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
   const interrupt = benchInterrupt();
   const rounds = o.rounds ?? 10;

@@ -9,6 +9,7 @@ import { atMost } from '../exit.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderTable } from '../table.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchPoliciesOptions extends BenchOutputOptions {
   arch?: string[];
@@ -21,7 +22,7 @@ export interface BenchPoliciesOptions extends BenchOutputOptions {
 const f = (v: number): string => formatCount(v);
 
 /** `smpsim bench policies <scenario>`: each policy on the same workload and seeds. */
-export async function benchPoliciesCommand(scenarioArg: string, o: BenchPoliciesOptions): Promise<number> {
+export async function benchPoliciesCommand(scenarioArg: string, o: BenchPoliciesOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
   const specs = o.arch ? parseArchList(o.arch) : undefined;
   if (o.arch && specs!.length === 0) throw new UsageError('--arch needs at least one policy name');
@@ -37,6 +38,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
   } catch (e) {
     throw new UsageError(`${scenario.name} on ${useHw} with ${cpus} CPUs: ${(e as Error).message}`);
   }
+  if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
   const interrupt = benchInterrupt();
   let r;

@@ -8,6 +8,7 @@ import { atMost } from '../exit.js';
 import { unknownNameMessage } from '../../harness/suggest.js';
 import { renderTable } from '../table.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchShootdownOptions extends BenchOutputOptions {
   cpus?: number[];
@@ -21,13 +22,14 @@ export interface BenchShootdownOptions extends BenchOutputOptions {
 const FLAVOURS: ShootdownFlavour[] = ['ipi', 'broadcast'];
 
 /** `smpsim bench shootdown`: shootdown latency and munmap throughput against CPU count. */
-export async function benchShootdownCommand(o: BenchShootdownOptions): Promise<number> {
+export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
   const flavours = (o.flavour ?? 'ipi,broadcast').split(',').map((s) => s.trim()).filter(Boolean);
   for (const f of flavours) if (!FLAVOURS.includes(f as ShootdownFlavour)) throw new UsageError(unknownNameMessage('flush flavour', f, FLAVOURS));
   if (!flavours.length) throw new UsageError('--flavour needs ipi, broadcast or both');
   const arch = resolveArchName(o.arch ?? 'linux-6');
   if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
+  if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
   const interrupt = benchInterrupt();
   const cpus = o.cpus ?? [1, 2, 4, 8, 16];

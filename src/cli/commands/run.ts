@@ -1,7 +1,8 @@
 import { checkOutputFile } from '../../harness/output-file.js';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
-import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
+import { type RunOptions, checkRun, machineConfigFor, runScenario } from '../../harness/runner.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
 import { UsageError } from '../errors.js';
@@ -11,6 +12,7 @@ import { createProgress } from '../progress.js';
 import { exitCodeFor, renderMatrix, renderSingle, renderVerdict } from '../render.js';
 import { reproduction, shellWord } from '../reproduce.js';
 import { loadScenario } from '../scenario-loader.js';
+import { writeOut, writeErr } from '../io.js';
 
 /** The options of `smpsim run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -37,7 +39,7 @@ function checkTrace(file: string): string {
 }
 
 /** `smpsim run <scenario>`: returns the exit code. */
-export async function runCommand(scenarioArg: string, o: RunCommandOptions): Promise<number> {
+export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   if (o.depth !== undefined && o.mode !== 'pct') throw new UsageError('--depth applies only to --mode pct');
   const specs = o.arch ? parseArchList(o.arch) : undefined;
   if (o.arch && specs!.length === 0) throw new UsageError('--arch needs at least one policy name');
@@ -53,31 +55,29 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
       throw new UsageError(`${scenario.name} on ${c.hw} with ${cpus} CPUs: ${(e as Error).message}`);
     }
   }
+  const options: RunOptions = {
+    scenario,
+    // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
+    combinations: combos,
+    scenarioRef: ref,
+    cpus,
+    iterations: o.iterations,
+    durationMs: o.duration,
+    seed: o.seed,
+    mode: o.mode,
+    depth: o.depth,
+    trace,
+    ipiTimeoutMs: o.ipiTimeout,
+  };
+  checkRun(options);
+  if (inputsChecked(ctx)) return 0;
 
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
   const pool = new CpuPool();
   let report: RunReport;
   try {
-    const options: RunOptions = {
-      scenario,
-      // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
-      combinations: combos,
-      scenarioRef: ref,
-      cpus,
-      iterations: o.iterations,
-      durationMs: o.duration,
-      seed: o.seed,
-      mode: o.mode,
-      depth: o.depth,
-      trace,
-      ipiTimeoutMs: o.ipiTimeout,
-      pool,
-      onProgress: progress.onProgress,
-      shouldStop: interrupt.shouldStop,
-      abort: interrupt.abort,
-    };
-    report = await runScenario(options);
+    report = await runScenario({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort });
   } finally {
     progress.stop();
     interrupt.dispose();
@@ -92,8 +92,8 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions): Pro
 /** The report on stdout: JSON (nothing else on stdout), or the text summary. */
 export function printReport(report: RunReport, scenarioArg: string, json = false, matrix = report.combinations.length > 1): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.interrupted) process.stderr.write('smpsim: interrupted: the report is partial\n');
+    writeOut(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.interrupted) writeErr('smpsim: interrupted: the report is partial\n');
     return;
   }
   const out: string[] = [];
@@ -108,5 +108,5 @@ export function printReport(report: RunReport, scenarioArg: string, json = false
     if (tokens.length) out.push('', 'replay the first violation of:', ...tokens.map((c) => `  ${c.archLabel} / ${c.hw}: smpsim replay ${shellWord(c.replay!)}`));
   }
   out.push('', renderVerdict(report, matrix));
-  process.stdout.write(`${out.join('\n')}\n`);
+  writeOut(`${out.join('\n')}\n`);
 }

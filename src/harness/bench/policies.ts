@@ -1,5 +1,5 @@
 import { type GatherStats, isPolicyName } from '../../kernel/index.js';
-import { FLAVOURS } from '../../machine/flavours.js';
+import { isFlavourName } from '../../machine/flavours.js';
 import type { PolicyOptions } from '../../kernel/index.js';
 import { type CpuPool, IterationAbandoned, type StopOptions } from '../pool.js';
 import { CombinationExecution } from '../run-execution.js';
@@ -93,7 +93,7 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
   if (!policies.length) throw new Error(`scenario '${s.name}' declares no policy; give --arch`);
   for (const p of policies) if (!isPolicyName(p.arch)) throw new Error(`unknown architecture policy '${p.arch}'`);
   const hw = o.hw ?? s.combinations[0]?.hw ?? 'x86';
-  if (!FLAVOURS[hw]) throw new Error(`unknown hardware flavour '${hw}'`);
+  if (!isFlavourName(hw)) throw new Error(`unknown hardware flavour '${hw}'`);
   const cpus = o.cpus ?? s.cpus ?? 4;
   const seed = o.seed ?? 1;
   const costs = o.costs ?? DEFAULT_COSTS;
