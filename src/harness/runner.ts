@@ -186,13 +186,17 @@ export function checkRun(o: RunOptions): readonly Combination[] {
  * PCT schedule, so that every violation can be replayed exactly.
  */
 export async function runScenario(o: RunOptions): Promise<RunReport> {
+  return runChecked(o, checkRun(o));
+}
+
+/** Run the combinations checkRun(o) returned (the CLI checks first, says what it needs to, then runs). */
+export async function runChecked(o: RunOptions, combos: readonly Combination[]): Promise<RunReport> {
   const s = o.scenario;
   const cpus = o.cpus ?? s.cpus ?? 4;
   const seed = o.seed ?? 1;
   const mode = o.mode ?? 'stress';
   const depth = o.depth ?? 3;
   const iterations = o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200));
-  const combos = checkRun(o);
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;

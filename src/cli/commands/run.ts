@@ -1,7 +1,7 @@
 import { checkOutputFile } from '../../harness/output-file.js';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
-import { type RunOptions, checkRun, machineConfigFor, runScenario } from '../../harness/runner.js';
+import { type RunOptions, checkRun, machineConfigFor, runChecked } from '../../harness/runner.js';
 import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
@@ -69,19 +69,21 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
     trace,
     ipiTimeoutMs: o.ipiTimeout,
   };
-  checkRun(options);
-  if (inputsChecked(ctx)) return 0;
-
+  // Signals are answered from here on: the preflight runs the scenario's workload function, and a
+  // signal during it stops the run before its first iteration, with the (empty) partial report.
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
-  const pool = new CpuPool();
+  let pool: CpuPool | null = null;
   let report: RunReport;
   try {
-    report = await runScenario({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort });
+    const checked = checkRun(options);
+    if (inputsChecked(ctx)) return 0;
+    pool = new CpuPool();
+    report = await runChecked({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort }, checked);
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    if (pool) await atMost(pool.close(), 5000);
   }
   const matrix = combos.length > 1;
   printReport(report, scenarioArg, o.json, matrix);
