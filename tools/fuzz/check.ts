@@ -56,6 +56,8 @@ export interface FuzzOptions {
   root: string;
   /** The generator (default: every kind). */
   input?: fc.Arbitrary<FuzzCase & { kind?: FuzzKind }>;
+  /** fast-check's path of a failure (printed with it): run that one case (shrunk) first. */
+  path?: string;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function fuzzCli(o: FuzzOptions): Promise<Record<string, number>> {
       counts[c.kind ?? 'cases'] = (counts[c.kind ?? 'cases'] ?? 0) + 1;
       if (problem) throw new Error(problem);
     }),
-    { numRuns: o.runs, seed: o.seed, endOnFailure: false },
+    { numRuns: o.runs, seed: o.seed, endOnFailure: false, ...(o.path ? { path: o.path } : {}) },
   );
   return counts;
 }
