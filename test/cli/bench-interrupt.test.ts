@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, cli } from './helpers.js';
+import { STACK_LINE, cli, signalsOn } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-bench-int-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,16 +33,9 @@ describe('a signal during a bench', () => {
   it('SIGINT prints what was measured (the policies completed), marked interrupted, and exits 130', async () => {
     const file = join(dir, 'bench-stuck.mjs');
     writeFileSync(file, SOURCE);
-    let sent = false;
-    const r = await cli(['bench', 'policies', file, '-n', '3', '--json'], {
-      onStderr: (text, child) => {
-        if (!sent && text.includes('READY')) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      },
-    });
-    expect(sent).toBe(true);
+    const signals = signalsOn([['READY', 'SIGINT']]);
+    const r = await cli(['bench', 'policies', file, '-n', '3', '--json'], { onStderr: signals.onStderr });
+    expect(signals.sent()).toBe(1);
     expect(r.code).toBe(130);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ bench: 'policies', interrupted: true });

@@ -35,3 +35,27 @@ export function cli(
 
 /** A Node stack trace line. */
 export const STACK_LINE = /^\s+at .+/m;
+
+/**
+ * Signals to send to the CLI at known points: `steps[i][1]` once stderr
+ * first holds `steps[i][0]`, in order. `sent()` counts those sent; `firstAt`
+ * is when the first was (performance.now()).
+ */
+export function signalsOn(steps: [text: string, signal: NodeJS.Signals][]): {
+  onStderr: (text: string, child: ReturnType<typeof spawn>) => void;
+  sent: () => number;
+  firstAt: () => number;
+} {
+  let next = 0;
+  let t0 = 0;
+  return {
+    onStderr: (text, child) => {
+      if (next < steps.length && text.includes(steps[next][0])) {
+        if (next === 0) t0 = performance.now();
+        child.kill(steps[next++][1]);
+      }
+    },
+    sent: () => next,
+    firstAt: () => t0,
+  };
+}

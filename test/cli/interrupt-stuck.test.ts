@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliResult, STACK_LINE, cli } from './helpers.js';
+import { type CliResult, STACK_LINE, cli, signalsOn } from './helpers.js';
 
 /**
  * Ctrl-C while an iteration is stuck: CPU 2 keeps interrupts off for good,
@@ -35,18 +35,10 @@ export default {
 async function interrupted(signals: NodeJS.Signals[], after: string[]): Promise<{ r: CliResult; ms: number }> {
   const file = join(dir, 'stuck.mjs');
   writeFileSync(file, STUCK);
-  let next = 0;
-  let t0 = 0;
-  const r = await cli(['run', file, '--ipi-timeout', '20s', '--json'], {
-    onStderr: (text, child) => {
-      if (next < signals.length && text.includes(after[next])) {
-        if (next === 0) t0 = performance.now();
-        child.kill(signals[next++]);
-      }
-    },
-  });
-  expect(next).toBe(signals.length);
-  return { r, ms: performance.now() - t0 };
+  const steps = signalsOn(signals.map((s, i): [string, NodeJS.Signals] => [after[i], s]));
+  const r = await cli(['run', file, '--ipi-timeout', '20s', '--json'], { onStderr: steps.onStderr });
+  expect(steps.sent()).toBe(signals.length);
+  return { r, ms: performance.now() - steps.firstAt() };
 }
 
 describe('a signal during a stuck iteration', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, cli } from './helpers.js';
+import { STACK_LINE, cli, signalsOn } from './helpers.js';
 
 /**
  * Scenario files that never finish importing: each ends with one line on
@@ -45,16 +45,9 @@ describe('loading a scenario file', () => {
   ] as const)('%s while it loads: exit %i with one line, and no compiled file left', async (sig, code) => {
     // The file says when its own top-level code runs; the test signals then.
     const { dir, file } = alone('slow.ts', "process.stderr.write('LOADING\\n');\nsetInterval(() => {}, 1000);\nawait new Promise(() => {});\nexport default {};\n");
-    let sent = false;
-    const r = await cli(['run', file], {
-      onStderr: (text, child) => {
-        if (!sent && text.includes('LOADING')) {
-          sent = true;
-          child.kill(sig);
-        }
-      },
-    });
-    expect(sent).toBe(true);
+    const signals = signalsOn([['LOADING', sig]]);
+    const r = await cli(['run', file], { onStderr: signals.onStderr });
+    expect(signals.sent()).toBe(1);
     expect(r.code).toBe(code);
     expect(r.stderr).toBe(`LOADING\nsmpsim: interrupted (${sig}) while loading scenario file '${file}'\n`);
     expect(readdirSync(dir)).toEqual(['slow.ts']);

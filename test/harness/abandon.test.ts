@@ -2,31 +2,13 @@ import { describe, expect, it, vi } from 'vitest';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { ABANDON_LEAVE_MS, type CpuPool, IterationAbandoned } from '../../src/harness/pool.js';
 import { runScenario } from '../../src/harness/runner.js';
-import type { Scenario } from '../../src/harness/scenario.js';
 import { Machine } from '../../src/machine/machine.js';
-import { usePool } from '../helpers.js';
+import { stuckScenario, usePool } from '../helpers.js';
 
 const pool = usePool();
 
-/** CPU 2 disables interrupts for good: CPU 0's munmap waits for its IPI acknowledgement until the watchdog (60 s here). */
-const stuck: Scenario = {
-  name: 'stuck',
-  title: 'stuck (test)',
-  description: '',
-  cpus: 3,
-  machine: { frames: 256, ipiTimeoutMs: 60_000 },
-  setup: [
-    { op: 'createMm', asid: 0 },
-    { op: 'switchMm', asid: 0 },
-    { op: 'mmap', asid: 0, start: 0, pages: 16, write: true },
-  ],
-  script: [
-    { op: 'waitSteps', steps: 100 },
-    { op: 'munmap', asid: 0, start: 0, end: 16 },
-  ],
-  workload: (cpu) => ({ spaces: [0], ranges: [{ start: 0, pages: 16 }], mix: cpu === 2 ? { load: 1, irqOff: 1 } : { load: 1 }, irqOffSteps: 1e15 }),
-  combinations: [{ arch: 'linux-6', hw: 'x86', expect: 'clean' }],
-};
+/** CPU 0's munmap waits for CPU 2's IPI acknowledgement until the watchdog, 60 s away. */
+const stuck = stuckScenario(60_000);
 
 /** Abort `controller` as soon as the pool has been handed an iteration's tasks. */
 function abortOnRun(p: CpuPool, controller: AbortController): void {
