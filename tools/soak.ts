@@ -81,6 +81,7 @@ function paramSummary(p: ParamSweepResult, points: number): string[] {
   const skipped = [...p.skipped].map(([why, n]) => `  skipped ${n}: ${why}`);
   return [
     `parameters: ${p.combinations} clean combinations x ${points} machines: ${p.runs} runs, ${p.iterations} iterations, ${p.violations} violations${p.failures.length ? ` (FAILED: ${p.failures.length} runs)` : ''}`,
+    ...p.failures.map((f) => `  FAIL ${f}`),
     ...[...p.coverage].map(([dim, values]) => `  ${`${dim}:`.padEnd(12)}${[...values].map(([v, n]) => `${v} (${n} runs)`).join(', ')}`),
     ...skipped,
   ];

@@ -17,6 +17,14 @@ import { type Combination, type Scenario, archLabel, kernelCpuIds } from './scen
  * walk cache (walkCache 0: ARM11 MPCore, SH-4A) keeps none. A point the
  * scenario's preflight refuses is skipped with the refusal.
  */
+/**
+ * The watchdog of the sweep's runs (unless the scenario sets its own): 9 CPU
+ * threads on a 2-core host that other work shares can keep a CPU from
+ * answering an IPI for longer than the default 2 s without anything being
+ * stuck; the sweep hunts violations, and a CPU really stuck is still found.
+ */
+export const SWEEP_IPI_TIMEOUT_MS = 10_000;
+
 export interface ParamSweepOptions {
   scenarios: readonly Scenario[];
   pool: CpuPool;
@@ -38,7 +46,7 @@ export interface ParamSweepResult {
   runs: number;
   iterations: number;
   violations: number;
-  /** Failing runs: "scenario combination [point]: N violations". */
+  /** Failing runs: "scenario combination [point]: N violations", or the error of a stuck or failed CPU. */
   failures: string[];
   /** Runs skipped, by reason. */
   skipped: Map<string, number>;
@@ -80,6 +88,7 @@ export async function runParamSweep(o: ParamSweepOptions): Promise<ParamSweepRes
       let runs = 0;
       let violations = 0;
       let skipped = 0;
+      let failed = 0;
       for (const p of points) {
         const m = onMachine(s, c, p);
         if ('skip' in m) {
@@ -89,12 +98,19 @@ export async function runParamSweep(o: ParamSweepOptions): Promise<ParamSweepRes
         }
         let report;
         try {
-          report = await runScenario({ scenario: m.scenario, combinations: [c], cpus: p.cpus, iterations, seed: o.seed ?? 1, pool: o.pool });
+          report = await runScenario({ scenario: m.scenario, combinations: [c], cpus: p.cpus, iterations, seed: o.seed ?? 1, pool: o.pool, ipiTimeoutMs: m.scenario.machine?.ipiTimeoutMs ?? SWEEP_IPI_TIMEOUT_MS });
         } catch (e) {
-          // The preflight's refusal (a machine the scenario does not fit): skipped, with why; anything else fails the soak.
-          if ((e as { usage?: unknown }).usage !== true) throw e;
-          skipped++;
-          count(r.skipped, `${s.name}: ${(e as Error).message}`);
+          // The preflight's refusal (a machine the scenario does not fit): skipped, with why.
+          if ((e as { usage?: unknown }).usage === true) {
+            skipped++;
+            count(r.skipped, `${s.name}: ${(e as Error).message}`);
+            continue;
+          }
+          // A stuck or failed CPU: a failure of this machine, named; the sweep goes on (the pool recovers).
+          const f = `${s.name} ${archLabel(c)} / ${c.hw} [${paramLabel(p)}]: ${(e as Error).message.split('\n')[0]}`;
+          r.failures.push(f);
+          o.onLine?.(`FAIL ${f}`);
+          failed++;
           continue;
         }
         const cr = report.combinations[0];
@@ -111,7 +127,9 @@ export async function runParamSweep(o: ParamSweepOptions): Promise<ParamSweepRes
           o.onLine?.(`FAIL ${f}`);
         }
       }
-      o.onLine?.(`${violations ? 'FAIL' : 'ok  '} ${label} [parameters] ${runs} machines, ${runs * iterations} iterations, ${violations} violations${skipped ? ` (${skipped} skipped)` : ''}`);
+      o.onLine?.(
+        `${violations || failed ? 'FAIL' : 'ok  '} ${label} [parameters] ${runs} machines, ${runs * iterations} iterations, ${violations} violations${failed ? `, ${failed} failed` : ''}${skipped ? ` (${skipped} skipped)` : ''}`,
+      );
     }
   }
   return r;

@@ -148,7 +148,7 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: bo
   } finally {
     if (!o.pool) await pool.close();
   }
-  return { rows, ok: rows.every((r) => r.ok) && (params === null || params.violations === 0), cleanIterations, params };
+  return { rows, ok: rows.every((r) => r.ok) && (params === null || params.failures.length === 0), cleanIterations, params };
 }
 
 /** Why `s` declares the race of its caught combination `c` closed under `k` (Scenario.sweepExempt), or null. */

@@ -4,7 +4,7 @@ import { PARAM_ALLOC_ORDERS, PARAM_BATCHES, PARAM_CPUS, PARAM_SIZES, type ParamP
 import type { Scenario } from '../../src/harness/scenario.js';
 import { runParamSweep } from '../../src/harness/soak-params.js';
 import { runSoak } from '../../src/harness/soak.js';
-import { usePool } from '../helpers.js';
+import { stuckScenario, usePool } from '../helpers.js';
 
 const pool = usePool();
 
@@ -50,6 +50,19 @@ describe('the parameter sweep', () => {
     expect(Object.fromEntries(r.coverage.get('CPUs')!)).toEqual({ 3: 2, 4: 2 });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^ok {3}arm-delayed-free +arm-2\.6\.38 \/ arm11mpcore +\[parameters\] 2 machines, 2 iterations, 0 violations \(1 skipped\)$/);
+  });
+
+  it('a stuck CPU fails its machine, named, and the sweep goes on', async () => {
+    // The scenario's own watchdog (300 ms) is kept.
+    const points: ParamPoint[] = [
+      { cpus: 3, batchCapacity: 7, allocOrder: 'fifo', tlb: 'large', walkCache: 'large' },
+      { cpus: 4, batchCapacity: 1, allocOrder: 'lifo', tlb: 'small', walkCache: 'small' },
+    ];
+    const lines: string[] = [];
+    const r = await runParamSweep({ scenarios: [stuckScenario(300)], pool: pool(), points, onLine: (l) => lines.push(l) });
+    expect(r.failures).toHaveLength(2);
+    expect(r.failures[0]).toMatch(/^stuck linux-6 \/ x86 \[3 CPUs, batch 7, fifo, large TLB, large walk cache\]: CPU 2 did not acknowledge IPI #\d+ from CPU 0 within 0\.3 s/);
+    expect(lines.at(-1)).toMatch(/^FAIL stuck +linux-6 \/ x86 +\[parameters\] 0 machines, 0 iterations, 0 violations, 2 failed$/);
   });
 
   it('is part of the soak when asked (paramIterations)', async () => {
