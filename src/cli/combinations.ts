@@ -2,13 +2,13 @@ import { isPolicyName } from '../kernel/index.js';
 import { selectCombinations } from '../harness/combinations.js';
 import { type Combination, type Scenario } from '../harness/scenario.js';
 import { unknownNameMessage } from '../harness/suggest.js';
-import { FLAVOURS, flavourNames } from '../machine/flavours.js';
+import { isFlavourName, flavourNames } from '../machine/flavours.js';
 import { resolveArchName } from './alias-note.js';
 import type { ArchSpec } from './arch-spec.js';
 import { UsageError } from './errors.js';
 
 export function checkHw(hw: string): string {
-  if (!FLAVOURS[hw]) throw new UsageError(unknownNameMessage('hardware flavour', hw, flavourNames()));
+  if (!isFlavourName(hw)) throw new UsageError(unknownNameMessage('hardware flavour', hw, flavourNames()));
   return hw;
 }
 

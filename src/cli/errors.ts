@@ -16,3 +16,14 @@ export const ExitCode = {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** A signal ended the command before it had anything to report: one line, exit 128 + the signal. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

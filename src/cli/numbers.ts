@@ -54,7 +54,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /** "500ms", "10s", "2m", "1.5s", "1h" → milliseconds. A unit is required. */
 export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)$/.exec(v.trim());
+  // Spaces may part the number from its unit; a line break may not (the value was mangled).
+  const m = /^(\d+(?:\.\d+)?|\.\d+)[ \t]*(ms|s|m|h)$/.exec(v.trim());
   if (!m) throw new InvalidArgumentError('duration must be a number with a unit, like 500ms, 10s, 2m or 1h.');
   const ms = Number(m[1]) * UNIT_MS[m[2]];
   if (!(ms >= 1)) throw new InvalidArgumentError('duration must be at least 1ms.');

@@ -8,9 +8,12 @@ import { describeCommand } from './commands/describe.js';
 import { listCommand } from './commands/list.js';
 import { mergeCommand } from './commands/merge.js';
 import { replayCommand } from './commands/replay.js';
-import { runCommand } from './commands/run.js';
-import { ExitCode, UsageError } from './errors.js';
+import { type RunCommandOptions, runCommand } from './commands/run.js';
+import { ExitCode, InterruptedError, UsageError } from './errors.js';
 import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
+import { dropNotes, flushNotes } from './alias-note.js';
+import { type CliContext, RUN_FOR_REAL } from './context.js';
+import { oneLine, withIo, writeErr, writeOut } from './io.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -22,11 +25,13 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export type DryRun = (command: string, args: unknown[]) => void;
 
 /**
- * The command tree. Actions store their exit code in `result.code`; with
- * `dry`, they only report what they were asked (a test checks that the
- * commands docs and deploy files give are ones smpsim accepts).
+ * The command tree. Actions store their exit code in `result.code`; `ctx`
+ * says whether they run for real or stop once their inputs are checked (the
+ * fuzzer's in-process path); with `dry`, they only report what they were
+ * asked (a test checks that the commands docs and deploy files give are ones
+ * smpsim accepts).
  */
-export function buildProgram(result: { code: number }, dry?: DryRun): Command {
+export function buildProgram(result: { code: number }, ctx: CliContext = RUN_FOR_REAL, dry?: DryRun): Command {
   // Wrap an action: run it and keep its exit code, or, dry, only say what it got.
   const act =
     <A extends unknown[]>(name: string, run: (...a: A) => number | Promise<number>) =>
@@ -34,11 +39,17 @@ export function buildProgram(result: { code: number }, dry?: DryRun): Command {
       if (dry) dry(name, a.slice(0, -1));
       else result.code = await run(...a);
     };
+
   const program = new Command('smpsim')
     .description('SMP simulator of the races between TLB shootdowns and freeing memory')
     .version(VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`smpsim: ${str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ')}`) })
+    .configureOutput({
+      writeOut: (str) => writeOut(str),
+      writeErr: (str) => writeErr(str),
+      // One line whatever the user typed (a value with a newline in it is shown escaped).
+      outputError: (str, write) => write(`smpsim: ${oneLine(str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ').replace(/\n$/, ''))}\n`),
+    })
     .showSuggestionAfterError(true)
     .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report; docs/scale-out.md, a campaign in shards on a job engine.');
 
@@ -78,7 +89,8 @@ Exit codes: 0 no violation (several combinations: every one as the scenario
 expects), 1 violations (or a combination that differs from expectation),
 2 usage or input error, 3 internal failure, 130/143/129 interrupted by
 SIGINT/SIGTERM/SIGHUP (the first stops after the current iteration and prints
-the partial report).
+the partial report; an iteration still running 1 s later, or at a second
+signal, is abandoned and not counted; a third quits without a report).
 
 Examples:
   smpsim run arm-delayed-free
@@ -87,7 +99,7 @@ Examples:
   smpsim run ./my-scenario.ts --json > report.json
   smpsim run arm-delayed-free --mode pct --shard 2/4 --report shard-2.json`,
     )
-    .action(act('run', runCommand));
+    .action(act('run', (scenario: string, o: RunCommandOptions) => runCommand(scenario, o, ctx)));
 
   program
     .command('merge')
@@ -114,7 +126,7 @@ Example:
     .description('replay a run from the token `smpsim run` prints for a violation')
     .argument('<token>', 'replay token')
     .option('--json', 'print the run report as one JSON document on stdout')
-    .action(act('replay', replayCommand));
+    .action(act('replay', (token: string, o: { json?: boolean }) => replayCommand(token, o, ctx)));
 
   const bench = program.command('bench').description('measure IPI and shootdown costs: latency histograms, scaling with CPUs, policy comparison');
   const outputs = (c: Command): Command =>
@@ -130,7 +142,7 @@ Example:
       .description('round-trip latency of one IPI to a CPU in its run loop, beside a raw Atomics ping-pong between the same threads')
       .option('-n, --samples <n>', 'samples of each series (default 20000)', positiveInt('samples'))
       .option('--rounds <r>', 'alternating rounds the samples are split into (default 10)', positiveInt('rounds', 1000)),
-  ).action(act('bench ipi', benchIpiCommand));
+  ).action(act('bench ipi', (o: Parameters<typeof benchIpiCommand>[0]) => benchIpiCommand(o, ctx)));
 
   outputs(
     bench
@@ -142,7 +154,7 @@ Example:
       .option('--ops <n>', 'munmap/madvise operations per point at most (default 400)', positiveInt('ops'))
       .addOption(new Option('--budget <time>', 'wall time per measurement at most, once a minimum is taken (default 1s)').argParser(parseDuration))
       .option('-a, --arch <policy>', 'policy of the munmap + touch runs (default linux-6)'),
-  ).action(act('bench shootdown', benchShootdownCommand));
+  ).action(act('bench shootdown', (o: Parameters<typeof benchShootdownCommand>[0]) => benchShootdownCommand(o, ctx)));
 
   outputs(
     bench
@@ -161,33 +173,65 @@ Example: the seed's question, is flushing I-TLBs unconditionally cheaper than
 the whole-mm flush after freeing page tables?
   smpsim bench policies itlb-exec-policy --plot policies.svg`,
       ),
-  ).action(act('bench policies', benchPoliciesCommand));
+  ).action(act('bench policies', (scenario: string, o: Parameters<typeof benchPoliciesCommand>[1]) => benchPoliciesCommand(scenario, o, ctx)));
 
   return program;
 }
 
-/** Parse argv, run the command, and map every outcome to an exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Parse argv (process.argv: node, the script, then the arguments), run the
+ * command, and map every outcome to an exit code. A refused input prints one
+ * line on stderr and nothing on stdout, and returns 2.
+ */
+export async function main(argv: string[], ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const result = { code: ExitCode.OK as number };
-  const program = buildProgram(result);
+  const program = buildProgram(result, ctx);
   try {
     await program.parseAsync(argv);
+    flushNotes();
     return result.code;
   } catch (e) {
+    dropNotes();
     if (e instanceof CommanderError) {
       // Commander has printed its message (or the help) already.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.OK : ExitCode.USAGE;
     }
+    if (e instanceof InterruptedError) {
+      writeErr(`smpsim: ${oneLine(e.message)}\n`);
+      return e.exitCode;
+    }
     if (e instanceof UsageError || (e as { usage?: unknown }).usage === true) {
-      process.stderr.write(`smpsim: ${(e as Error).message}\n`);
+      writeErr(`smpsim: ${oneLine((e as Error).message)}\n`);
       return ExitCode.USAGE;
     }
     const message = e instanceof Error ? e.message : String(e);
     // A stuck or crashed simulated CPU names itself; anything else is ours.
     const name = e instanceof Error ? e.name : '';
     const prefix = name === 'IpiTimeoutError' || name === 'DeadlockError' ? 'watchdog: ' : name === 'CpuFailure' || name === 'CpuThreadDied' ? '' : 'internal error: ';
-    process.stderr.write(`smpsim: ${prefix}${message.split('\n')[0]}\n`);
-    if (process.env.SMPSIM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    writeErr(`smpsim: ${prefix}${message.split('\n')[0]}\n`);
+    if (process.env.SMPSIM_DEBUG && e instanceof Error) writeErr(`${e.stack}\n`);
     return ExitCode.INTERNAL;
   }
+}
+
+/** What one in-process run of the CLI printed, and its exit code. */
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI in this process, its output captured: main() exactly as the bin
+ * runs it, less the process.exit. With checkOnly (the default here) a
+ * command stops once its inputs are checked, before any thread starts: the
+ * fuzzer's path (tools/fuzz/), hundreds of cases a second instead of a
+ * process each. One at a time: the output capture is the CLI's only one.
+ */
+export async function runCli(args: string[], ctx: CliContext = { checkOnly: true }): Promise<CliOutcome> {
+  let stdout = '';
+  let stderr = '';
+  const io = { out: (t: string) => void (stdout += t), err: (t: string) => void (stderr += t) };
+  const code = await withIo(io, () => main(['node', 'smpsim', ...args], ctx));
+  return { code, stdout, stderr };
 }

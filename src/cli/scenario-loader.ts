@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Scenario } from '../harness/scenario.js';
 import { findScenario, scenarioNames } from '../../scenarios/index.js';
 import { parseScenario } from '../harness/scenario-schema.js';
+import { firstLine, importBounded, loadTimeoutMs } from './bounded-import.js';
 import { UsageError } from './errors.js';
 import { unknownNameMessage } from '../harness/suggest.js';
 
@@ -38,19 +39,19 @@ export async function loadScenario(arg: string): Promise<{ scenario: Scenario; r
   const ext = extname(file);
   let mod: Record<string, unknown>;
   if (TS_EXTENSIONS.has(ext)) mod = await importTypeScript(file, arg);
-  else if (JS_EXTENSIONS.has(ext)) mod = await importModule(file, file);
+  else if (JS_EXTENSIONS.has(ext)) mod = await importBounded(pathToFileURL(file).href, file, loadTimeoutMs());
   else throw new UsageError(`scenario file '${arg}' must be .ts, .mts, .js or .mjs`);
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
   return { scenario: validateScenario(mod.default, arg), ref: file, file: { path: file, sha256 } };
 }
 
-async function importModule(url: string, shown: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(pathToFileURL(url).href)) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`cannot load scenario file '${shown}': ${firstLine(e)}`);
-  }
-}
+/**
+ * The first statement of a compiled scenario: it removes its own file. By the
+ * time a module's body runs, its source has been read, so the compiled file
+ * is gone before any of the user's code runs, and whatever that code does
+ * (never settle, loop forever, get killed) leaves nothing beside the source.
+ */
+const SELF_REMOVING_BANNER = "import { unlinkSync as __smpsimUnlink } from 'node:fs'; try { __smpsimUnlink(new URL(import.meta.url)); } catch {}";
 
 /**
  * Compile a TypeScript scenario with esbuild: its relative imports are
@@ -74,6 +75,7 @@ async function importTypeScript(file: string, shown: string): Promise<Record<str
       packages: 'external',
       logLevel: 'silent',
       sourcemap: 'inline',
+      banner: { js: SELF_REMOVING_BANNER },
       plugins: [
         {
           name: 'smpsim-self',
@@ -99,21 +101,29 @@ async function importTypeScript(file: string, shown: string): Promise<Record<str
     throw new UsageError(`cannot compile scenario file '${shown}': ${first ? where + first.text : firstLine(e)}`);
   }
   const tmp = join(dirname(file), `.${basename(file)}.smpsim-${process.pid}-${Date.now()}.mjs`);
+  // Removed by its own first statement (SELF_REMOVING_BANNER); until then, by any exit of
+  // this process (a third signal's process.exit) and by the finally below.
+  const remove = (): void => {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone already
+    }
+  };
+  process.once('exit', remove);
   try {
     await writeFile(tmp, code);
   } catch (e) {
+    remove();
+    process.off('exit', remove);
     throw new UsageError(`cannot write the compiled scenario beside '${shown}': ${firstLine(e)}`);
   }
   try {
-    return await importModule(tmp, shown);
+    return await importBounded(pathToFileURL(tmp).href, shown, loadTimeoutMs());
   } finally {
-    await unlink(tmp).catch(() => {});
+    remove();
+    process.off('exit', remove);
   }
-}
-
-function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n')[0];
 }
 
 /** Check the shape of a user scenario (zod schema in harness/scenario-schema.ts). */

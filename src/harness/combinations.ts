@@ -1,5 +1,5 @@
 import { type PolicyOptions, canonicalPolicyName, policyNames } from '../kernel/index.js';
-import { FLAVOURS, flavourNames } from '../machine/flavours.js';
+import { isFlavourName, flavourNames } from '../machine/flavours.js';
 import { type Combination, type Scenario, archLabel } from './scenario.js';
 import { ScenarioError } from './scenario-schema.js';
 import { unknownNameMessage } from './suggest.js';
@@ -68,7 +68,7 @@ export function checkCombinations(scenario: Scenario, combos: readonly Combinati
   return combos.map((c) => {
     const arch = canonicalPolicyName(c.arch);
     if (!policyNames().includes(arch)) throw new ScenarioError(`scenario '${scenario.name}': ${unknownNameMessage('architecture policy', c.arch, policyNames())}`);
-    if (!FLAVOURS[c.hw]) throw new ScenarioError(`scenario '${scenario.name}': ${unknownNameMessage('hardware flavour', c.hw, flavourNames())}`);
+    if (!isFlavourName(c.hw)) throw new ScenarioError(`scenario '${scenario.name}': ${unknownNameMessage('hardware flavour', c.hw, flavourNames())}`);
     return { ...c, arch };
   });
 }

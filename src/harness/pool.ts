@@ -30,6 +30,27 @@ export class CpuThreadDied extends Error {
   }
 }
 
+/**
+ * The iteration in progress was abandoned on request (an AbortSignal: Ctrl-C
+ * that the iteration did not answer in time). Neither a finding nor a clean
+ * iteration: the caller counts nothing of it.
+ */
+export class IterationAbandoned extends Error {
+  constructor() {
+    super('the iteration in progress was abandoned');
+    this.name = 'IterationAbandoned';
+  }
+}
+
+/** How a long measurement (a bench) is stopped early: polled between its units; `abort` abandons the unit in progress. */
+export interface StopOptions {
+  shouldStop?: () => boolean;
+  abort?: AbortSignal;
+}
+
+/** How long the threads of an abandoned iteration get to leave before they are terminated and replaced. */
+export const ABANDON_LEAVE_MS = 1000;
+
 interface Host {
   remote: Comlink.Remote<CpuHost>;
   task: Promise<unknown>;
@@ -43,13 +64,19 @@ interface Host {
  * iteration; only growing the CPU count starts new ones.
  */
 export class CpuPool {
-  private readonly piscina: Piscina;
-  private readonly hosts: Host[] = [];
+  private piscina: Piscina;
+  private hosts: Host[] = [];
   private started = 0;
   private closed = false;
+  /** The machine the threads were last bound to (what an abandoned iteration aborts). */
+  private machine: Machine | null = null;
 
   constructor() {
-    this.piscina = new Piscina({
+    this.piscina = this.startPiscina();
+  }
+
+  private startPiscina(): Piscina {
+    const piscina = new Piscina({
       filename: pathToFileURL(workerFile()).href,
       minThreads: 0,
       maxThreads: MAX_CPUS + 1,
@@ -57,9 +84,10 @@ export class CpuPool {
       idleTimeout: 60_000,
       atomics: 'disabled',
     });
-    this.piscina.on('workerCreate', () => {
+    piscina.on('workerCreate', () => {
       this.started++;
     });
+    return piscina;
   }
 
   /** Threads started since this pool was created. */
@@ -83,19 +111,53 @@ export class CpuPool {
   async bind(machine: Machine): Promise<void> {
     if (this.closed) throw new Error('CPU pool is closed');
     const n = machine.config.cpus;
+    this.machine = machine;
     await this.grow(n);
     await Promise.all(this.hosts.slice(0, n).map((h, i) => h.remote.attach(machine.config, machine.sab, i)));
   }
 
-  /** Run tasks[i] on CPU i, all at once; resolves when every one is done. */
-  async run(tasks: CpuTask[]): Promise<CpuTaskResult[]> {
+  /**
+   * Run tasks[i] on CPU i, all at once; resolves when every one is done.
+   * When `abort` fires first, the iteration is abandoned: the machine is
+   * aborted (every wait and run loop leaves at its next check), and threads
+   * that have not left within ABANDON_LEAVE_MS are terminated and replaced;
+   * either way no thread runs on the machine any more when this rejects
+   * with IterationAbandoned.
+   */
+  async run(tasks: CpuTask[], abort?: AbortSignal): Promise<CpuTaskResult[]> {
+    if (abort?.aborted) throw new IterationAbandoned();
     // Wait for every CPU to finish, failed or not, so that no thread still
     // runs on the machine when the caller resets it; then report the cause
     // (threads that only gave up because another failed are echoes).
-    const settled = await Promise.allSettled(tasks.map((t, i) => this.guarded(i, t)));
+    const all = Promise.allSettled(tasks.map((t, i) => this.guarded(i, t)));
+    const settled = abort ? await this.unlessAbandoned(all, abort) : await all;
     const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
     if (failures.length) throw failures.find((e) => e?.name !== 'MachineAborted') ?? failures[0];
     return settled.map((r) => (r as PromiseFulfilledResult<CpuTaskResult>).value);
+  }
+
+  /** `all`, or IterationAbandoned once `abort` fires (after the threads left or were replaced). */
+  private async unlessAbandoned<T>(all: Promise<T>, abort: AbortSignal): Promise<T> {
+    let onAbort!: () => void;
+    const aborted = new Promise<'aborted'>((resolve) => abort.addEventListener('abort', (onAbort = () => resolve('aborted')), { once: true }));
+    const first = await Promise.race([all, aborted]);
+    abort.removeEventListener('abort', onAbort);
+    if (first !== 'aborted') return first as T;
+    this.machine?.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const left = await Promise.race([all.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ABANDON_LEAVE_MS).unref()))]);
+    clearTimeout(timer);
+    if (!left) this.replaceThreads();
+    throw new IterationAbandoned();
+  }
+
+  /** Terminate every CPU thread (one stuck where no abort reaches it included); the next bind starts fresh ones. */
+  private replaceThreads(): void {
+    for (const h of this.hosts) h.remote[Comlink.releaseProxy]();
+    this.hosts = [];
+    const old = this.piscina;
+    this.piscina = this.startPiscina();
+    old.destroy().catch(() => {});
   }
 
   /** A CPU's task, failing if its thread dies instead of answering. */

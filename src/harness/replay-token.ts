@@ -52,7 +52,8 @@ export function decodeReplay(token: string): ReplaySpec {
     [4, 5, 6, 7, 8].every((i) => Number.isInteger(a[i]));
   if (!ok) throw new BadTokenError('replay token is damaged (unexpected content)');
   const [scenario, arch, archOptions, hw, cpus, iteration, seed, depth, k] = a as [string, string, PolicyOptions | 0, string, number, number, number, number, number];
-  const spec: ReplaySpec = { scenario, arch, archOptions: archOptions || undefined, hw, cpus, iteration, seed, depth, k: k < 0 ? undefined : k };
+  // -1, and only -1, stands for "no step estimate" (encodeReplay); any other k is checked as one.
+  const spec: ReplaySpec = { scenario, arch, archOptions: archOptions || undefined, hw, cpus, iteration, seed, depth, k: k === -1 ? undefined : k };
   validateReplay(spec, archOptions);
   return spec;
 }

@@ -26,16 +26,29 @@ export interface ReplayOptions {
   loadScenario: (ref: string) => Promise<Scenario>;
 }
 
-/** Re-run exactly the controlled iteration a token names, recording it. */
-export async function replay(token: string, o: ReplayOptions): Promise<ReplayResult> {
+/**
+ * Everything about a replay that can be wrong, checked before any thread
+ * starts: the token, its scenario, the combination, and what the scenario
+ * needs of the machine (the run's preflight).
+ */
+export async function checkReplay(token: string, o: Pick<ReplayOptions, 'loadScenario'>): Promise<{ spec: ReplaySpec; scenario: Scenario }> {
   const raw = decodeReplay(token);
   // A token minted under an old policy name (POLICY_ALIASES) replays under the new one.
   const spec = { ...raw, arch: canonicalPolicyName(raw.arch) };
   const scenario = await o.loadScenario(spec.scenario);
-  // The same checks as a run's: the combination, then what the scenario needs of the machine (CPUs, workloads, setup).
   const [combo] = checkCombinations(scenario, [{ arch: spec.arch, archOptions: spec.archOptions, hw: spec.hw, expect: null }]);
   preflight(scenario, [combo], spec.cpus);
-  const pool = o.pool ?? new CpuPool();
+  return { spec, scenario };
+}
+
+/** Re-run exactly the controlled iteration a token names, recording it. */
+export async function replay(token: string, o: ReplayOptions): Promise<ReplayResult> {
+  return replayChecked(await checkReplay(token, o), o.pool);
+}
+
+/** Re-run the iteration of a token checkReplay accepted. */
+export async function replayChecked({ spec, scenario }: { spec: ReplaySpec; scenario: Scenario }, usePool?: CpuPool): Promise<ReplayResult> {
+  const pool = usePool ?? new CpuPool();
   try {
     const runner = new CombinationRunner(scenario, spec, spec.cpus, pool, 'pct');
     await runner.bind();
@@ -49,6 +62,6 @@ export async function replay(token: string, o: ReplayOptions): Promise<ReplayRes
       hash: eventsHash(events),
     };
   } finally {
-    if (!o.pool) await pool.close();
+    if (!usePool) await pool.close();
   }
 }

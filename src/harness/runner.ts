@@ -7,7 +7,7 @@ import type { KernelRoleArgs, KernelRoleResult } from './thread/kernel-role.js';
 import { PctCalibration, pctSchedule } from './pct.js';
 import { checkCombinations, selectCombinations } from './combinations.js';
 import { CombinationExecution } from './run-execution.js';
-import { CpuPool } from './pool.js';
+import { CpuPool, IterationAbandoned } from './pool.js';
 import { encodeReplay } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
@@ -54,6 +54,12 @@ export interface RunOptions {
   onProgress?: (p: { combination: number; combinations: number; label: string; iteration: number; iterations: number; violations: number; index: number; seed: number }) => void;
   /** Polled between iterations: true stops the run (report marked interrupted). */
   shouldStop?: () => boolean;
+  /**
+   * Fired: the iteration in progress is abandoned at once (its threads leave,
+   * or are replaced: CpuPool.run) and counted neither clean nor caught; the
+   * report holds the iterations before it and is marked interrupted.
+   */
+  abort?: AbortSignal;
   /** stress (default): free-running threads; pct: deterministic PCT scheduling. */
   mode?: 'stress' | 'pct';
   /** PCT depth: d - 1 priority change points (default 3). */
@@ -128,7 +134,7 @@ export class CombinationRunner {
    * depth and the step estimate k (k undefined: no change points, and the
    * steps taken are returned as gateSteps for calibrating k).
    */
-  async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number } = {}): Promise<IterationOutcome> {
+  async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number; abort?: AbortSignal } = {}): Promise<IterationOutcome> {
     const { machine, cpus, scenario: s, combo: c } = this;
     machine.reset(it, iseed);
     const pct = this.mode === 'pct';
@@ -158,7 +164,7 @@ export class CombinationRunner {
       if (k) return { role: 'kernel', args: kernelArgs(k.script, [], this.workloads[i]), barrier: cpus, record };
       return { role: 'workload', args: { workload: this.workloads[i], seed: iseed }, barrier: cpus, record };
     });
-    const results = await this.pool.run(tasks);
+    const results = await this.pool.run(tasks, opts.abort);
     return {
       violations: machine.violations(),
       kernels: results.filter((r, i) => kernelCpus.includes(i)).map((r) => r.result as KernelRoleResult),
@@ -169,28 +175,44 @@ export class CombinationRunner {
 }
 
 /**
+ * Everything about a run that can be wrong, checked before any thread starts
+ * (the scenario's shape, the combinations, the preflight, the trace file):
+ * returns the combinations to run, or throws the user's error.
+ */
+export function checkRun(o: RunOptions): readonly Combination[] {
+  const s = o.scenario;
+  parseScenario(s, s.name);
+  const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
+  preflight(s, combos, o.cpus ?? s.cpus ?? 4);
+  if (o.shard) {
+    checkShard(o.shard, o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200)));
+    if (o.stopAtFirst) throw new ScenarioError('stopAtFirst cannot be sharded: a shard cannot know whether another stopped earlier');
+  }
+  if (o.trace) checkOutputFile(o.trace, 'the trace');
+  return combos;
+}
+
+/**
  * Run a scenario: in stress mode every CPU free-running in its own warm
  * worker thread; in pct mode the same threads taking turns under a seeded
  * PCT schedule, so that every violation can be replayed exactly.
  */
 export async function runScenario(o: RunOptions): Promise<RunReport> {
+  return runChecked(o, checkRun(o));
+}
+
+/** Run the combinations checkRun(o) returned (the CLI checks first, says what it needs to, then runs). */
+export async function runChecked(o: RunOptions, combos: readonly Combination[]): Promise<RunReport> {
   const s = o.scenario;
   const cpus = o.cpus ?? s.cpus ?? 4;
   const seed = o.seed ?? 1;
   const mode = o.mode ?? 'stress';
   const depth = o.depth ?? 3;
   const iterations = o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200));
-  parseScenario(s, s.name);
-  const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
-  preflight(s, combos, cpus);
-  if (o.shard) {
-    checkShard(o.shard, iterations);
-    if (o.stopAtFirst) throw new ScenarioError('stopAtFirst cannot be sharded: a shard cannot know whether another stopped earlier');
-  }
+  if (o.shard) checkShard(o.shard, iterations);
   const own = shardIterations(o.shard, iterations);
   // A shard runs iterations k-1, k-1+n, ...; a whole run every one.
   const [from, step] = o.shard ? [o.shard.k - 1, o.shard.n] : [0, 1];
-  if (o.trace) checkOutputFile(o.trace, 'the trace');
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;
@@ -205,16 +227,30 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       const exec = new CombinationExecution(c, cpus);
       const pct = new PctCalibration();
       // Re-run iteration `it` recording its events (pct: the same schedule, so the same interleaving).
-      const record = async (it: number, iseed: number) => (await runner.iteration(it, iseed, { record: true, depth, k: pct.kFor(it) })).events!;
+      // Abandoned (o.abort): no trace of it, and the run ends there.
+      const record = async (it: number, iseed: number): Promise<number[][] | null> => {
+        try {
+          return (await runner.iteration(it, iseed, { record: true, depth, k: pct.kFor(it), abort: o.abort })).events!;
+        } catch (e) {
+          if (!(e instanceof IterationAbandoned)) throw e;
+          interrupted = true;
+          return null;
+        }
+      };
       let lastEvents: number[][] | undefined;
       let last = -1;
       if (mode === 'pct' && from > 0 && !o.shouldStop?.()) {
         // Every iteration's schedule depends on k, the step count of
         // iteration 0 (PctCalibration): a shard that does not own it runs it
         // to learn k, and counts nothing of it.
-        pct.observe((await runner.iteration(0, iterationSeed(seed, 0), { depth, k: pct.kFor(0) })).gateSteps);
+        try {
+          pct.observe((await runner.iteration(0, iterationSeed(seed, 0), { depth, k: pct.kFor(0), abort: o.abort })).gateSteps);
+        } catch (e) {
+          if (!(e instanceof IterationAbandoned)) throw e;
+          interrupted = true;
+        }
       }
-      for (let it = from; it < iterations; it += step) {
+      for (let it = from; it < iterations && !interrupted; it += step) {
         if (o.durationMs && exec.elapsedMs() >= o.durationMs) break;
         if (o.shouldStop?.()) {
           interrupted = true;
@@ -222,19 +258,30 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
         }
         const iseed = iterationSeed(seed, it);
         // Stress runs cannot be replayed: with --trace every iteration records.
-        const out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it) });
+        let out: IterationOutcome;
+        try {
+          out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it), abort: o.abort });
+        } catch (e) {
+          if (!(e instanceof IterationAbandoned)) throw e;
+          interrupted = true;
+          break;
+        }
         if (mode === 'pct') pct.observe(out.gateSteps);
         const token = mode === 'pct' ? () => encodeReplay({ scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) }) : undefined;
         const firstViolation = exec.add(it, out, runner.machine, token);
         lastEvents = out.events;
         last = it;
         o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: exec.iterations, iterations: own, violations: exec.violations, index: it, seed: iseed });
-        if (firstViolation && o.trace && traced === null) traced = { events: mode === 'pct' ? await record(it, iseed) : out.events!, label };
+        if (firstViolation && o.trace && traced === null) {
+          const events = mode === 'pct' ? await record(it, iseed) : out.events!;
+          if (events) traced = { events, label };
+        }
         if (o.stopAtFirst && out.violations.total > 0) break;
       }
       if (o.trace && traced === null && ci === combos.length - 1 && last >= 0) {
         // No violation anywhere: trace the last iteration.
-        traced = { events: mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!, label };
+        const events = mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!;
+        if (events) traced = { events, label };
       }
       reports.push(exec.report());
     }

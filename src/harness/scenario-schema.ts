@@ -62,7 +62,11 @@ export const scenarioSchema = z
     description: z.string().default(''),
     domain: z.string().optional(),
     cpus: int(1).max(32).optional(),
-    machine: z.record(z.string(), z.unknown()).optional(),
+    // Passed on as written, every key kept (a record schema would rebuild the object and drop a
+    // '__proto__' key): resolveConfig names an unknown setting and checks every value.
+    machine: z
+      .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'must be an object of machine settings (see src/machine/config.ts)' })
+      .optional(),
     batchCapacity: int(1).optional(),
     tableBatchAlloc: z.enum(['ok', 'fails']).optional(),
     setup: z.array(coordinatorCommand),

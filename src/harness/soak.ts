@@ -1,7 +1,9 @@
 import type { AllocOrder } from '../machine/config.js';
 import { CpuPool } from './pool.js';
 import { checkCombination } from './check.js';
+import type { ParamPoint } from './param-points.js';
 import { type Combination, type Scenario, archLabel } from './scenario.js';
+import { type ParamSweepResult, runParamSweep } from './soak-params.js';
 
 /**
  * The knobs a correct policy must be indifferent to: the gather's batch
@@ -55,6 +57,16 @@ export interface SoakOptions {
    * caught under every Knobs.
    */
   sweepIterations?: number;
+  /**
+   * Then the parameter sweep (soak-params.ts): every clean combination on
+   * `paramRounds` rounds of 8 machines (CPU counts 2 to 9, ...) for this
+   * many iterations each (default 0: none; `npm run soak` asks for 1).
+   */
+  paramIterations?: number;
+  /** Rounds of the parameter sweep (default 1). */
+  paramRounds?: number;
+  /** These machines for every combination instead (tests). */
+  paramPoints?: readonly ParamPoint[];
 }
 
 export interface SoakRow {
@@ -76,7 +88,7 @@ export interface SoakRow {
  * positive: a bug in smpsim); and, in the same run, every caught combination
  * must be caught (with its scenario's own CPU count).
  */
-export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: boolean; cleanIterations: number }> {
+export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: boolean; cleanIterations: number; params: ParamSweepResult | null }> {
   const cpus = Math.max(4, o.cpus ?? 4);
   const total = o.iterations ?? 10_000;
   const scenarios = o.scenarios;
@@ -86,6 +98,7 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: bo
   for (const s of scenarios) for (const c of s.combinations) (c.expect === 'clean' ? clean : c.expect === 'caught' ? caught : []).push([s, c]);
   const rows: SoakRow[] = [];
   let cleanIterations = 0;
+  let params: ParamSweepResult | null = null;
   try {
     const line = (row: SoakRow, note = ''): void => {
       o.onLine?.(
@@ -130,10 +143,12 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: SoakRow[]; ok: bo
         }
       }
     }
+    const paramIterations = o.paramIterations ?? 0;
+    if (paramIterations > 0) params = await runParamSweep({ scenarios, pool, iterations: paramIterations, rounds: o.paramRounds, points: o.paramPoints, seed: o.seed, onLine: o.onLine });
   } finally {
     if (!o.pool) await pool.close();
   }
-  return { rows, ok: rows.every((r) => r.ok), cleanIterations };
+  return { rows, ok: rows.every((r) => r.ok) && (params === null || params.failures.length === 0), cleanIterations, params };
 }
 
 /** Why `s` declares the race of its caught combination `c` closed under `k` (Scenario.sweepExempt), or null. */

@@ -113,7 +113,7 @@ function intIn(name: string, v: number, lo: number, hi: number): void {
 /** Fill defaults and check every field; throws ConfigError naming the bad field (an unknown one too). */
 export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConfig {
   for (const k of Object.keys(partial)) {
-    if (!(k in DEFAULT_MACHINE)) throw new ConfigError(`unknown machine setting '${k}' (known: ${Object.keys(DEFAULT_MACHINE).join(', ')})`);
+    if (!Object.hasOwn(DEFAULT_MACHINE, k)) throw new ConfigError(`unknown machine setting '${k}' (known: ${Object.keys(DEFAULT_MACHINE).join(', ')})`);
   }
   for (const name of ['dtlb', 'itlb'] as const) {
     const g = partial[name];

@@ -111,3 +111,8 @@ export const FLAVOURS: Readonly<Record<string, HardwareFlavour>> = Object.freeze
 export function flavourNames(): string[] {
   return Object.keys(FLAVOURS);
 }
+
+/** Whether `name` is a flavour's: an own key of FLAVOURS (never 'toString' and the like). */
+export function isFlavourName(name: string): boolean {
+  return Object.hasOwn(FLAVOURS, name);
+}

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyNames } from '../../src/kernel/index.js';
 import { flavourNames } from '../../src/machine/flavours.js';
 import { SCENARIOS } from '../../scenarios/index.js';
-import { MAIN, STACK_LINE, cli } from './helpers.js';
+import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
 
 // The seed's bug, and its fix, on the same hardware; small runs.
 const BUGGY = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11mpcore', '--iterations', '20', '--cpus', '3'];
@@ -323,16 +323,9 @@ describe('signals', () => {
       join(dir, `long-${sig}.ts`),
       scenarioSource({ name: 'file-long', expectLinux6: 'clean', workloadPrelude: "if (cpu === 1) process.stderr.write('READY\\n');" }),
     );
-    let sent = false;
-    const r = await cli(['run', join(dir, `long-${sig}.ts`), '--arch', 'linux-6', '--duration', '10m', '--json'], {
-      onStderr: (text, child) => {
-        if (!sent && text.includes('READY')) {
-          sent = true;
-          child.kill(sig);
-        }
-      },
-    });
-    expect(sent).toBe(true);
+    const signals = signalsOn([['READY', sig]]);
+    const r = await cli(['run', join(dir, `long-${sig}.ts`), '--arch', 'linux-6', '--duration', '10m', '--json'], { onStderr: signals.onStderr });
+    expect(signals.sent()).toBe(1);
     expect(r.signal).toBe(null);
     expect(r.code).toBe(code);
     const report = JSON.parse(r.stdout);

@@ -68,7 +68,7 @@ function runScript(shell: keyof typeof SHELLS, script: string, env: Record<strin
 /** Parse a command line as the CLI would, running nothing; a run is checked against its scenario. */
 async function accepted(argv: string[]): Promise<{ command: string; args: unknown[] }> {
   let got: { command: string; args: unknown[] } | undefined;
-  const program = buildProgram({ code: 0 }, (command, args) => (got = { command, args }));
+  const program = buildProgram({ code: 0 }, undefined, (command, args) => (got = { command, args }));
   await program.parseAsync(argv, { from: 'user' });
   expect(got).toBeDefined();
   if (got!.command === 'run') await prepareRun(got!.args[0] as string, got!.args[1] as RunCommandOptions);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { runScenario } from '../../src/harness/runner.js';
 import type { Scenario } from '../../src/harness/scenario.js';
-import { usePool } from '../helpers.js';
+import { stuckScenario, usePool } from '../helpers.js';
 
 const pool = usePool();
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-robust-'));
@@ -26,17 +26,7 @@ const base = {
 } as const;
 
 /** CPU 2 disables interrupts and never enables them again. */
-const stuck: Scenario = {
-  ...base,
-  name: 'stuck',
-  setup: [...base.setup],
-  combinations: [...base.combinations],
-  script: [
-    { op: 'waitSteps', steps: 100 },
-    { op: 'munmap', asid: 0, start: 0, end: 16 },
-  ],
-  workload: (cpu) => ({ spaces: [0], ranges: [{ start: 0, pages: 16 }], mix: cpu === 2 ? { load: 1, irqOff: 1 } : { load: 1 }, irqOffSteps: 1e15 }),
-};
+const stuck = stuckScenario(400);
 
 /**
  * The coordinator fails mid-iteration: shift_arg_pages of a vma that does not

@@ -5,6 +5,8 @@ import { checkOutputFile } from '../../harness/output-file.js';
 import { MAX_CPUS } from '../../machine/config.js';
 import { VERSION } from '../../version.js';
 import { UsageError } from '../errors.js';
+import { type Interrupt, watchInterrupt } from '../interrupt.js';
+import { writeOut, writeErr } from '../io.js';
 
 /** Options every `smpsim bench` command takes. */
 export interface BenchOutputOptions {
@@ -63,15 +65,36 @@ export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 }
 
+/**
+ * SIGINT, SIGTERM or SIGHUP during a bench: it stops after the measurement in
+ * progress (abandoned if that takes more than a second more, or at a second
+ * signal), and what was measured until then is printed, marked interrupted.
+ */
+export function benchInterrupt(): Interrupt {
+  return watchInterrupt(progressDone, 'measurement');
+}
+
+/** What an interrupted bench printed: `done` says how much was measured ("2 of 10 points"); nothing measured writes no plot. */
+export interface Partial {
+  done: string;
+  empty: boolean;
+}
+
 /** Print the result as the options ask: JSON, CSV or the table; write the plot. */
-export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { json: unknown; csv: string; table: string; svg: () => string }): void {
+export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { json: unknown; csv: string; table: string; svg: () => string; partial?: Partial }): void {
+  if (r.partial) {
+    const note = `interrupted: partial results (${r.partial.done})`;
+    if (o.json || o.csv) writeErr(`smpsim: ${note}\n`);
+    else r.table = `${note}\n\n${r.table}`;
+    if (r.partial.empty) plotFile = undefined;
+  }
   if (plotFile) {
     writeFileAtomic(plotFile, r.svg());
     if (!o.json && !o.csv) r.table += `\n\nplot written to ${plotFile}`;
-    else process.stderr.write(`smpsim: plot written to ${plotFile}\n`);
+    else writeErr(`smpsim: plot written to ${plotFile}\n`);
   }
   // tool and version first: `smpsim merge` takes only reports of one version.
-  if (o.json) process.stdout.write(`${JSON.stringify({ tool: 'smpsim', version: VERSION, ...(r.json as object) }, null, 2)}\n`);
-  else if (o.csv) process.stdout.write(r.csv);
-  else process.stdout.write(`${r.table}\n`);
+  if (o.json) writeOut(`${JSON.stringify({ tool: 'smpsim', version: VERSION, ...(r.json as object) }, null, 2)}\n`);
+  else if (o.csv) writeOut(r.csv);
+  else writeOut(`${r.table}\n`);
 }

@@ -3,7 +3,8 @@ import { formatNs, toCsv } from '../../harness/bench/output.js';
 import { CpuPool } from '../../harness/pool.js';
 import { atMost } from '../exit.js';
 import { renderTable } from '../table.js';
-import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchIpiOptions extends BenchOutputOptions {
   samples?: number;
@@ -11,15 +12,19 @@ export interface BenchIpiOptions extends BenchOutputOptions {
 }
 
 /** `smpsim bench ipi`: IPI round-trip latency beside a raw Atomics ping-pong. */
-export async function benchIpiCommand(o: BenchIpiOptions): Promise<number> {
+export async function benchIpiCommand(o: BenchIpiOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
+  if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
+  const interrupt = benchInterrupt();
+  const rounds = o.rounds ?? 10;
   let r;
   try {
     progress('bench ipi: measuring...');
-    r = await benchIpi(pool, { samples: o.samples ?? 20_000, rounds: o.rounds, costs });
+    r = await benchIpi(pool, { samples: o.samples ?? 20_000, rounds, costs, shouldStop: interrupt.shouldStop, abort: interrupt.abort });
   } finally {
     progressDone();
+    interrupt.dispose();
     await atMost(pool.close(), 5000);
   }
   const row = (name: string, s: typeof r.ipi): string[] => [name, String(s.count), formatNs(s.p50), formatNs(s.p90), formatNs(s.p99), formatNs(s.max)];
@@ -40,6 +45,7 @@ export async function benchIpiCommand(o: BenchIpiOptions): Promise<number> {
       ['raw', r.raw.count, r.raw.p50, r.raw.p90, r.raw.p99, r.raw.max, r.raw.mean, 1, 1],
     ],
   );
-  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r) });
-  return 0;
+  const partial = r.interrupted ? { done: `${r.rounds} of ${Math.max(1, Math.min(rounds, o.samples ?? 20_000))} rounds`, empty: r.rounds === 0 } : undefined;
+  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r), partial });
+  return r.interrupted ? interrupt.exitCode : 0;
 }

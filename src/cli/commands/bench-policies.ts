@@ -8,7 +8,8 @@ import { UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderTable } from '../table.js';
-import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchPoliciesOptions extends BenchOutputOptions {
   arch?: string[];
@@ -21,7 +22,7 @@ export interface BenchPoliciesOptions extends BenchOutputOptions {
 const f = (v: number): string => formatCount(v);
 
 /** `smpsim bench policies <scenario>`: each policy on the same workload and seeds. */
-export async function benchPoliciesCommand(scenarioArg: string, o: BenchPoliciesOptions): Promise<number> {
+export async function benchPoliciesCommand(scenarioArg: string, o: BenchPoliciesOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
   const specs = o.arch ? parseArchList(o.arch) : undefined;
   if (o.arch && specs!.length === 0) throw new UsageError('--arch needs at least one policy name');
@@ -37,12 +38,26 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
   } catch (e) {
     throw new UsageError(`${scenario.name} on ${useHw} with ${cpus} CPUs: ${(e as Error).message}`);
   }
+  if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
+  const interrupt = benchInterrupt();
   let r;
   try {
-    r = await benchPolicies(pool, { scenario, policies, hw: useHw, cpus, iterations: o.iterations ?? 20, seed: o.seed, costs, onProgress: (t) => progress(`bench ${t}...`) });
+    r = await benchPolicies(pool, {
+      scenario,
+      policies,
+      hw: useHw,
+      cpus,
+      iterations: o.iterations ?? 20,
+      seed: o.seed,
+      costs,
+      onProgress: (t) => progress(`bench ${t}...`),
+      shouldStop: interrupt.shouldStop,
+      abort: interrupt.abort,
+    });
   } finally {
     progressDone();
+    interrupt.dispose();
     await atMost(pool.close(), 5000);
   }
   const rows = r.rows.map((x) => [
@@ -78,6 +93,8 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     ['policy', 'arch', 'hw', 'cpus', 'iterations', 'ops', 'ipis_sent', 'ipis_received', 'broadcasts', 'flush_page', 'flush_range', 'flush_mm', 'flush_all', 'flush_itlb', 'flush_walk', 'flush_total', 'dropped_dtlb', 'dropped_itlb', 'dropped_walk', 'refills_after_drop', 'itlb_refills_after_drop', 'dtlb_misses', 'itlb_misses', 'walks', 'frees_data', 'frees_tables', 'frees_immediate', 'frees_delayed', 'delay_mean', 'delay_max', 'host_ms_per_op', 'modelled_cycles', 'violations'],
     r.rows.map((x) => [x.policy, x.arch, r.hw, r.cpus, x.iterations, x.ops, x.ipisSent, x.ipisReceived, x.broadcasts, x.flushes.page, x.flushes.range, x.flushes.mm, x.flushes.all, x.flushes.itlb, x.flushes.walk, x.flushes.total, x.dropped.dtlb, x.dropped.itlb, x.dropped.walk, x.refillsAfterDrop, x.itlbRefillsAfterDrop, x.dtlbMisses, x.itlbMisses, x.walks, x.frees.data, x.frees.tables, x.frees.immediate, x.frees.delayed, x.frees.delayMean, x.frees.delayMax, x.hostMsPerOp, x.modelledCycles, x.violations]),
   );
-  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r) });
+  const partial = r.interrupted ? { done: `${r.rows.length} of ${policies.length} policies`, empty: r.rows.length === 0 } : undefined;
+  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r), partial });
+  if (r.interrupted) return interrupt.exitCode;
   return r.rows.some((x) => x.violations > 0) ? 1 : 0;
 }

@@ -7,7 +7,8 @@ import { UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { unknownNameMessage } from '../../harness/suggest.js';
 import { renderTable } from '../table.js';
-import { type BenchOutputOptions, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchShootdownOptions extends BenchOutputOptions {
   cpus?: number[];
@@ -21,28 +22,35 @@ export interface BenchShootdownOptions extends BenchOutputOptions {
 const FLAVOURS: ShootdownFlavour[] = ['ipi', 'broadcast'];
 
 /** `smpsim bench shootdown`: shootdown latency and munmap throughput against CPU count. */
-export async function benchShootdownCommand(o: BenchShootdownOptions): Promise<number> {
+export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
   const flavours = (o.flavour ?? 'ipi,broadcast').split(',').map((s) => s.trim()).filter(Boolean);
   for (const f of flavours) if (!FLAVOURS.includes(f as ShootdownFlavour)) throw new UsageError(unknownNameMessage('flush flavour', f, FLAVOURS));
   if (!flavours.length) throw new UsageError('--flavour needs ipi, broadcast or both');
   const arch = resolveArchName(o.arch ?? 'linux-6');
   if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
+  if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
+  const interrupt = benchInterrupt();
+  const cpus = o.cpus ?? [1, 2, 4, 8, 16];
+  const flavourSet = [...new Set(flavours)] as ShootdownFlavour[];
   let r;
   try {
     r = await benchShootdown(pool, {
-      cpus: o.cpus ?? [1, 2, 4, 8, 16],
-      flavours: [...new Set(flavours)] as ShootdownFlavour[],
+      cpus,
+      flavours: flavourSet,
       samples: o.samples ?? 2000,
       ops: o.ops ?? 400,
       budgetMs: o.budget ?? 1000,
       arch,
       costs,
       onProgress: (t) => progress(`bench ${t}...`),
+      shouldStop: interrupt.shouldStop,
+      abort: interrupt.abort,
     });
   } finally {
     progressDone();
+    interrupt.dispose();
     await atMost(pool.close(), 5000);
   }
   const rows = r.points.map((p) => [
@@ -83,6 +91,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions): Promise<n
     ['cpus', 'flavour', 'hw', 'samples', 'p50_ns', 'p90_ns', 'p99_ns', 'max_ns', 'shootdowns_per_s', 'munmap_touch_per_s', 'munmap_touch_p50_ns', 'madvise_touch_per_s', 'madvise_touch_p50_ns', 'madvise_touch_p99_ns', 'modelled_cycles', 'host_cores', 'oversubscribed'],
     r.points.map((p) => [p.cpus, p.flavour, p.hw, p.latency.count, p.latency.p50, p.latency.p90, p.latency.p99, p.latency.max, p.shootdownsPerSecond, p.munmapOpsPerSecond, p.munmap.p50, p.madviseOpsPerSecond, p.madvise.p50, p.madvise.p99, p.modelledCycles, r.hostCores, p.oversubscribed]),
   );
-  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r) });
-  return 0;
+  const partial = r.interrupted ? { done: `${r.points.length} of ${cpus.length * flavourSet.length} points`, empty: r.points.length === 0 } : undefined;
+  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r), partial });
+  return r.interrupted ? interrupt.exitCode : 0;
 }

@@ -3,6 +3,7 @@ import { FLAVOURS } from '../../machine/flavours.js';
 import type { Provenance } from '../../machine/provenance.js';
 import { parseArchSpec } from '../arch-spec.js';
 import { checkHw } from '../combinations.js';
+import { writeOut } from '../io.js';
 
 /**
  * `smpsim list --arch NAME` / `--hw NAME`: where one policy or flavour comes
@@ -27,13 +28,13 @@ export function describeCommand(o: DescribeRequest): number {
   const policy = o.arch === undefined ? undefined : describePolicy(o.arch);
   const flavour = o.hw === undefined ? undefined : describeFlavour(o.hw);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ ...(policy && { policy }), ...(flavour && { flavour }) }, null, 2)}\n`);
+    writeOut(`${JSON.stringify({ ...(policy && { policy }), ...(flavour && { flavour }) }, null, 2)}\n`);
     return 0;
   }
   const blocks: string[] = [];
   if (policy) blocks.push(renderPolicy(policy));
   if (flavour) blocks.push(renderFlavour(flavour));
-  process.stdout.write(`${blocks.join('\n\n')}\n`);
+  writeOut(`${blocks.join('\n\n')}\n`);
   return 0;
 }
 

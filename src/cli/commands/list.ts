@@ -4,6 +4,7 @@ import { archLabel } from '../../harness/scenario.js';
 import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { renderTable } from '../table.js';
+import { writeOut } from '../io.js';
 
 export interface ListOptions {
   json?: boolean;
@@ -26,7 +27,7 @@ export function listCommand(o: ListOptions): number {
       kernelPoints: KERNEL_POINTS.map((p) => ({ name: p.name, where: p.where })),
       syscalls: SYSCALL_NAMES.slice(1),
     };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    writeOut(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
   }
   const out = [
@@ -59,7 +60,7 @@ export function listCommand(o: ListOptions): number {
     `  system calls: ${SYSCALL_NAMES.slice(1).join(', ')}`,
     '  the scenario format, kernel CPUs and the locks each call takes: docs/scenarios.md',
   ];
-  process.stdout.write(`${out.join('\n')}\n`);
+  writeOut(`${out.join('\n')}\n`);
   return 0;
 }
 

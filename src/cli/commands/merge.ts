@@ -6,6 +6,7 @@ import { asRunReport, mergeReports } from '../../harness/merge.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { exitCodeFor } from '../render.js';
 import { renderTable } from '../table.js';
+import { writeErr, writeOut } from '../io.js';
 import { checkOutput, printReport, writeJsonFile } from './run.js';
 
 /** The options of `smpsim merge`, as commander parses them. */
@@ -52,7 +53,7 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions): Pro
   const { report, notes } = mergeReports(docs.map((d) => asRunReport(d.name, d.json)));
   const m = report.merged!;
   if (o.requireComplete && m.incomplete) throw new UsageError(`shard${m.missing.length > 1 ? 's' : ''} ${m.missing.join(', ')} of ${m.n} missing (--require-complete)`);
-  for (const note of notes) process.stderr.write(`smpsim: ${note}\n`);
+  for (const note of notes) writeErr(`smpsim: ${note}\n`);
   const matrix = report.combinations.length > 1;
   printReport(report, report.scenarioFile?.path ?? report.scenario, o.json, matrix);
   if (out && !writeJsonFile('--report', out, report)) return ExitCode.INTERNAL;
@@ -62,12 +63,12 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions): Pro
 
 function mergeBench(all: { name: string; report: BenchReport }[], o: MergeCommandOptions, out: string | undefined): number {
   const r = mergeBenchReports(all);
-  if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  if (o.json) writeOut(`${JSON.stringify(r, null, 2)}\n`);
   else {
     const row = (name: string, s: LatencySummary): string[] => [name, String(s.count), formatNs(s.p50), formatNs(s.p90), formatNs(s.p99), formatNs(s.max)];
     const rows = r.bench === 'ipi' ? [row('IPI round trip', r.ipi), row('raw ping-pong', r.raw)] : r.points.flatMap((p) => [row(`${p.cpus} CPUs ${p.flavour}: shootdown`, p.latency), row(`${p.cpus} CPUs ${p.flavour}: munmap + touch`, p.munmap), row(`${p.cpus} CPUs ${p.flavour}: madvise + touch`, p.madvise)]);
     const table = renderTable([{ header: 'series' }, { header: 'samples', right: true }, { header: 'p50', right: true }, { header: 'p90', right: true }, { header: 'p99', right: true }, { header: 'max', right: true }], rows);
-    process.stdout.write(`bench ${r.bench}: ${all.length} reports merged (histograms added; host: ${r.hostCores} cores)\n\n${table}\n`);
+    writeOut(`bench ${r.bench}: ${all.length} reports merged (histograms added; host: ${r.hostCores} cores)\n\n${table}\n`);
   }
   return out && !writeJsonFile('--report', out, r) ? ExitCode.INTERNAL : ExitCode.OK;
 }

@@ -1,7 +1,7 @@
 import { checkOutputFile, writeFileAtomic } from '../../harness/output-file.js';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
-import { type RunOptions, machineConfigFor, runScenario } from '../../harness/runner.js';
+import { type RunOptions, checkRun, machineConfigFor, runChecked } from '../../harness/runner.js';
 import type { Combination, Scenario } from '../../harness/scenario.js';
 import { type Shard, shardLabel } from '../../harness/shard.js';
 import { parseArchList } from '../arch-spec.js';
@@ -13,6 +13,8 @@ import { createProgress } from '../progress.js';
 import { exitCodeFor, renderMatrix, renderSingle, renderVerdict, runLine } from '../render.js';
 import { reproduction, shellWord } from '../reproduce.js';
 import { loadScenario } from '../scenario-loader.js';
+import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { writeOut, writeErr } from '../io.js';
 
 /** The options of `smpsim run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -80,40 +82,41 @@ export async function prepareRun(scenarioArg: string, o: RunCommandOptions): Pro
 }
 
 /** `smpsim run <scenario>`: returns the exit code. */
-export async function runCommand(scenarioArg: string, o: RunCommandOptions): Promise<number> {
+export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const trace = o.trace === undefined ? undefined : checkOutput('--trace', o.trace, 'the trace');
   const reportFile = o.report === undefined ? undefined : checkOutput('--report', o.report, 'the report');
   const { scenario, ref, file, combos, cpus } = await prepareRun(scenarioArg, o);
-
+  const options: RunOptions = {
+    scenario,
+    // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
+    combinations: combos,
+    scenarioRef: ref,
+    scenarioFile: file,
+    shard: o.shard,
+    cpus,
+    iterations: o.iterations,
+    durationMs: o.duration,
+    seed: o.seed,
+    mode: o.mode,
+    depth: o.depth,
+    trace,
+    ipiTimeoutMs: o.ipiTimeout,
+  };
+  // Signals are answered from here on: the preflight runs the scenario's workload function, and a
+  // signal during it stops the run before its first iteration, with the (empty) partial report.
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
-  const pool = new CpuPool();
+  let pool: CpuPool | null = null;
   let report: RunReport;
   try {
-    const options: RunOptions = {
-      scenario,
-      // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
-      combinations: combos,
-      scenarioRef: ref,
-      scenarioFile: file,
-      shard: o.shard,
-      cpus,
-      iterations: o.iterations,
-      durationMs: o.duration,
-      seed: o.seed,
-      mode: o.mode,
-      depth: o.depth,
-      trace,
-      ipiTimeoutMs: o.ipiTimeout,
-      pool,
-      onProgress: progress.onProgress,
-      shouldStop: interrupt.shouldStop,
-    };
-    report = await runScenario(options);
+    const checked = checkRun(options);
+    if (inputsChecked(ctx)) return 0;
+    pool = new CpuPool();
+    report = await runChecked({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort }, checked);
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    if (pool) await atMost(pool.close(), 5000);
   }
   const matrix = combos.length > 1;
   printReport(report, scenarioArg, o.json, matrix);
@@ -132,7 +135,7 @@ export function writeJsonFile(option: string, file: string, doc: unknown): boole
     writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
     return true;
   } catch (e) {
-    process.stderr.write(`smpsim: ${option}: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    writeErr(`smpsim: ${option}: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return false;
   }
 }
@@ -140,8 +143,8 @@ export function writeJsonFile(option: string, file: string, doc: unknown): boole
 /** The report on stdout: JSON (nothing else on stdout), or the text summary. */
 export function printReport(report: RunReport, scenarioArg: string, json = false, matrix = report.combinations.length > 1): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.interrupted) process.stderr.write('smpsim: interrupted: the report is partial\n');
+    writeOut(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.interrupted) writeErr('smpsim: interrupted: the report is partial\n');
     return;
   }
   const out: string[] = [];
@@ -156,5 +159,5 @@ export function printReport(report: RunReport, scenarioArg: string, json = false
     if (tokens.length) out.push('', 'replay the first violation of:', ...tokens.map((c) => `  ${c.archLabel} / ${c.hw}: smpsim replay ${shellWord(c.replay!)}`));
   }
   out.push('', renderVerdict(report, matrix));
-  process.stdout.write(`${out.join('\n')}\n`);
+  writeOut(`${out.join('\n')}\n`);
 }

@@ -74,7 +74,7 @@ export function parseCosts(specs: readonly string[] = [], base: CostModel = DEFA
     const eq = part.indexOf('=');
     if (eq <= 0) throw new CostSpecError(`--cost '${part}' is not KEY=CYCLES (keys: ${Object.keys(COST_KEYS).join(', ')})`);
     const key = part.slice(0, eq).trim();
-    const field = COST_KEYS[key];
+    const field = Object.hasOwn(COST_KEYS, key) ? COST_KEYS[key] : undefined;
     if (!field) throw new CostSpecError(`unknown cost '${key}' (known: ${Object.keys(COST_KEYS).join(', ')})`);
     const raw = part.slice(eq + 1).trim();
     const v = Number(raw);

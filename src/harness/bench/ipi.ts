@@ -1,11 +1,11 @@
 import { Machine } from '../../machine/machine.js';
 import { FrameKind, Pte } from '../../machine/constants.js';
-import type { CpuPool } from '../pool.js';
+import { type CpuPool, IterationAbandoned, type StopOptions } from '../pool.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type LatencySummary, logBins, summarise } from './histogram.js';
 import { histogramSvg } from './svg.js';
 
-export interface IpiBenchOptions {
+export interface IpiBenchOptions extends StopOptions {
   /** Samples of each series (IPI and raw ping-pong). */
   samples: number;
   /** Alternating rounds the samples are split into (default 10). */
@@ -28,6 +28,8 @@ export interface IpiBenchResult {
   ratioP99: number;
   /** Modelled cycles of one IPI round trip (send + receive). */
   modelledCycles: number;
+  /** Stopped early (StopOptions): only the rounds completed are in it. */
+  interrupted: boolean;
   /** Raw samples in ns (for plots; not in --json unless asked). */
   ipiSamples: number[];
   rawSamples: number[];
@@ -54,21 +56,42 @@ export async function benchIpi(pool: CpuPool, o: IpiBenchOptions): Promise<IpiBe
   await pool.bind(m);
   const ipi: number[] = [];
   const raw: number[] = [];
+  let done = 0;
+  let interrupted = false;
   for (let k = 0; k < rounds; k++) {
-    m.reset();
-    const [c] = await pool.run([
-      { role: 'rawPingClient', args: { samples: per, warmup }, barrier: 2 },
-      { role: 'rawPingServer', barrier: 2 },
-    ]);
-    raw.push(...(c.result as number[]));
-    m.reset();
-    m.pt.createSpace(0);
-    map(m, 0, 0, 8);
-    const [s] = await pool.run([
-      { role: 'ipiSender', args: { target: 1, samples: per, warmup }, barrier: 2 },
-      { role: 'workload', args: { workload: { spaces: [0], ranges: [{ start: 0, pages: 8 }], mix: { idle: 1, load: 0, store: 0, fetch: 0 } }, seed: 1 }, barrier: 2 },
-    ]);
-    ipi.push(...(s.result as number[]));
+    if (o.shouldStop?.()) {
+      interrupted = true;
+      break;
+    }
+    try {
+      m.reset();
+      const [c] = await pool.run(
+        [
+          { role: 'rawPingClient', args: { samples: per, warmup }, barrier: 2 },
+          { role: 'rawPingServer', barrier: 2 },
+        ],
+        o.abort,
+      );
+      m.reset();
+      m.pt.createSpace(0);
+      map(m, 0, 0, 8);
+      const [s] = await pool.run(
+        [
+          { role: 'ipiSender', args: { target: 1, samples: per, warmup }, barrier: 2 },
+          { role: 'workload', args: { workload: { spaces: [0], ranges: [{ start: 0, pages: 8 }], mix: { idle: 1, load: 0, store: 0, fetch: 0 } }, seed: 1 }, barrier: 2 },
+        ],
+        o.abort,
+      );
+      // Both series of a round, or neither: the ratio compares like with like.
+      // (A loop, not push(...xs): a round may hold a million samples, more arguments than a call takes.)
+      for (const v of c.result as number[]) raw.push(v);
+      for (const v of s.result as number[]) ipi.push(v);
+      done++;
+    } catch (e) {
+      if (!(e instanceof IterationAbandoned)) throw e;
+      interrupted = true;
+      break;
+    }
   }
   const is = summarise(ipi);
   const rs = summarise(raw);
@@ -78,12 +101,13 @@ export async function benchIpi(pool: CpuPool, o: IpiBenchOptions): Promise<IpiBe
     bench: 'ipi',
     hostCores: availableParallelism(),
     samples: ipi.length,
-    rounds,
+    rounds: done,
     ipi: is,
     raw: rs,
-    ratioP50: is.p50 / rs.p50,
-    ratioP99: is.p99 / rs.p99,
+    ratioP50: rs.p50 ? is.p50 / rs.p50 : 0,
+    ratioP99: rs.p99 ? is.p99 / rs.p99 : 0,
     modelledCycles: c.ipiSend + c.ipiReceive,
+    interrupted,
     ipiSamples: ipi,
     rawSamples: raw,
   };

@@ -1,7 +1,7 @@
 import { type GatherStats, isPolicyName } from '../../kernel/index.js';
-import { FLAVOURS } from '../../machine/flavours.js';
+import { isFlavourName } from '../../machine/flavours.js';
 import type { PolicyOptions } from '../../kernel/index.js';
-import type { CpuPool } from '../pool.js';
+import { type CpuPool, IterationAbandoned, type StopOptions } from '../pool.js';
 import { CombinationExecution } from '../run-execution.js';
 import { CombinationRunner, iterationSeed } from '../runner.js';
 import { type Scenario, archLabel } from '../scenario.js';
@@ -13,7 +13,7 @@ export interface PolicySpec {
   archOptions?: PolicyOptions;
 }
 
-export interface PoliciesBenchOptions {
+export interface PoliciesBenchOptions extends StopOptions {
   scenario: Scenario;
   /** Policies to compare (default: those the scenario declares, in order). */
   policies?: PolicySpec[];
@@ -63,6 +63,8 @@ export interface PoliciesBenchResult {
   rows: PolicyRow[];
   /** A paragraph answering the comparison, derived from the rows. */
   answer: string;
+  /** Stopped early (StopOptions): only the policies measured in full have a row. */
+  interrupted: boolean;
 }
 
 function median(xs: number[]): number {
@@ -91,12 +93,17 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
   if (!policies.length) throw new Error(`scenario '${s.name}' declares no policy; give --arch`);
   for (const p of policies) if (!isPolicyName(p.arch)) throw new Error(`unknown architecture policy '${p.arch}'`);
   const hw = o.hw ?? s.combinations[0]?.hw ?? 'x86';
-  if (!FLAVOURS[hw]) throw new Error(`unknown hardware flavour '${hw}'`);
+  if (!isFlavourName(hw)) throw new Error(`unknown hardware flavour '${hw}'`);
   const cpus = o.cpus ?? s.cpus ?? 4;
   const seed = o.seed ?? 1;
   const costs = o.costs ?? DEFAULT_COSTS;
   const rows: PolicyRow[] = [];
+  let interrupted = false;
   for (const p of policies) {
+    if (o.shouldStop?.()) {
+      interrupted = true;
+      break;
+    }
     const label = archLabel(p);
     o.onProgress?.(`policies: ${label}`);
     // The runner's own iteration and sums: the same threads, tasks and seeds as `smpsim run`.
@@ -104,7 +111,14 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
     const runner = new CombinationRunner(s, combo, cpus, pool, 'stress');
     await runner.bind();
     const exec = new CombinationExecution(combo, cpus);
-    for (let it = 0; it < o.iterations; it++) exec.add(it, await runner.iteration(it, iterationSeed(seed, it)), runner.machine);
+    try {
+      for (let it = 0; it < o.iterations; it++) exec.add(it, await runner.iteration(it, iterationSeed(seed, it), { abort: o.abort }), runner.machine);
+    } catch (e) {
+      if (!(e instanceof IterationAbandoned)) throw e;
+      // A policy measured in part would not compare with the others: no row.
+      interrupted = true;
+      break;
+    }
     const m = exec.totals;
     const kernel = exec.kernel;
     const t = {
@@ -166,7 +180,7 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
     };
     rows.push(row);
   }
-  return { bench: 'policies', scenario: s.name, hw, cpus, seed, iterations: o.iterations, costs: { ...costs }, rows, answer: answerFor(rows, hw) };
+  return { bench: 'policies', scenario: s.name, hw, cpus, seed, iterations: o.iterations, costs: { ...costs }, rows, answer: answerFor(rows, hw), interrupted };
 }
 
 const pct = (a: number, b: number): string => (b === 0 ? (a === 0 ? '0%' : 'n/a') : `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)}%`);

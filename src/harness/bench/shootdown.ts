@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { FLAVOURS } from '../../machine/flavours.js';
 import { resolveConfig } from '../../machine/config.js';
 import { Machine } from '../../machine/machine.js';
-import type { CpuPool } from '../pool.js';
+import { type CpuPool, IterationAbandoned, type StopOptions } from '../pool.js';
 import type { CpuTask } from '../thread/worker-host.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type LatencySummary, summarise } from './histogram.js';
@@ -11,7 +11,7 @@ import { lineChartSvg } from './svg.js';
 
 export type ShootdownFlavour = 'ipi' | 'broadcast';
 
-export interface ShootdownBenchOptions {
+export interface ShootdownBenchOptions extends StopOptions {
   cpus: number[];
   flavours?: ShootdownFlavour[];
   /** Shootdowns per point at most. */
@@ -57,6 +57,8 @@ export interface ShootdownBenchResult {
   arch: string;
   pages: number;
   points: ShootdownPoint[];
+  /** Stopped early (StopOptions): only the points completed are in it. */
+  interrupted: boolean;
 }
 
 const HW: Record<ShootdownFlavour, string> = { ipi: 'x86', broadcast: 'arm64' };
@@ -70,58 +72,80 @@ const HW: Record<ShootdownFlavour, string> = { ipi: 'x86', broadcast: 'arm64' };
 export async function benchShootdown(pool: CpuPool, o: ShootdownBenchOptions): Promise<ShootdownBenchResult> {
   const hostCores = availableParallelism();
   const flavours = o.flavours ?? ['ipi', 'broadcast'];
+  const points: ShootdownPoint[] = [];
+  let interrupted = false;
+  measuring: for (const n of o.cpus) {
+    for (const flavour of flavours) {
+      if (o.shouldStop?.()) {
+        interrupted = true;
+        break measuring;
+      }
+      try {
+        points.push(await shootdownPoint(pool, o, n, flavour, hostCores));
+      } catch (e) {
+        if (!(e instanceof IterationAbandoned)) throw e;
+        interrupted = true;
+        break measuring;
+      }
+    }
+  }
+  return { bench: 'shootdown', hostCores, arch: o.arch ?? 'linux-6', pages: o.pages ?? 16, points, interrupted };
+}
+
+/** One point: the shootdown latency, then munmap + touch and madvise + touch, with `n` CPUs on `flavour`'s hardware. */
+async function shootdownPoint(pool: CpuPool, o: ShootdownBenchOptions, n: number, flavour: ShootdownFlavour, hostCores: number): Promise<ShootdownPoint> {
   const arch = o.arch ?? 'linux-6';
   const pages = o.pages ?? 16;
   const c = o.costs ?? DEFAULT_COSTS;
-  const points: ShootdownPoint[] = [];
-  for (const n of o.cpus) {
-    for (const flavour of flavours) {
-      const hw = HW[flavour];
-      o.onProgress?.(`shootdown: ${n} CPU${n === 1 ? '' : 's'}, ${flavour}`);
-      // No speculation: the targets' TLBs hold what they touch, nothing else.
-      const cfg = resolveConfig({ ...FLAVOURS[hw].config, speculation: 0, cpus: n, frames: 1024, ipiTimeoutMs: 60_000 });
-      const m = Machine.create(cfg);
-      await pool.bind(m);
-      const others = (role: string, workload: object): CpuTask[] =>
-        Array.from({ length: n - 1 }, (_, i) => ({ role, args: { workload, seed: 1000 + i }, barrier: n }));
+  const hw = HW[flavour];
+  o.onProgress?.(`shootdown: ${n} CPU${n === 1 ? '' : 's'}, ${flavour}`);
+  // No speculation: the targets' TLBs hold what they touch, nothing else.
+  const cfg = resolveConfig({ ...FLAVOURS[hw].config, speculation: 0, cpus: n, frames: 1024, ipiTimeoutMs: 60_000 });
+  const m = Machine.create(cfg);
+  await pool.bind(m);
+  const others = (role: string, workload: object): CpuTask[] =>
+    Array.from({ length: n - 1 }, (_, i) => ({ role, args: { workload, seed: 1000 + i }, barrier: n }));
 
-      m.reset();
-      m.pt.createSpace(0);
-      const loads = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 1, store: 0, fetch: 0 } };
-      const sd = await pool.run([
-        { role: 'shootdownSender', args: { asid: 0, samples: o.samples, warmup: Math.min(50, o.samples), budgetMs: o.budgetMs, minSamples: Math.min(o.minSamples ?? 20, o.samples) }, barrier: n },
-        ...others('workload', loads),
-      ]);
-      const s = sd[0].result as ShootdownSenderResult;
+  m.reset();
+  m.pt.createSpace(0);
+  const loads = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 1, store: 0, fetch: 0 } };
+  const sd = await pool.run(
+    [
+      { role: 'shootdownSender', args: { asid: 0, samples: o.samples, warmup: Math.min(50, o.samples), budgetMs: o.budgetMs, minSamples: Math.min(o.minSamples ?? 20, o.samples) }, barrier: n },
+      ...others('workload', loads),
+    ],
+    o.abort,
+  );
+  const s = sd[0].result as ShootdownSenderResult;
 
-      m.reset();
-      m.pt.createSpace(0);
-      const touch = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 2, store: 1, fetch: 0 } };
-      const mt = await pool.run([
-        { role: 'munmapTouch', args: { arch, asid: 0, start: 0, pages, ops: o.ops, budgetMs: o.budgetMs, minOps: Math.min(o.minOps ?? 10, o.ops), warmup: Math.min(20, o.ops) }, barrier: n },
-        ...others('workload', touch),
-      ]);
-      const u = mt[0].result as MunmapTouchResult;
-      const v = m.violations().total;
-      if (v > 0) throw new Error(`${arch} on ${hw} with ${n} CPUs: ${v} violations in the munmap + touch run`);
-      const sumMs = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / 1e6;
-      const remote = n - 1;
-      points.push({
-        cpus: n,
-        flavour,
-        hw,
-        latency: summarise(s.latencies),
-        shootdownsPerSecond: s.latencies.length / (s.elapsedMs / 1000),
-        munmap: summarise(u.munmap),
-        munmapOpsPerSecond: u.munmap.length / (sumMs(u.munmap) / 1000),
-        madvise: summarise(u.madvise),
-        madviseOpsPerSecond: u.madvise.length / (sumMs(u.madvise) / 1000),
-        modelledCycles: flavour === 'ipi' ? remote * (c.ipiSend + c.ipiReceive) : remote > 0 ? c.broadcast : 0,
-        oversubscribed: n > hostCores,
-      });
-    }
-  }
-  return { bench: 'shootdown', hostCores, arch, pages, points };
+  m.reset();
+  m.pt.createSpace(0);
+  const touch = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 2, store: 1, fetch: 0 } };
+  const mt = await pool.run(
+    [
+      { role: 'munmapTouch', args: { arch, asid: 0, start: 0, pages, ops: o.ops, budgetMs: o.budgetMs, minOps: Math.min(o.minOps ?? 10, o.ops), warmup: Math.min(20, o.ops) }, barrier: n },
+      ...others('workload', touch),
+    ],
+    o.abort,
+  );
+  const u = mt[0].result as MunmapTouchResult;
+  const v = m.violations().total;
+  if (v > 0) throw new Error(`${arch} on ${hw} with ${n} CPUs: ${v} violations in the munmap + touch run`);
+  const sumMs = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / 1e6;
+  const remote = n - 1;
+  return {
+    cpus: n,
+    flavour,
+    hw,
+    latency: summarise(s.latencies),
+    shootdownsPerSecond: s.latencies.length / (s.elapsedMs / 1000),
+    munmap: summarise(u.munmap),
+    munmapOpsPerSecond: u.munmap.length / (sumMs(u.munmap) / 1000),
+    madvise: summarise(u.madvise),
+    madviseOpsPerSecond: u.madvise.length / (sumMs(u.madvise) / 1000),
+    modelledCycles: flavour === 'ipi' ? remote * (c.ipiSend + c.ipiReceive) : remote > 0 ? c.broadcast : 0,
+    oversubscribed: n > hostCores,
+  };
 }
 
 export function shootdownSvg(r: ShootdownBenchResult): string {

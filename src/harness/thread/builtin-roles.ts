@@ -27,3 +27,15 @@ registerRole('rawPingServer', (cpu, machine) => rawPingServer(cpu, machine));
 registerRole('ipiSender', (cpu, machine, args) => ipiSender(cpu, machine, args));
 registerRole('hitRate', (cpu, machine, args) => hitRate(cpu, machine, args));
 registerRole('kernel', (cpu, machine, args: KernelRoleArgs) => kernelRole(cpu, machine, args));
+/**
+ * A thread deaf to the machine (tests of CpuPool's abandonment): it spins for
+ * `ms` without looking at the abort word, as a thread stuck where no abort
+ * reaches would; it can only be terminated.
+ */
+registerRole('deaf', (_cpu, _machine, args: { ms: number }) => {
+  const until = performance.now() + args.ms;
+  while (performance.now() < until) {
+    // nothing: ignores the machine
+  }
+  return null;
+});
