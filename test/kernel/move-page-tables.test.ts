@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FlushKind } from '../../src/machine/constants.js';
-import { movePageTables } from '../../src/kernel/memory.js';
+import { type MoveFlush, movePageTables } from '../../src/kernel/memory.js';
 import { syscallCode } from '../../src/kernel/ops.js';
 import { createPolicy } from '../../src/kernel/policies/index.js';
 import { setup } from './helpers.js';
@@ -12,7 +12,7 @@ import { setup } from './helpers.js';
  * boundary at 32, so move_ptes runs over three extents: [40, 48), [48, 56)
  * and [56, 60).
  */
-function move(flush: 'per-pte' | 'once') {
+function move(flush: MoveFlush) {
   const f = setup('linux-6');
   f.cpu0.switchMm(0);
   const vma = f.kernel.mmap(f.mm, 40, 20, { write: true });
@@ -31,7 +31,7 @@ describe('move_page_tables flushes as its era does', () => {
   });
 
   it('later kernels: one flush of each move_ptes extent that moved a present PTE, after the moves', () => {
-    const r = move('once');
+    const r = move('under-ptl');
     expect(r.moved).toBe(19);
     expect(r.flushes.map((e) => [e.start, e.end])).toEqual([
       [40, 48],
@@ -42,6 +42,6 @@ describe('move_page_tables flushes as its era does', () => {
 
   it('each policy carries its era', () => {
     for (const p of ['arm-2.6.37', 'arm-2.6.38', 'sh-2.6.38', 'ia64-2.6.38', 'generic-2011-series', 'generic-range']) expect(createPolicy(p).moveFlush, p).toBe('per-pte');
-    expect(createPolicy('linux-6').moveFlush).toBe('once');
+    expect(createPolicy('linux-6').moveFlush).toBe('under-ptl');
   });
 });

@@ -1,6 +1,7 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
 import type { GatherOps } from './gather-ops.js';
+import type { MoveFlush } from '../memory.js';
 import type { Vma } from '../mm.js';
 import { Step } from '../ops.js';
 import { forceFlush } from './common.js';
@@ -94,15 +95,18 @@ class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
   /** get_user_pages_fast: mm/gup.c gup_fast_pte_range: try_grab_folio_fast (fails on a zero count), then pmd and PTE re-read, gup_put_folio and back off if either changed. */
   readonly gupFast = 'speculative';
-  /** mm/mremap.c move_ptes: one flush_tlb_range of the old extent under the PTE locks (eb66ae030829). */
-  readonly moveFlush = 'once' as const;
+  /** mm/mremap.c move_ptes: the old extent flushed under both PTE locks (eb66ae030829), or an older era's rule (option mremapFlush). */
+  readonly moveFlush: MoveFlush;
   /** mm/mmap.c do_vmi_align_munmap: mmap_write_downgrade after detaching the vmas (since 4.20, dd2283f2605e). */
   readonly munmapDowngrade = true;
   constructor(
     private readonly nested: 'full' | 'range-drops-freed-tables' | 'adjust-range',
     private readonly fallback: 'invalidate' | 'no-invalidate',
     private readonly tableFree: 'rcu' | 'page-batch',
-  ) {}
+    mremapFlush: 'under-ptl' | 'dirty-under-ptl' | 'after-unlock' = 'under-ptl',
+  ) {
+    this.moveFlush = mremapFlush;
+  }
 
   tlbStartVma(tlb: GatherOps, vma: Vma): void {
     if (tlb.fullmm) return;
@@ -201,9 +205,15 @@ export const options = [
     summary:
       "how page tables are freed: 'rcu' (MMU_GATHER_RCU_TABLE_FREE: tlb_remove_table, after a grace period; every architecture with broadcast invalidation, and x86 since 6.15, a37259732a7d) or 'page-batch' (x86 native before it: tlb_remove_page, freed with the pages after the flush, relying on the flush IPI)",
   },
+  {
+    key: 'mremapFlush',
+    values: ['under-ptl', 'dirty-under-ptl', 'after-unlock'],
+    summary:
+      "when move_page_tables (mremap, exec's stack move) invalidates the old addresses: 'under-ptl' (4.19+, eb66ae030829, CVE-2018-18281) each extent that moved a present PTE, before its PTE locks are dropped; 'dirty-under-ptl' (4.9-4.18, 5d1904204c99) only an extent that moved a dirty PTE, under the old table's lock, the rest once after the last extent; 'after-unlock' (3.2-4.8) the whole range once after the last extent, every PTE lock dropped",
+  },
 ] as const satisfies readonly PolicyOptionSpec[];
 
-export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full', o.tableFallback ?? 'invalidate', o.tableFree ?? 'rcu');
+export const linux6: PolicyFactory<OptionsOf<typeof options>> = (o = {}) => new Linux6(o.nested ?? 'full', o.tableFallback ?? 'invalidate', o.tableFree ?? 'rcu', o.mremapFlush ?? 'under-ptl');
 
 export const provenance: Provenance = {
   version: '6.x (mm/mmu_gather.c as of 6.10; gup_fast as of 6.10-6.17)',
