@@ -3,6 +3,7 @@ import armDelayedFree from './arm-delayed-free.js';
 import gupFastVsTableFree from './gup-fast-vs-table-free.js';
 import invlpgbGupFast from './invlpgb-gup-fast.js';
 import itlbExecPolicy from './itlb-exec-policy.js';
+import mremapVsTruncate from './mremap-vs-truncate.js';
 import nestedGatherFreedTables from './nested-gather-freed-tables.js';
 import parallelMadvDontneed from './parallel-madv-dontneed.js';
 import rcuTableFreeFallback from './rcu-table-free-fallback.js';
@@ -10,7 +11,7 @@ import shiftArgPages from './shift-arg-pages.js';
 import speculativeTableWalk from './speculative-table-walk.js';
 
 /** The scenarios that ship with smpsim, by name. */
-export const SCENARIOS: readonly Scenario[] = [armDelayedFree, speculativeTableWalk, shiftArgPages, gupFastVsTableFree, itlbExecPolicy, parallelMadvDontneed, nestedGatherFreedTables, rcuTableFreeFallback, invlpgbGupFast];
+export const SCENARIOS: readonly Scenario[] = [armDelayedFree, speculativeTableWalk, shiftArgPages, gupFastVsTableFree, itlbExecPolicy, parallelMadvDontneed, nestedGatherFreedTables, rcuTableFreeFallback, invlpgbGupFast, mremapVsTruncate];
 
 export function scenarioNames(): string[] {
   return SCENARIOS.map((s) => s.name);
