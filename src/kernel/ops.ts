@@ -95,7 +95,7 @@ export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.
     ['tlb_flush_mmu', 'a forced flush and free of a full batch (the final one is tlb_finish_mmu)'],
     ['tlb_table_flush', 'linux-6: the table batch is invalidated and freed'],
     ['tlb_finish_mmu', 'the final flush; tlb_flush_pending is still raised'],
-    ['copy_vma', 'mremap: the new vma is in the mm (and its file\'s i_mmap); no PTE moved yet'],
+    ['copy_vma', "mremap: the new vma is in the mm (and its file's i_mmap); no PTE moved yet"],
     ['move_page_tables', 'shift_arg_pages, mremap: moving PTEs (reached at each PTE moved)'],
     ['move_page_tables_flush', 'shift_arg_pages, mremap: every PTE moved and the PTE locks dropped; the flush 3.2-4.18 make here (all PTEs, or the clean ones) has not happened'],
     ['free_pgd', 'exit: the pgd is freed'],

@@ -90,6 +90,27 @@ import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './ty
  * came with INVLPGB) or 'page-batch' (x86 native before it: ___pte_free_tlb
  * → tlb_remove_page, the table freed with the pages after the flush; safe
  * only while the flush is an IPI that an interrupts-off gup_fast holds up).
+ *
+ * Option mremapFlush (mm/mremap.c move_ptes / move_page_tables; kernel/
+ * memory.ts MoveFlush says what each does, and why the lock matters). The
+ * pages mremap moves are held by no reference of its own: once a PTE table
+ * lock is dropped, a truncate can zap the new PTE, flush the new address
+ * and free the page, while other CPUs still translate the old address.
+ *  - 'under-ptl' (4.19+, eb66ae030829 "mremap: properly flush TLB before
+ *    releasing the page", CVE-2018-18281): move_ptes sets force_flush for
+ *    every present PTE it moves and calls flush_tlb_range on the old extent
+ *    before dropping the new and the old PTE locks;
+ *  - 'dirty-under-ptl' (4.9-4.18, 5d1904204c99 "mremap: fix race between
+ *    mremap() and page cleanning", with the pte_dirty check after
+ *    ptep_get_and_clear as fixed before 4.9 shipped): force_flush only for
+ *    a dirty PTE (the race it fixed was with page_mkclean losing a write),
+ *    flushed after the new lock is dropped, under the old one; otherwise
+ *    *need_flush, and move_page_tables flushes the whole range at the end;
+ *  - 'after-unlock' (3.2-4.8, "thp: mremap support and TLB optimization"):
+ *    no flush in move_ptes; need_flush, one flush_tlb_range of the whole
+ *    old range after the last extent.
+ * move_ptes takes the file's i_mmap_rwsem only when need_rmap_locks, which
+ * smpsim's copy_vma (no merging) never makes true (kernel/mremap.ts).
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
@@ -222,8 +243,10 @@ export const provenance: Provenance = {
     'mm/mmu_gather.c: tlb_remove_table_sync_one, tlb_table_invalidate, tlb_remove_table_one, tlb_table_flush, tlb_remove_table, tlb_flush_mmu, __tlb_gather_mmu, tlb_finish_mmu',
     'include/asm-generic/tlb.h: __tlb_adjust_range, __tlb_reset_range, tlb_flush, tlb_flush_mmu_tlbonly, tlb_start_vma, tlb_end_vma, pte_free_tlb, pmd_free_tlb',
     'mm/gup.c: gup_fast_pte_range (~l. 2840-2930 in 6.10-6.17: try_grab_folio_fast, then pmd and PTE recheck, gup_put_folio on change), gup_fast (local_irq_save)',
+    'mm/mremap.c: move_ptes (force_flush for a present PTE, flush_tlb_range before the PTE locks are dropped), move_page_tables, take_rmap_locks, move_vma, mremap_to [torvalds/linux @000c0691ec6a]; copy_vma (need_rmap_locks)',
+    'mm/truncate.c: truncate_setsize, truncate_pagecache, truncate_inode_pages_range; mm/memory.c: unmap_mapping_pages (i_mmap_lock_read in 6.x, write up to 5.x), unmap_mapping_range_tree, zap_page_range_single; mm/filemap.c: filemap_fault (lock, then page->mapping and i_size rechecks)',
   ],
-  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it); x86 page tables through RCU: a37259732a7d (6.15; option tableFree=page-batch for x86 native before it)',
+  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it); x86 page tables through RCU: a37259732a7d (6.15; option tableFree=page-batch for x86 native before it); mremap flush under the PTE locks: eb66ae030829 (4.19, CVE-2018-18281; option mremapFlush=dirty-under-ptl for 5d1904204c99, 4.9-4.18, after-unlock for 3.2-4.8)',
   deviations: [
     'Tables are freed after a synchronising IPI (the fallback tlb_remove_table_one uses) rather than after an RCU-sched grace period; both wait until no CPU is inside an interrupts-off walk.',
     'The sync IPI is sent only on broadcast-flush hardware and to the mm cpumask; the kernel selects RCU table freeing per architecture and its fallback IPIs every online CPU.',
@@ -231,6 +254,9 @@ export const provenance: Provenance = {
     'No huge pages, no delayed rmap, no page_size tracking.',
     "tlb_remove_table_one's IPI goes to the mm's CPUs (smp_call_function reaches every online CPU); the fallback's IPI is sent on every flavour, as the kernel does.",
     'munmap downgrades mmap_lock whenever it detached a vma; 5.10+ skips the downgrade next to a VM_GROWSDOWN/VM_GROWSUP vma. MADV_DONTNEED takes mmap_lock for read; the newest kernels take only the per-VMA lock (not modelled).',
+    'move_page_tables moves PTE by PTE (no move_normal_pmd/pud, 4.20+), large folios one page at a time; copy_vma never merges, so need_rmap_locks is false; mremap moves old_len == new_len only.',
+    'truncate takes i_mmap_rwsem for write (6.x: read); no inode lock, partial pages, writeback or shadow entries; truncate_inode_pages drops one page at a time (the kernel batches).',
+    "The 'after-unlock' era's move_ptes took i_mmap_mutex for every file vma in 3.2-3.6 (need_rmap_locks came in 3.7); it is dropped before the late flush, so the race is the same.",
   ],
 };
 
