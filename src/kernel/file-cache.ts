@@ -174,36 +174,11 @@ export class FileCache {
    * (SIGBUS). Throws ENOMEM through `outOfFrames` when no frame is left.
    */
   getLockedPage(index: number, outOfFrames: () => Error): number {
-    const { cpu, i32 } = this;
-    const L = cpu.L;
-    const at = this.slot(index);
-    const plock = pagesLockWord(L, this.file);
     for (;;) {
-      spinLock(cpu, plock);
-      if (index >= this.size) {
-        spinUnlock(cpu, plock);
-        return -1;
-      }
-      let f = Atomics.load(i32, at) - 1;
-      if (f < 0) {
-        // add_to_page_cache_lru: the allocation's reference is the page cache's.
-        f = cpu.alloc.alloc(FrameKind.DATA, -1);
-        if (f < 0) {
-          spinUnlock(cpu, plock);
-          throw outOfFrames();
-        }
-        Atomics.store(i32, at, f + 1);
-        Atomics.add(i32, L.file(this.file, FI.NR_PAGES), 1);
-      }
-      // The lookup's reference, taken under the page-cache lock: the cache's own
-      // reference keeps the count above zero while the slot holds the frame.
-      if (cpu.alloc.get(f) <= 0) throw new Error(`page-cache page ${index} of file ${this.file} (frame ${f}) has no reference`);
-      spinUnlock(cpu, plock);
-      spinLock(cpu, pageLockWord(L, f));
-      if (Atomics.load(i32, at) - 1 === f && index < this.size) return f;
-      // Truncated while we slept on the page lock: let go and look again.
-      spinUnlock(cpu, pageLockWord(L, f));
-      cpu.freeFrame(f);
+      const f = this.findGet(index, outOfFrames);
+      if (f < 0) return -1;
+      // Truncated while we slept on the page lock: look again (past i_size now: SIGBUS).
+      if (this.lockIfCached(index, f, () => index < this.size)) return f;
     }
   }
 
@@ -212,20 +187,52 @@ export class FileCache {
    * provided it is still in the cache once locked; -1 if none.
    */
   lockCachedPage(index: number): number {
+    const f = this.findGet(index, null);
+    return f >= 0 && this.lockIfCached(index, f, () => true) ? f : -1;
+  }
+
+  /**
+   * Under the page-cache lock: the frame caching `index` with a reference
+   * taken for the caller, or -1. With `create` (a fault), -1 means `index`
+   * is past i_size, and a missing page is added (add_to_page_cache_lru: the
+   * allocation's reference is the page cache's); `create` throws when no
+   * frame is left.
+   */
+  private findGet(index: number, create: (() => Error) | null): number {
     const { cpu, i32 } = this;
     const L = cpu.L;
     const at = this.slot(index);
     const plock = pagesLockWord(L, this.file);
     spinLock(cpu, plock);
-    const f = Atomics.load(i32, at) - 1;
-    if (f >= 0 && cpu.alloc.get(f) <= 0) throw new Error(`page-cache page ${index} of file ${this.file} (frame ${f}) has no reference`);
-    spinUnlock(cpu, plock);
-    if (f < 0) return -1;
-    spinLock(cpu, pageLockWord(L, f));
-    if (Atomics.load(i32, at) - 1 === f) return f;
-    spinUnlock(cpu, pageLockWord(L, f));
-    cpu.freeFrame(f);
-    return -1;
+    try {
+      if (create && index >= this.size) return -1;
+      let f = Atomics.load(i32, at) - 1;
+      if (f < 0 && create) {
+        f = cpu.alloc.alloc(FrameKind.DATA, -1);
+        if (f < 0) throw create();
+        Atomics.store(i32, at, f + 1);
+        Atomics.add(i32, L.file(this.file, FI.NR_PAGES), 1);
+      }
+      // The caller's reference, taken under the page-cache lock: the cache's own
+      // reference keeps the count above zero while the slot holds the frame.
+      if (f >= 0 && cpu.alloc.get(f) <= 0) throw new Error(`page-cache page ${index} of file ${this.file} (frame ${f}) has no reference`);
+      return f;
+    } finally {
+      spinUnlock(cpu, plock);
+    }
+  }
+
+  /**
+   * lock_page(frame), then whether the cache still holds it at `index` and
+   * `still()` holds; if not, the lock and the caller's reference go.
+   */
+  private lockIfCached(index: number, frame: number, still: () => boolean): boolean {
+    const { cpu, i32 } = this;
+    spinLock(cpu, pageLockWord(cpu.L, frame));
+    if (Atomics.load(i32, this.slot(index)) - 1 === frame && still()) return true;
+    spinUnlock(cpu, pageLockWord(cpu.L, frame));
+    cpu.freeFrame(frame);
+    return false;
   }
 
   /**
