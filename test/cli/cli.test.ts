@@ -215,7 +215,7 @@ describe('usage errors exit 2 with one line on stderr and no stack trace', () =>
     [['run', 'arm-delayed-free', '--hw', 'armv7'], /unknown hardware flavour 'armv7' \(did you mean .*'armv7-mp'/],
     [['run', 'arm-delayed-free', '--arch', 'generic-range:itlb=sometimes'], /policy option itlb takes vma-exec or always, not 'sometimes'/],
     [['run', 'arm-delayed-free', '--arch', 'generic-range:itbl=always'], /unknown policy option 'itbl' \(did you mean 'itlb'\?/],
-    [['run', 'arm-delayed-free', '--arch', 'linux-6:itlb=always'], /linux-6 takes no option itlb \(its options: nested, tableFallback, tableFree; itlb is an option of generic-range\)/],
+    [['run', 'arm-delayed-free', '--arch', 'linux-6:itlb=always'], /linux-6 takes no option itlb \(its options: nested, tableFallback, tableFree, mremapFlush; itlb is an option of generic-range\)/],
     [['run', 'arm-delayed-free', '--mode', 'pct', '--depth', '18'], /depth must be an integer from 1 to 17/],
     [['replay', `smp1.${Buffer.from(JSON.stringify(['arm-delayed-free', 'arm-9', 0, 'armv7-mp', 4, 0, 1, 3, -1])).toString('base64url')}`], /replay token is damaged: policy 'arm-9' is not one smpsim has/],
     [['replay', `smp1.${Buffer.from(JSON.stringify(['parallel-madv-dontneed', 'linux-6', 0, 'arm64', 1, 0, 1, 3, -1])).toString('base64url')}`], /kernelCpus: CPU 1 runs a kernel script, but the run has 1 CPU/],
