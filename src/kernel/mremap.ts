@@ -53,7 +53,7 @@ export function mremap(k: Kernel, mm: Mm, a: MremapArgs): SyscallResult {
   k.mmapLock(mm, 'write');
   try {
     // MREMAP_FIXED: whatever was mapped at the destination goes first (not the call's promise).
-    k.doMunmap(mm, to, to + len, res, false);
+    k.doMunmap(mm, to, to + len, res, null);
     const vma = mm.vmaAt(old);
     if (!vma || old + len > vma.end) throw new KernelError('EFAULT', `[${old}, ${old + len}) is not inside one vma`);
     if (vma.huge || vma.pfnmap) throw new KernelError('EINVAL', `mremap of a ${vma.huge ? 'hugetlb' : 'pfnmap'} vma`);
@@ -67,7 +67,7 @@ export function mremap(k: Kernel, mm: Mm, a: MremapArgs): SyscallResult {
     res.otherFlushes.push(...move.flushes);
     res.trace.push(...move.flushes);
     // do_munmap(mm, old_addr, old_len): a 4.20+ kernel does not downgrade mmap_lock here.
-    k.doMunmap(mm, old, old + len, res, false);
+    k.doMunmap(mm, old, old + len, res, null);
     res.removed.push({ start: old, end: old + len });
   } finally {
     k.mmapUnlock(mm, 'write');

@@ -275,12 +275,12 @@ export class Kernel {
   munmap(mm: Mm, start: number, end: number): SyscallResult {
     const res = this.enter(syscallCode('munmap'), start, 'munmap');
     this.mmapLock(mm, 'write');
-    let held: 'read' | 'write' = 'write';
+    const lock = { held: 'write' as 'read' | 'write' };
     try {
-      held = this.doMunmap(mm, start, end, res, this.policy.munmapDowngrade ?? false);
+      this.doMunmap(mm, start, end, res, this.policy.munmapDowngrade ? lock : null);
       res.removed.push({ start, end });
     } finally {
-      this.mmapUnlock(mm, held);
+      this.mmapUnlock(mm, lock.held);
       this.leave();
     }
     return res;
@@ -289,13 +289,14 @@ export class Kernel {
   /**
    * do_munmap of [start, end) with mmap_lock held for write (munmap, and
    * mremap for the old range): detach the vmas (a file vma's i_mmap record
-   * split with it, under i_mmap_rwsem), optionally downgrade mmap_lock to
-   * read (4.20+ munmap), then unmap_region: zap, free_pgtables (which
-   * unlinks each file vma from its i_mmap: until then truncate still finds
-   * it), tlb_finish_mmu. Returns how mmap_lock is held now. Adds the gather
-   * to `res` (the range removed is the caller's to promise).
+   * split with it, under i_mmap_rwsem), downgrade mmap_lock to read if
+   * `downgrade` is given (4.20+ munmap; it says how the lock is held from
+   * then on, so that an error past that point unlocks it rightly), then
+   * unmap_region: zap, free_pgtables (which unlinks each file vma from its
+   * i_mmap: until then truncate still finds it), tlb_finish_mmu. Adds the
+   * gather to `res` (the range removed is the caller's to promise).
    */
-  doMunmap(mm: Mm, start: number, end: number, res: SyscallResult, downgrade: boolean): 'read' | 'write' {
+  doMunmap(mm: Mm, start: number, end: number, res: SyscallResult, downgrade: { held: 'read' | 'write' } | null): void {
     const syscall = res.code;
     const { detached, prev, next, splits } = mm.detach(start, end);
     for (const { vma, at } of splits) {
@@ -305,13 +306,12 @@ export class Kernel {
       fc.splitMap(mm.asid, vma, at);
       fc.unlockIMmap('write');
     }
-    let held: 'read' | 'write' = 'write';
     if (detached.length) {
       if (downgrade) {
         // 4.20+ (dd2283f2605e): the vmas are gone from the mm; zap and free the tables under the read lock.
         downgradeWrite(this.cpu, mmapLockWord(this.cpu.L, mm.asid));
+        downgrade.held = 'read';
         this.cpu.setKernelOp(kernelOp(syscall, Step.MMAP_WRITE_DOWNGRADE), start);
-        held = 'read';
       }
       const tlb = this.gather(mm, false, syscall);
       res.ptes += unmapVmas(tlb, detached, start, end);
@@ -320,7 +320,6 @@ export class Kernel {
       tlb.tlbFinishMmu(start, end);
       this.addGather(res, tlb);
     }
-    return held;
   }
 
   /** unlink_file_vma for each file vma of `vmas` (free_pgtables does it, before tlb_finish_mmu). */
