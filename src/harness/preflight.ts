@@ -43,6 +43,15 @@ export function preflight(s: Scenario, combos: readonly Combination[], cpus: num
     if (seen.has(c.hw)) continue;
     seen.add(c.hw);
     const cfg = machineConfigFor(s, c, cpus);
+    // Every file a command names must be a slot the machine has, and fit its pages (mmap, truncate).
+    for (const [where, cmds] of scripts) {
+      cmds.forEach((cmd, j) => {
+        if (!('file' in cmd) || typeof cmd.file !== 'number') return;
+        if (cmd.file >= cfg.files) throw new ScenarioError(`scenario ${s.name}: ${where}[${j}]: ${cmd.op} names file ${cmd.file}, but the machine has ${cfg.files} file slots (machine.files)`);
+        const last = cmd.op === 'truncate' ? cmd.pages : cmd.op === 'mmap' ? (cmd.pgoff ?? 0) + cmd.pages : 0;
+        if (last > cfg.filePages) throw new ScenarioError(`scenario ${s.name}: ${where}[${j}]: ${cmd.op} reaches page ${last} of file ${cmd.file}, past the ${cfg.filePages} pages a file has (machine.filePages)`);
+      });
+    }
     const machine = Machine.create(cfg);
     const workloads: [number, { spaces: number[] }][] = [];
     for (let c = 1; c < cpus; c++) {

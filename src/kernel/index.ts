@@ -17,8 +17,10 @@ export {
 } from './mmu-gather.js';
 export * from './gather-trace.js';
 export { POLICIES, POLICY_ALIASES, POLICY_OPTIONS, POLICY_REGISTRY, PROVENANCE, policiesTaking, policyNames, canonicalPolicyName, isPolicyName, createPolicy, gupFastOf, type PolicyEntry, type PolicyFactory, type PolicyOptionSpec, type OptionsOf, type PolicyOptions, type TlbPolicy } from './policies/index.js';
-export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables } from './memory.js';
-export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport } from './syscalls.js';
+export { unmapPageRange, unmapVmas, freePgdRange, freePgtables, movePageTables, type MoveFlush, type MoveOptions } from './memory.js';
+export { FileCache, type FileMap } from './file-cache.js';
+export type { MremapArgs } from './mremap.js';
+export { Kernel, KernelError, type KernelOptions, type SyscallResult, type GatherReport, type RemovedRange } from './syscalls.js';
 export { staleAfterReturn, staleTablePointers, recordStaleAfterReturn, entryIsCurrent, type StaleEntry } from './stale.js';
 export { runKernelScript, type KernelCommand, type KernelCommandResult } from './script.js';
 export { hardwareOf, isHypothetical } from './policies/hardware.js';

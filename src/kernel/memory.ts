@@ -2,6 +2,7 @@ import { FlushKind, PTE_FRAME_MASK, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
 import { ptLockWord, ptlWord, spinLock, spinUnlock } from '../machine/locks.js';
 import type { TableAlloc } from '../machine/pagetable.js';
+import { type FileCache, pageRemoveRmap } from './file-cache.js';
 import type { FlushEvent } from './gather-trace.js';
 import { type LazyTlbRules, flushTargets } from './lazy-tlb.js';
 import type { Mm, Vma } from './mm.js';
@@ -80,7 +81,10 @@ function zapRange(tlb: MmuGather, vma: Vma, start: number, end: number): number 
         if (!(old & Pte.PRESENT)) continue;
         n++;
         tlb.tlbRemoveTlbEntry(vpn);
-        if (!vma.pfnmap) tlb.tlbRemovePage(old & PTE_FRAME_MASK);
+        if (vma.pfnmap) continue;
+        // page_remove_rmap, then the mapping's reference to the gather (dropped after its flush).
+        pageRemoveRmap(cpu, old & PTE_FRAME_MASK);
+        tlb.tlbRemovePage(old & PTE_FRAME_MASK);
       }
     } finally {
       spinUnlock(cpu, ptl);
@@ -168,20 +172,35 @@ export function freePgtables(tlb: MmuGather, vmas: readonly Vma[], floor: number
 }
 
 /**
- * How move_page_tables invalidates the old addresses (mm/mremap.c):
- * - 'per-pte' (2.6.x): move_ptes clears each moved PTE with
- *   ptep_clear_flush, a flush_tlb_page of the old address per moved PTE,
- *   before set_pte_at at the new one; move_page_tables adds no flush.
- * - 'once' (since 3.x, under the page-table lock since eb66ae030829, 4.19):
- *   move_ptes clears with ptep_get_and_clear and, if it moved a present PTE,
- *   flushes its old range [old_addr, old_end) once, after the loop and
- *   before dropping the PTE locks. One move_ptes call covers one extent that
- *   stays inside one old and one new PTE table.
- * Either way the old translation is gone from every TLB before the locks
- * that keep the frame alive are dropped; the difference is the number of
- * flushes (and IPIs).
+ * How move_page_tables invalidates the old addresses (mm/mremap.c), by era:
+ *
+ * - 'per-pte' (2.6.x to 3.1): move_ptes clears each moved PTE with
+ *   ptep_clear_flush, a flush_tlb_page of the old address, before set_pte_at
+ *   at the new one, all under both PTE table locks (and, for a file vma,
+ *   i_mmap_mutex / i_mmap_lock); move_page_tables adds no flush.
+ * - 'after-unlock' (3.2 to 4.8, "thp: mremap support and TLB
+ *   optimization"): move_ptes clears with ptep_get_and_clear and flushes
+ *   nothing; move_page_tables flushes the whole old range once, after the
+ *   last extent, when every PTE lock has long been dropped.
+ * - 'dirty-under-ptl' (4.9 to 4.18, 5d1904204c99 "mremap: fix race
+ *   between mremap() and page cleanning", with the dirty check moved after
+ *   ptep_get_and_clear before 4.9 was released): an extent that moved a
+ *   dirty PTE is flushed in move_ptes, after the new table's lock is dropped
+ *   and before the old one's (force_flush); any other extent leaves the
+ *   flush to the end of move_page_tables, as 'after-unlock'.
+ * - 'under-ptl' (4.19+, eb66ae030829 "mremap: properly flush TLB before
+ *   releasing the page", CVE-2018-18281): an extent that moved a present
+ *   PTE is flushed in move_ptes before either lock is dropped; nothing after.
+ *
+ * Why the lock matters: mremap holds no reference to the pages it moves.
+ * Once the new table's lock is dropped, a truncate can zap the new PTE,
+ * flush the new address only and free the page, and one that visits the
+ * old vma first (i_mmap order) finds the old PTE already gone and flushes
+ * nothing there: a CPU whose TLB still holds the old address reaches a freed
+ * page until mremap's own late flush. Flushing with both locks held makes
+ * every such zap wait until the old address is invalidated everywhere.
  */
-export type MoveFlush = 'per-pte' | 'once';
+export type MoveFlush = 'per-pte' | 'after-unlock' | 'dirty-under-ptl' | 'under-ptl';
 
 export interface MoveOptions {
   flush: MoveFlush;
@@ -189,6 +208,12 @@ export interface MoveOptions {
   allocTable?: TableAlloc;
   /** The kernel's lazy TLB rules, if it has them (flush_tlb_range skips lazy CPUs as they say). */
   lazy?: LazyTlbRules;
+  /**
+   * take_rmap_locks: the file whose i_mmap_rwsem move_ptes holds for write
+   * around each extent (3.7+: when need_rmap_locks, the new vma not after
+   * the old in i_mmap order; before 3.7: for every file vma), or none.
+   */
+  rmapLock?: FileCache | null;
 }
 
 /**
@@ -196,8 +221,13 @@ export interface MoveOptions {
  * the old range inside one old and one new PTE table (move_ptes), move each
  * present PTE (clear at the old address, set_pte_at at the new one; new
  * tables allocated as needed), ascending, flushing as `opts.flush` says.
- * Frames are not freed. Returns the PTEs moved and the flushes issued.
+ * Frames are not freed, nor their mapcounts changed (the page moves, its
+ * mapping stays). Returns the PTEs moved and the flushes issued.
  * Throws when out of frames for a table.
+ *
+ * Kernel points: move_page_tables at each PTE moved (both PTE locks held);
+ * move_page_tables_flush once every extent is moved and its locks dropped,
+ * before the flush the 3.2-4.18 eras make there.
  */
 export function movePageTables(
   cpu: Cpu,
@@ -207,68 +237,100 @@ export function movePageTables(
   newStart: number,
   len: number,
   syscall: number,
-  opts: MoveOptions = { flush: 'once' },
+  opts: MoveOptions = { flush: 'under-ptl' },
 ): { moved: number; flushes: FlushEvent[] } {
   const W = cpu.L.W;
   const flushes: FlushEvent[] = [];
-  let moved = 0;
+  const state = { moved: 0, needFlush: false };
   for (let off = 0; off < len; ) {
     const from = oldStart + off;
     const to = newStart + off;
     // extent: up to the end of the old PTE table, of the new one, and of the range.
     const extent = Math.min(W - (from & (W - 1)), W - (to & (W - 1)), len - off);
-    moved += movePtes(cpu, mm, vma, from, to, extent, syscall, opts, flushes);
+    movePtes(cpu, mm, vma, from, to, extent, syscall, opts, flushes, state);
     off += extent;
   }
-  return { moved, flushes };
+  cpu.setKernelOp(kernelOp(syscall, Step.MOVE_PAGE_TABLES_FLUSH), oldStart);
+  // 3.2-4.18: if (need_flush) flush_tlb_range(vma, old_end - len, old_addr), every PTE lock dropped.
+  if (state.needFlush) moveFlush(cpu, mm, vma, oldStart, oldStart + len, flushes, opts.lazy);
+  return { moved: state.moved, flushes };
 }
 
-/** move_ptes over one extent; pushes the flushes it issues. */
-function movePtes(cpu: Cpu, mm: Mm, vma: Vma, from: number, to: number, n: number, syscall: number, opts: MoveOptions, flushes: FlushEvent[]): number {
+/** flush_tlb_range(vma, start, end) of old addresses, recorded as move_page_tables' flush. */
+function moveFlush(cpu: Cpu, mm: Mm, vma: Vma, start: number, end: number, flushes: FlushEvent[], lazy?: LazyTlbRules): void {
+  const which = leafWhich(vma.exec);
+  const r = { kind: FlushKind.RANGE, asid: mm.asid, start, end, which };
+  // flush_tlb_range: lazy CPUs skipped as the kernel's rules say (freed_tables: the rules' rangeFreedTables).
+  cpu.flush(r, flushTargets(cpu, lazy, r, lazy?.rangeFreedTables ?? false));
+  flushes.push({ t: 'flush', seq: 0, cls: end - start === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid: mm.asid, start, end, which, by: 'move_page_tables' });
+}
+
+/** move_ptes over one extent; pushes the flushes it issues, and notes a flush it leaves to move_page_tables. */
+function movePtes(
+  cpu: Cpu,
+  mm: Mm,
+  vma: Vma,
+  from: number,
+  to: number,
+  n: number,
+  syscall: number,
+  opts: MoveOptions,
+  flushes: FlushEvent[],
+  state: { moved: number; needFlush: boolean },
+): void {
   const pt = cpu.pt;
   const W = cpu.L.W;
   const asid = mm.asid;
   const op = kernelOp(syscall, Step.MOVE_PAGE_TABLES);
-  const which = leafWhich(vma.exec);
-  const flush = (start: number, end: number): void => {
-    const r = { kind: FlushKind.RANGE, asid, start, end, which };
-    cpu.flush(r, flushTargets(cpu, opts.lazy, r, opts.lazy?.rangeFreedTables ?? false));
-    flushes.push({ t: 'flush', seq: 0, cls: end - start === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid, start, end, which, by: 'move_page_tables' });
-  };
   const t = pt.table(asid, from, 1);
-  if (t < 0) return 0;
+  if (t < 0) return;
   let any = false;
   for (let i = 0; i < n && !any; i++) any = (pt.entry(t, (from + i) & (W - 1)) & Pte.PRESENT) !== 0;
-  if (!any) return 0;
-  // alloc_new_pmd / pte_alloc under the mm's page_table_lock; then the old
-  // table's PTL and the new one's (spin_lock_nested), held across the moves
-  // and, since eb66ae030829, the flush.
+  if (!any) return;
+  // alloc_new_pmd / pte_alloc under the mm's page_table_lock.
   spinLock(cpu, ptLockWord(cpu.L, asid));
   const nt = pt.ensurePteTable(asid, to, opts.allocTable);
   spinUnlock(cpu, ptLockWord(cpu.L, asid));
   if (nt < 0) throw new Error(`out of frames for a page table at vpn ${to}`);
+  // take_rmap_locks (i_mmap_rwsem for write), then the old table's PTL and the new one's (spin_lock_nested).
+  opts.rmapLock?.lockIMmap('write');
   const oldPtl = ptlWord(cpu.L, t);
   const newPtl = ptlWord(cpu.L, nt);
   spinLock(cpu, oldPtl);
   if (newPtl !== oldPtl) spinLock(cpu, newPtl);
+  let newHeld = newPtl !== oldPtl;
   let moved = 0;
+  let dirty = false;
   try {
     for (let i = 0; i < n; i++) {
       const a = from + i;
       if (!(pt.entry(t, a & (W - 1)) & Pte.PRESENT)) continue;
       cpu.setKernelOp(op, a);
+      // ptep_get_and_clear: atomic against a walker setting young/dirty, so the dirty bit read is the last one.
       const old = pt.clearEntry(t, a & (W - 1));
       if (!(old & Pte.PRESENT)) continue;
+      if (old & Pte.DIRTY) dirty = true;
       // ptep_clear_flush: the old address is invalidated before the PTE appears at the new one.
-      if (opts.flush === 'per-pte') flush(a, a + 1);
+      if (opts.flush === 'per-pte') moveFlush(cpu, mm, vma, a, a + 1, flushes, opts.lazy);
       pt.setEntry(nt, (to + i) & (W - 1), old);
       moved++;
     }
-    // flush_tlb_range(vma, old_end - len, old_end), still under the PTE locks.
-    if (opts.flush === 'once' && moved) flush(from, from + n);
+    if (opts.flush === 'under-ptl') {
+      // eb66ae030829: flush_tlb_range(vma, old_end - len, old_end) with both PTE locks still held.
+      if (moved) moveFlush(cpu, mm, vma, from, from + n, flushes, opts.lazy);
+    } else if (opts.flush === 'dirty-under-ptl') {
+      // 5d1904204c99: the new table's lock is dropped first; force_flush under the old one's, else later.
+      if (newHeld) {
+        spinUnlock(cpu, newPtl);
+        newHeld = false;
+      }
+      if (dirty) moveFlush(cpu, mm, vma, from, from + n, flushes, opts.lazy);
+      else state.needFlush = true;
+    } else if (opts.flush === 'after-unlock') state.needFlush = true;
   } finally {
-    if (newPtl !== oldPtl) spinUnlock(cpu, newPtl);
+    if (newHeld) spinUnlock(cpu, newPtl);
     spinUnlock(cpu, oldPtl);
+    opts.rmapLock?.unlockIMmap('write');
   }
-  return moved;
+  state.moved += moved;
 }

@@ -33,9 +33,22 @@ export interface Vma {
   huge: boolean;
   /** VM_PFNMAP: raw frames without struct page; zap clears PTEs but frees nothing. */
   pfnmap: boolean;
+  /**
+   * vm_file: the file (machine file slot) this shared mapping maps, with
+   * vm_pgoff, the file page at `start`; absent for anonymous memory. A
+   * file vma is in its file's i_mmap (kernel/file-cache.ts) from vma_link
+   * to unlink_file_vma.
+   */
+  file?: number;
+  pgoff?: number;
 }
 
-export type VmaFlags = Partial<Pick<Vma, 'exec' | 'write' | 'huge' | 'pfnmap'>>;
+export type VmaFlags = Partial<Pick<Vma, 'exec' | 'write' | 'huge' | 'pfnmap' | 'file' | 'pgoff'>>;
+
+/** The file page that `vpn` of file vma `vma` maps (linear_page_index). */
+export function filePageOf(vma: Vma, vpn: number): number {
+  return (vma.pgoff ?? 0) + (vpn - vma.start);
+}
 
 /**
  * mm->tlb_flush_pending: how many gathers on this mm are between
@@ -70,6 +83,14 @@ export class SharedCounter implements FlushPendingCounter {
 
 const FLAG = { exec: 1, write: 2, huge: 4, pfnmap: 8 } as const;
 
+/** A vma's flag bits as one word (the VMA list and the i_mmap records store them so). */
+export function encodeVmaFlags(v: Pick<Vma, 'exec' | 'write' | 'huge' | 'pfnmap'>): number {
+  return (v.exec ? FLAG.exec : 0) | (v.write ? FLAG.write : 0) | (v.huge ? FLAG.huge : 0) | (v.pfnmap ? FLAG.pfnmap : 0);
+}
+export function decodeVmaFlags(f: number): Pick<Vma, 'exec' | 'write' | 'huge' | 'pfnmap'> {
+  return { exec: (f & FLAG.exec) !== 0, write: (f & FLAG.write) !== 0, huge: (f & FLAG.huge) !== 0, pfnmap: (f & FLAG.pfnmap) !== 0 };
+}
+
 export class Mm {
   /** mm_users: threads using the address space (this view's; exit sets it to 0). */
   users = 1;
@@ -102,13 +123,12 @@ export class Mm {
     const out: Vma[] = [];
     for (let i = 0; i < n; i++) {
       const f = Atomics.load(i32, L.vma(asid, i, 2));
+      const file = Atomics.load(i32, L.vma(asid, i, 3)) - 1;
       out.push({
         start: Atomics.load(i32, L.vma(asid, i, 0)),
         end: Atomics.load(i32, L.vma(asid, i, 1)),
-        exec: (f & FLAG.exec) !== 0,
-        write: (f & FLAG.write) !== 0,
-        huge: (f & FLAG.huge) !== 0,
-        pfnmap: (f & FLAG.pfnmap) !== 0,
+        ...decodeVmaFlags(f),
+        ...(file >= 0 ? { file, pgoff: Atomics.load(i32, L.vma(asid, i, 4)) } : {}),
       });
     }
     return out;
@@ -121,7 +141,9 @@ export class Mm {
     vmas.forEach((v, i) => {
       Atomics.store(i32, L.vma(asid, i, 0), v.start);
       Atomics.store(i32, L.vma(asid, i, 1), v.end);
-      Atomics.store(i32, L.vma(asid, i, 2), (v.exec ? FLAG.exec : 0) | (v.write ? FLAG.write : 0) | (v.huge ? FLAG.huge : 0) | (v.pfnmap ? FLAG.pfnmap : 0));
+      Atomics.store(i32, L.vma(asid, i, 2), encodeVmaFlags(v));
+      Atomics.store(i32, L.vma(asid, i, 3), v.file === undefined ? 0 : v.file + 1);
+      Atomics.store(i32, L.vma(asid, i, 4), v.pgoff ?? 0);
     });
     Atomics.store(i32, L.space(asid, A.VMA_COUNT), vmas.length);
   }
@@ -181,31 +203,42 @@ export class Mm {
 
   /**
    * split_vma at `at` (strictly inside a vma): the vma keeps [start, at), a
-   * new one with the same flags takes [at, end).
+   * new one with the same flags (and, for a file vma, the file page at
+   * `at`) takes [at, end). Returns the vma split, or undefined if `at` is
+   * inside none. A file vma's i_mmap record is the caller's to split
+   * (kernel/file-cache.ts FileCache.splitMap, under i_mmap_rwsem).
    */
-  split(at: number): void {
+  split(at: number): Vma | undefined {
     const vmas = this.vmas;
     const i = vmas.findIndex((v) => v.start < at && at < v.end);
-    if (i < 0) return;
+    if (i < 0) return undefined;
     const v = vmas[i];
-    vmas.splice(i, 1, { ...v, end: at }, { ...v, start: at });
+    const tail: Vma = { ...v, start: at };
+    if (v.file !== undefined) tail.pgoff = filePageOf(v, at);
+    vmas.splice(i, 1, { ...v, end: at }, tail);
     this.store(vmas);
+    return v;
   }
 
   /**
    * detach_vmas_to_be_unmapped: split at start and end, remove the vmas of
    * [start, end) from the mm and return them, with the neighbours that bound
-   * free_pgtables (prev's end is the floor, next's start the ceiling).
+   * free_pgtables (prev's end is the floor, next's start the ceiling), and
+   * the splits made (each vma as it was before, and where it was split), for
+   * the caller to mirror in a file vma's i_mmap.
    */
-  detach(start: number, end: number): { detached: Vma[]; prev: Vma | undefined; next: Vma | undefined } {
-    this.split(start);
-    this.split(end);
+  detach(start: number, end: number): { detached: Vma[]; prev: Vma | undefined; next: Vma | undefined; splits: { vma: Vma; at: number }[] } {
+    const splits: { vma: Vma; at: number }[] = [];
+    for (const at of [start, end]) {
+      const v = this.split(at);
+      if (v) splits.push({ vma: v, at });
+    }
     const vmas = this.vmas;
     const detached = vmas.filter((v) => v.start < end && start < v.end);
-    if (!detached.length) return { detached, prev: undefined, next: undefined };
+    if (!detached.length) return { detached, prev: undefined, next: undefined, splits };
     const first = vmas.indexOf(detached[0]);
     vmas.splice(first, detached.length);
     this.store(vmas);
-    return { detached, prev: first > 0 ? vmas[first - 1] : undefined, next: vmas[first] };
+    return { detached, prev: first > 0 ? vmas[first - 1] : undefined, next: vmas[first], splits };
   }
 }

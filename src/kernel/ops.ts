@@ -47,12 +47,20 @@ const STEPS = {
   TLB_FINISH_MMU: 'tlb_finish_mmu',
   /** tlb_table_flush: the RCU-like deferral of table frees (linux-6). */
   TLB_TABLE_FLUSH: 'tlb_table_flush',
-  /** mm/mremap.c move_page_tables (shift_arg_pages). */
+  /** mremap's copy_vma: the new vma is in the mm and in its file's i_mmap; nothing moved yet. */
+  COPY_VMA: 'copy_vma',
+  /** mm/mremap.c move_page_tables (shift_arg_pages, mremap): moving PTEs. */
   MOVE_PAGE_TABLES: 'move_page_tables',
+  /** move_page_tables after its last extent, PTE locks dropped: where 3.2-4.18 flush the old range. */
+  MOVE_PAGE_TABLES_FLUSH: 'move_page_tables_flush',
   /** Freeing the pgd at the end of exit (mm_free_pgd). */
   FREE_PGD: 'free_pgd',
   /** Allocating and mapping frames (fault-in). */
   FAULT_IN: 'fault_in',
+  /** truncate: unmap_mapping_range walking the file's i_mmap. */
+  UNMAP_MAPPING_RANGE: 'unmap_mapping_range',
+  /** truncate: truncate_inode_pages dropping page-cache pages past the new size. */
+  TRUNCATE_INODE_PAGES: 'truncate_inode_pages',
   /** The call holds mmap_lock (for read or write, as the call takes it). */
   MMAP_LOCK: 'mmap_lock',
   /** munmap has downgraded mmap_lock to read (4.20+: dd2283f2605e). */
@@ -81,7 +89,7 @@ export const STEP_NAMES: readonly string[] = Object.freeze(Object.values(STEPS))
  */
 export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.freeze(
   [
-    ['mmap_lock', 'the call has taken mmap_lock (write: mmap, munmap, shift_arg_pages, exit; read: madvise, fault)'],
+    ['mmap_lock', 'the call has taken mmap_lock (write: mmap, munmap, mremap, shift_arg_pages, exit; read: madvise, fault)'],
     ['mmap_write_downgrade', 'munmap, 4.20+ policies: the vmas are detached and mmap_lock is now held for read (downgraded from write)'],
     ['tlb_gather_mmu', 'a gather starts: tlb_flush_pending is about to rise'],
     ['tlb_start_vma', 'the gather notes a vma'],
@@ -95,9 +103,13 @@ export const KERNEL_POINTS: readonly { name: string; where: string }[] = Object.
     ['tlb_flush_mmu', 'a forced flush and free of a full batch (the final one is tlb_finish_mmu)'],
     ['tlb_table_flush', 'linux-6: the table batch is invalidated and freed'],
     ['tlb_finish_mmu', 'the final flush; tlb_flush_pending is still raised'],
-    ['move_page_tables', 'shift_arg_pages: moving PTEs'],
+    ['copy_vma', "mremap: the new vma is in the mm (and its file's i_mmap); no PTE moved yet"],
+    ['move_page_tables', 'shift_arg_pages, mremap: moving PTEs (reached at each PTE moved)'],
+    ['move_page_tables_flush', 'shift_arg_pages, mremap: every PTE moved and the PTE locks dropped; the flush 3.2-4.18 make here (all PTEs, or the clean ones) has not happened'],
     ['free_pgd', 'exit: the pgd is freed'],
     ['fault_in', 'fault: mapping a page'],
+    ['unmap_mapping_range', 'truncate: i_size is set; about to zap every vma of the file past it (i_mmap_rwsem held)'],
+    ['truncate_inode_pages', 'truncate: every mapping zapped; a page past i_size is about to leave the page cache (reached at each page, locked)'],
     ['return', 'the call has returned, its "no stale translation after return" check done'],
     ['pmdp_collapse_flush', 'khugepaged: the pmd entry to the PTE table is cleared and the span is being flushed'],
     ['tlb_remove_table_sync_one', 'khugepaged (2ba99c5e0881): the synchronising IPI that waits out gup_fast'],

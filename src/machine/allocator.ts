@@ -106,6 +106,8 @@ export class FrameAllocator {
     i32.fill(0, L.word(f, 0), L.word(f, L.W));
     i32.fill(0, L.shadowWord(f, 0), L.shadowWord(f, L.W));
     Atomics.store(i32, L.frame(f, F.REFS), 1);
+    Atomics.store(i32, L.frame(f, F.MAPCOUNT), 0);
+    Atomics.store(i32, L.frame(f, F.PAGE_LOCK), 0);
     Atomics.add(i32, L.frame(f, F.GEN), 1);
     Atomics.store(i32, L.frame(f, F.OWNER), owner);
     Atomics.store(i32, L.frame(f, F.KIND), kind);

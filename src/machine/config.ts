@@ -47,6 +47,14 @@ export interface MachineConfig {
   walkCache: number;
   /** Address-space slots (mm contexts); the ASID of slot i is i. */
   addressSpaces: number;
+  /**
+   * Files (inode + address_space slots, layout.ts FI): each has a page cache
+   * of `filePages` slots, an i_mmap of the vmas that map it, and i_size
+   * (`filePages` at reset). 0: no file mappings.
+   */
+  files: number;
+  /** Pages per file: its page-cache slots, and its size at reset. */
+  filePages: number;
   /** How a flush reaches the other CPUs. */
   flush: FlushFlavour;
   /** Whether a leaf (single-address or range) invalidate also drops walk-cache entries covering it. */
@@ -69,6 +77,8 @@ export interface MachineConfig {
 }
 
 export const MAX_CPUS = 32;
+/** File slots a machine may have (config.files). */
+export const MAX_FILES = 64;
 
 export const DEFAULT_MACHINE: MachineConfig = {
   cpus: 4,
@@ -78,6 +88,8 @@ export const DEFAULT_MACHINE: MachineConfig = {
   itlb: { sets: 8, ways: 2 },
   walkCache: 8,
   addressSpaces: 8,
+  files: 8,
+  filePages: 64,
   flush: 'ipi',
   leafDropsWalkCache: true,
   speculation: 0,
@@ -139,6 +151,8 @@ export function resolveConfig(partial: Partial<MachineConfig> = {}): MachineConf
   }
   intIn('walkCache', c.walkCache, 0, 256);
   intIn('addressSpaces', c.addressSpaces, 1, MAX_ASIDS);
+  intIn('files', c.files, 0, MAX_FILES);
+  intIn('filePages', c.filePages, 1, 1 << 16);
   if (typeof c.leafDropsWalkCache !== 'boolean') throw new ConfigError(`leafDropsWalkCache must be true or false, got ${String(c.leafDropsWalkCache)}`);
   if (!FLUSH_FLAVOURS.includes(c.flush)) throw new ConfigError(`flush must be ${FLUSH_FLAVOURS.join(', ')}, got ${String(c.flush)}`);
   if (!(c.speculation >= 0 && c.speculation <= 1)) throw new ConfigError(`speculation must be a probability from 0 to 1, got ${c.speculation}`);

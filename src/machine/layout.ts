@@ -8,7 +8,7 @@ import { TAG_VPN_BITS, TAG_VPN_MASK, WC_LEVEL_SHIFT } from './constants.js';
  * The buffer is one Int32 area followed by one Float64 area (per-CPU counters
  * that only their own CPU writes). Regions, in order:
  *   header | frame metadata | frame contents | table-entry shadows |
- *   free ring | address spaces | per-CPU state | mailboxes | TLBs |
+ *   free ring | address spaces | files | per-CPU state | mailboxes | TLBs |
  *   walk caches | drop shadows | violation log || counters (Float64)
  */
 
@@ -74,7 +74,15 @@ export const F = {
   MAP_SEQ: 8,
   /** Split page-table lock of a PTE table (ptlock): 0 free, else holder CPU + 1 (machine/locks.ts). */
   PTL: 9,
-  WORDS: 10,
+  /**
+   * A data frame's mappings by page tables (page->_mapcount + 1): raised when
+   * a fault maps it, dropped when a zap clears a PTE to it (page_remove_rmap);
+   * a move leaves it. truncate asks it (page_mapped) of a page it holds locked.
+   */
+  MAPCOUNT: 10,
+  /** PG_locked of a data frame (lock_page; a sleeping lock, machine/locks.ts): 0 free, else holder CPU + 1. */
+  PAGE_LOCK: 11,
+  WORDS: 12,
 } as const;
 
 /** Address-space (mm context) slot words. */
@@ -96,13 +104,46 @@ export const A = {
   MMAP_WRITER: 7,
   /** mm->page_table_lock (a spinlock: 0 free, else holder CPU + 1): populating upper tables. */
   PT_LOCK: 8,
-  /** The VMA list (kernel/mm.ts): count, then MAX_VMAS records of VMA_WORDS (start, end, flags). */
+  /** The VMA list (kernel/mm.ts): count, then MAX_VMAS records of VMA_WORDS (start, end, flags, file + 1, pgoff). */
   VMA_COUNT: 9,
   VMAS: 16,
-  VMA_WORDS: 3,
+  VMA_WORDS: 5,
   MAX_VMAS: 32,
-  WORDS: 16 + 3 * 32,
+  WORDS: 16 + 5 * 32,
 } as const;
+
+/**
+ * File slot words (an inode and its address_space; kernel/file-cache.ts):
+ * i_size, the i_mmap of the vmas mapping it, and the page cache. The page
+ * cache's slots (cfg.filePages of them, Layout.filePage) follow the i_mmap
+ * records.
+ */
+export const FI = {
+  /** i_size, in pages (cfg.filePages after a reset). */
+  SIZE: 0,
+  /**
+   * i_mmap_rwsem, a reader-writer lock of the same shape as A.MMAP_LOCK
+   * (STATE, READERS, WRITER at the same distances: machine/locks.ts reads
+   * both through one set of functions).
+   */
+  I_MMAP_LOCK: 1,
+  I_MMAP_READERS: 2,
+  I_MMAP_WRITER: 3,
+  /** The page cache's own lock (xa_lock of i_pages; tree_lock before 4.17): 0 free, else holder CPU + 1. */
+  PAGES_LOCK: 4,
+  /** nrpages: page-cache slots in use. */
+  NR_PAGES: 5,
+  /** The i_mmap: count, then MAX_MAPS records of MAP_WORDS (asid, start, end, pgoff, vma flags), in traversal order. */
+  MAP_COUNT: 6,
+  MAPS: 8,
+  MAP_WORDS: 5,
+  MAX_MAPS: 32,
+  /** Header and i_mmap; the page-cache slots follow (frame + 1 each, 0: none). */
+  HEADER: 8 + 5 * 32,
+} as const;
+if (FI.I_MMAP_READERS - FI.I_MMAP_LOCK !== A.MMAP_READERS - A.MMAP_LOCK || FI.I_MMAP_WRITER - FI.I_MMAP_LOCK !== A.MMAP_WRITER - A.MMAP_LOCK) {
+  throw new Error('layout.ts: i_mmap_rwsem and mmap_lock must have the same shape');
+}
 
 /**
  * Per-CPU state words, in three 64-byte lines so that the words a CPU writes
@@ -315,6 +356,9 @@ export class Layout {
   readonly shadow: number;
   readonly freeRing: number;
   readonly spaces: number;
+  /** The file slots (FI), each fileWords long. */
+  readonly files: number;
+  readonly fileWords: number;
   readonly cpuState: number;
   readonly mailbox: number;
   readonly tlbs: number;
@@ -345,6 +389,8 @@ export class Layout {
     this.shadow = take(cfg.frames * this.W);
     this.freeRing = take(cfg.frames);
     this.spaces = take(cfg.addressSpaces * A.WORDS);
+    this.fileWords = FI.HEADER + cfg.filePages;
+    this.files = take(cfg.files * this.fileWords);
     at = (at + 15) & ~15; // 64-byte lines from here
     this.cpuState = take(cfg.cpus * C.WORDS);
     this.mailbox = take(cfg.cpus * M.WORDS);
@@ -376,6 +422,18 @@ export class Layout {
   }
   space(asid: number, field: number): number {
     return this.spaces + asid * A.WORDS + field;
+  }
+  /** Word `field` (FI) of file `file`. */
+  file(file: number, field: number): number {
+    return this.files + file * this.fileWords + field;
+  }
+  /** Word `field` of i_mmap record `i` of file `file`. */
+  fileMap(file: number, i: number, field: number): number {
+    return this.file(file, FI.MAPS + i * FI.MAP_WORDS + field);
+  }
+  /** The page-cache slot of page `index` of file `file` (frame + 1, 0: none). */
+  filePage(file: number, index: number): number {
+    return this.file(file, FI.HEADER + index);
   }
   cpu(c: number, field: number): number {
     return this.cpuState + c * C.WORDS + field;

@@ -1,6 +1,6 @@
 import type { Cpu } from './cpu.js';
 import { ring } from './ipi.js';
-import { A, C, F, type Layout } from './layout.js';
+import { A, C, F, FI, type Layout } from './layout.js';
 import { doorbellSleep, waitUntil } from './wait.js';
 
 /**
@@ -8,10 +8,14 @@ import { doorbellSleep, waitUntil } from './wait.js';
  * code running on several CPU threads at once (the kernel model decides which
  * lock guards what; kernel/locking.ts):
  *
- *   rw lock    mmap_lock (A.MMAP_LOCK): STATE = readers, or -1 for a writer;
+ *   rw lock    mmap_lock (A.MMAP_LOCK) and a file's i_mmap_rwsem
+ *              (FI.I_MMAP_LOCK): STATE = readers, or -1 for a writer;
  *              READERS (a bit per CPU) and WRITER (CPU + 1) say who holds it
- *   spinlock   the split page-table lock of a PTE table (F.PTL) and the mm's
- *              page_table_lock (A.PT_LOCK): 0 free, else the holder CPU + 1
+ *   spinlock   the split page-table lock of a PTE table (F.PTL), the mm's
+ *              page_table_lock (A.PT_LOCK), a file's page-cache lock
+ *              (FI.PAGES_LOCK) and a data page's PG_locked (F.PAGE_LOCK, a
+ *              sleeping lock in the kernel; every wait here sleeps after a
+ *              short spin anyway): 0 free, else the holder CPU + 1
  *
  * Acquire is one compare-and-swap of the state word; the holder words are
  * written after it and cleared before the release, so a reader of them (the
@@ -75,6 +79,20 @@ export function ptLockWord(L: Layout, asid: number): number {
 export function ptlWord(L: Layout, table: number): number {
   return L.frame(table, F.PTL);
 }
+/** The i_mmap_rwsem (rw) of file `file`. */
+export function iMmapLockWord(L: Layout, file: number): number {
+  return L.file(file, FI.I_MMAP_LOCK);
+}
+/** The page-cache lock (spin: xa_lock of i_pages) of file `file`. */
+export function pagesLockWord(L: Layout, file: number): number {
+  return L.file(file, FI.PAGES_LOCK);
+}
+/** PG_locked (lock_page) of data frame `frame`. */
+export function pageLockWord(L: Layout, frame: number): number {
+  return L.frame(frame, F.PAGE_LOCK);
+}
+
+const inFiles = (L: Layout, at: number): boolean => at >= L.files && at < L.files + L.cfg.files * L.fileWords;
 
 /** What a lock word is, as reports name it. */
 export function lockName(L: Layout, at: number): string {
@@ -84,13 +102,24 @@ export function lockName(L: Layout, at: number): string {
     if (field === A.MMAP_LOCK) return `mmap_lock of mm ${asid}`;
     if (field === A.PT_LOCK) return `page_table_lock of mm ${asid}`;
   }
-  if (at >= L.frameMeta && at < L.frameMeta + L.cfg.frames * F.WORDS && (at - L.frameMeta) % F.WORDS === F.PTL) {
-    return `PTL of PTE table frame ${Math.floor((at - L.frameMeta) / F.WORDS)}`;
+  if (at >= L.frameMeta && at < L.frameMeta + L.cfg.frames * F.WORDS) {
+    const frame = Math.floor((at - L.frameMeta) / F.WORDS);
+    const field = (at - L.frameMeta) % F.WORDS;
+    if (field === F.PTL) return `PTL of PTE table frame ${frame}`;
+    if (field === F.PAGE_LOCK) return `page lock of frame ${frame}`;
+  }
+  if (inFiles(L, at)) {
+    const file = Math.floor((at - L.files) / L.fileWords);
+    const field = (at - L.files) % L.fileWords;
+    if (field === FI.I_MMAP_LOCK) return `i_mmap_rwsem of file ${file}`;
+    if (field === FI.PAGES_LOCK) return `page-cache lock of file ${file}`;
   }
   return `lock word ${at}`;
 }
 
-const isRw = (L: Layout, at: number): boolean => at >= L.spaces && at < L.spaces + L.cfg.addressSpaces * A.WORDS && (at - L.spaces) % A.WORDS === A.MMAP_LOCK;
+const isRw = (L: Layout, at: number): boolean =>
+  (at >= L.spaces && at < L.spaces + L.cfg.addressSpaces * A.WORDS && (at - L.spaces) % A.WORDS === A.MMAP_LOCK) ||
+  (inFiles(L, at) && (at - L.files) % L.fileWords === FI.I_MMAP_LOCK);
 
 /** The CPUs holding the lock at `at` now, and how ('read', 'write' or 'spin'). */
 export function lockHolders(i32: Int32Array, L: Layout, at: number): { cpus: number[]; mode: 'read' | 'write' | 'spin' } {

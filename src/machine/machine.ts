@@ -1,7 +1,7 @@
 import { FrameAllocator } from './allocator.js';
 import { type Violation, readViolations } from './checker.js';
 import { type MachineConfig, resolveConfig } from './config.js';
-import { A, C, COUNTER_NAMES, type CounterName, G, H, K, Layout, MAGIC, Views } from './layout.js';
+import { A, C, COUNTER_NAMES, type CounterName, FI, G, H, K, Layout, MAGIC, Views } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { type TlbEntry, dumpCpuCaches } from './tlb.js';
 import { NO_POLL, waitUntil } from './wait.js';
@@ -51,7 +51,8 @@ export class Machine {
 
   /**
    * Back to power-on state, in place: every frame free with generation 0, no
-   * address space, empty caches and mailboxes, interrupts on, zero counters,
+   * address space, every file cfg.filePages long with an empty page cache and
+   * no mapping, empty caches and mailboxes, interrupts on, zero counters,
    * empty violation log. Only while no thread runs on the machine.
    */
   reset(iteration = 0, seed = 0): void {
@@ -68,6 +69,7 @@ export class Machine {
       i32[L.cpu(c, C.CUR_MM)] = -1;
       i32[L.cpu(c, C.IRQ_ENABLED)] = 1;
     }
+    for (let f = 0; f < L.cfg.files; f++) i32[L.file(f, FI.SIZE)] = L.cfg.filePages;
     Atomics.store(i32, H.MAGIC, MAGIC);
   }
 

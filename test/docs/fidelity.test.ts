@@ -8,7 +8,7 @@ const root = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.m
 const doc = readFileSync(root('docs/fidelity.md'), 'utf8');
 
 /** The kernel paths docs/fidelity.md has a table for (the syscalls smpsim runs, and gup_fast). */
-const PATHS = ['munmap', 'madvise', 'shift_arg_pages', 'exit_mmap', 'gup_fast'];
+const PATHS = ['munmap', 'madvise', 'shift_arg_pages', 'exit_mmap', 'gup_fast', 'mremap', 'truncate'];
 
 describe('docs/fidelity.md', () => {
   it.each(policyNames())('has a row for %s on every path', (name) => {

@@ -7,7 +7,7 @@ const root = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.m
 const doc = readFileSync(root('docs/fidelity.md'), 'utf8');
 
 /** A row id of docs/fidelity.md as scenario files quote it: `path:policy` or `hw:flavour`. */
-const ROW_ID = /`((?:munmap|madvise|shift_arg_pages|exit_mmap|gup_fast|lazy|khugepaged|hw):[a-z0-9.-]+)`/g;
+const ROW_ID = /`((?:munmap|madvise|shift_arg_pages|exit_mmap|gup_fast|mremap|truncate|lazy|khugepaged|hw):[a-z0-9.-]+)`/g;
 
 describe('scenario expectations rest on rows of docs/fidelity.md', () => {
   const sources = new Map(readdirSync(root('scenarios')).filter((f) => f.endsWith('.ts') && f !== 'index.ts').map((f) => [f.replace(/\.ts$/, ''), readFileSync(root(`scenarios/${f}`), 'utf8')]));

@@ -53,4 +53,13 @@ describe('bad scenario input is refused before any thread runs, naming the field
     expect(e.message).toMatch(/script fails: EINVAL: \[4, 12\) overlaps a mapping/);
     expect(e.usage).toBe(true);
   });
+
+  it("a file the machine has not, or a page past a file's end, in any kernel CPU's script", async () => {
+    const other = { cpu: 1, script: [{ op: 'truncate' as const, file: 9, pages: 0 }] };
+    let e = await refusal({ ...base, name: 'bad-file', kernelCpus: [other] });
+    expect(e.message).toMatch(/kernelCpus\[0\]\.script\[0\]: truncate names file 9, but the machine has 8 file slots \(machine\.files\)/);
+    expect(e.usage).toBe(true);
+    e = await refusal({ ...base, name: 'bad-page', script: [{ op: 'mmap', asid: 0, start: 64, pages: 8, file: 0, pgoff: 60 }] });
+    expect(e.message).toMatch(/script\[0\]: mmap reaches page 68 of file 0, past the 64 pages a file has \(machine\.filePages\)/);
+  });
 });

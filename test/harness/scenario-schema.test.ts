@@ -53,7 +53,7 @@ describe('scenario schema: kernel CPUs and kernel points', () => {
     expect(e.message).toMatch(/script\[0\]\.point: no kernel point 'tlb_end_vmaX'/);
     expect(e.message).toContain('tlb_end_vma,');
     expect(refusal(withScript([{ op: 'holdPoint', point: 'madvise(DONTNEED)/tlb_end_vmaX', steps: 10 }])).message).toMatch(/no kernel point 'tlb_end_vmaX'/);
-    expect(refusal(withScript([{ op: 'holdPoint', point: 'mremap/tlb_end_vma', steps: 10 }])).message).toMatch(/no system call 'mremap'/);
+    expect(refusal(withScript([{ op: 'holdPoint', point: 'mprotect/tlb_end_vma', steps: 10 }])).message).toMatch(/no system call 'mprotect'/);
     expect(refusal(withScript([{ op: 'waitPoint', cpu: 1, point: 'none/return' }])).message).toMatch(/no system call 'none'/);
   });
 

@@ -16,7 +16,7 @@ describe('kernel command table', () => {
     const declared = KERNEL_COMMANDS.flatMap((d) => (d.syscall ? [d.syscall] : []));
     expect(SYSCALL_NAMES.slice(1)).toEqual([...new Set(declared)]);
     for (const name of declared) expect(kernelOpName(kernelOp(syscallCode(name), Step.NONE))).toBe(name);
-    expect(() => syscallCode('mremap' as never)).toThrow(/no kernel command declares/);
+    expect(() => syscallCode('mprotect' as never)).toThrow(/no kernel command declares/);
   });
 
   it('each command schema refuses unknown keys and wrong types, naming the field', () => {
@@ -26,11 +26,11 @@ describe('kernel command table', () => {
     }
     expect(kernelCommandSchema.safeParse({ op: 'munmap', asid: 0, start: 1, end: 4 }).success).toBe(true);
     expect(kernelCommandSchema.safeParse({ op: 'munmap', asid: 0, start: 'one', end: 4 }).success).toBe(false);
-    expect(kernelCommandSchema.safeParse({ op: 'mremap', asid: 0 }).success).toBe(false);
+    expect(kernelCommandSchema.safeParse({ op: 'mprotect', asid: 0 }).success).toBe(false);
   });
 
   it('a scenario is checked against the same schemas: unknown ops and unknown arguments are named', () => {
-    expect(() => parseScenario({ ...armDelayedFree, script: [{ op: 'mremap', asid: 0 }] }, 'x')).toThrow(/script\[0\]/);
+    expect(() => parseScenario({ ...armDelayedFree, script: [{ op: 'mprotect', asid: 0 }] }, 'x')).toThrow(/script\[0\]/);
     expect(() => parseScenario({ ...armDelayedFree, script: [{ op: 'munmap', asid: 0, start: 1, end: 2, len: 3 }] }, 'x')).toThrow(/script\[0\]/);
     expect(parseScenario(armDelayedFree, 'x').name).toBe(armDelayedFree.name);
   });

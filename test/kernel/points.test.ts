@@ -36,6 +36,10 @@ describe('kernel points', () => {
       { op: 'munmap', asid: 0, start: 0, end: 20 },
       { op: 'mmap', asid: 0, start: 1024, pages: 8, write: true },
       { op: 'shiftArgPages', asid: 0, vmaStart: 1024, shift: 512 },
+      // A shared file mapping moved by mremap, then truncated (a page mapped twice, the second time by the move).
+      { op: 'mmap', asid: 0, start: 2048, pages: 4, file: 0, write: true },
+      { op: 'mremap', asid: 0, start: 2048, pages: 4, newStart: 2560 },
+      { op: 'truncate', file: 0, pages: 0 },
       { op: 'exitMmap', asid: 0 },
     ];
     runKernelScript(kernel, machine, script);
@@ -43,7 +47,7 @@ describe('kernel points', () => {
     const missed = KERNEL_POINTS.filter((p) => Atomics.load(machine.i32, L.point(0, pointStep(p.name))) === 0).map((p) => p.name);
     expect(missed).toEqual([]);
     const returned = Atomics.load(machine.i32, L.point(0, Step.RETURN));
-    const calls = ['mmap', 'fault', 'madvise(DONTNEED)', 'munmap', 'shift_arg_pages', 'exit_mmap', 'khugepaged'];
+    const calls = ['mmap', 'fault', 'madvise(DONTNEED)', 'munmap', 'shift_arg_pages', 'exit_mmap', 'mremap', 'truncate', 'khugepaged'];
     expect(SYSCALL_NAMES.filter((n, code) => returned & (1 << code))).toEqual(SYSCALL_NAMES.filter((n) => calls.includes(n)));
     // Back to no operation once the script is over.
     expect(cpu.kernelOp()).toBe(0);

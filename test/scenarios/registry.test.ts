@@ -5,7 +5,7 @@ import { archLabel } from '../../src/harness/scenario.js';
 
 describe('scenario registry', () => {
   it('holds the shipped scenarios under unique names', () => {
-    expect(scenarioNames()).toEqual(['arm-delayed-free', 'speculative-table-walk', 'shift-arg-pages', 'gup-fast-vs-table-free', 'itlb-exec-policy', 'parallel-madv-dontneed', 'nested-gather-freed-tables', 'rcu-table-free-fallback', 'invlpgb-gup-fast', 'lazy-tlb-table-free', 'khugepaged-vs-gup-fast']);
+    expect(scenarioNames()).toEqual(['arm-delayed-free', 'speculative-table-walk', 'shift-arg-pages', 'gup-fast-vs-table-free', 'itlb-exec-policy', 'parallel-madv-dontneed', 'nested-gather-freed-tables', 'rcu-table-free-fallback', 'invlpgb-gup-fast', 'mremap-vs-truncate', 'lazy-tlb-table-free', 'khugepaged-vs-gup-fast']);
     for (const s of SCENARIOS) expect(findScenario(s.name)).toBe(s);
   });
 

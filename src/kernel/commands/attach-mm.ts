@@ -13,7 +13,7 @@ export const attachMm = defineCommand({
   args: z
     .object({
       asid,
-      vmas: z.array(z.object({ start: vpn, end: vpn, exec: z.boolean(), write: z.boolean(), huge: z.boolean(), pfnmap: z.boolean() }).strict()).optional(),
+      vmas: z.array(z.object({ start: vpn, end: vpn, exec: z.boolean(), write: z.boolean(), huge: z.boolean(), pfnmap: z.boolean(), file: vpn.optional(), pgoff: vpn.optional() }).strict()).optional(),
     })
     .strict(),
   run(ctx, a) {

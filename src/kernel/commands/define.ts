@@ -60,13 +60,15 @@ export class CommandContext {
   /**
    * The result of a call that removed a range: its stats, and (unless the
    * script opted out) the "no stale translation after return" check of the
-   * range it removed, recorded as a violation when something survived.
+   * ranges it removed (in `asid`, or in the address space a range names:
+   * truncate's are in every mm that maps the file), recorded as a violation
+   * when something survived.
    */
   removal(op: string, asid: number, r: SyscallResult): KernelCommandResult {
     const res: KernelCommandResult = { op, pages: r.ptes, stats: r.stats };
     if (this.opts.keepTrace) res.trace = r.trace;
     if ((this.opts.checkStale ?? true) && r.removed.length) {
-      res.stale = r.removed.flatMap((x) => staleAfterReturn(this.machine, asid, x.start, x.end, r.entrySeq));
+      res.stale = r.removed.flatMap((x) => staleAfterReturn(this.machine, x.asid ?? asid, x.start, x.end, r.entrySeq));
       const cpu = this.kernel.cpu;
       const call = { cpu: cpu.id, op: r.code << 8 };
       if ((this.opts.recordStale ?? true) && res.stale.length) recordStaleAfterReturn(this.machine, res.stale, cpu.step, call);

@@ -7,9 +7,11 @@ import { exitMmap } from './exit-mmap.js';
 import { fault } from './fault.js';
 import { madvise } from './madvise.js';
 import { mmap } from './mmap.js';
+import { mremap } from './mremap.js';
 import { munmap } from './munmap.js';
 import { shiftArgPages } from './shift-arg-pages.js';
 import { switchMm } from './switch-mm.js';
+import { truncate } from './truncate.js';
 
 export { CommandContext, type CommandDef, type KernelCommandResult, type ScriptOptions, defineCommand } from './define.js';
 
@@ -18,7 +20,7 @@ export { CommandContext, type CommandDef, type KernelCommandResult, type ScriptO
  * The KernelCommand type, the scenario schema, the dispatcher and the system
  * call names reports print all derive from this list.
  */
-export const KERNEL_COMMANDS = [createMm, attachMm, mmap, fault, switchMm, munmap, madvise, shiftArgPages, exitMmap, collapse] as const;
+export const KERNEL_COMMANDS = [createMm, attachMm, mmap, fault, switchMm, munmap, madvise, shiftArgPages, exitMmap, mremap, truncate, collapse] as const;
 
 type Defs = (typeof KERNEL_COMMANDS)[number];
 

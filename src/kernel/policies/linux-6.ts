@@ -1,6 +1,7 @@
 import { Which } from '../../machine/constants.js';
 import type { Provenance } from '../../machine/provenance.js';
 import type { GatherOps } from './gather-ops.js';
+import type { MoveFlush } from '../memory.js';
 import type { Vma } from '../mm.js';
 import { Step } from '../ops.js';
 import { forceFlush } from './common.js';
@@ -90,13 +91,34 @@ import type { OptionsOf, PolicyFactory, PolicyOptionSpec, TlbPolicy } from './ty
  * came with INVLPGB) or 'page-batch' (x86 native before it: ___pte_free_tlb
  * → tlb_remove_page, the table freed with the pages after the flush; safe
  * only while the flush is an IPI that an interrupts-off gup_fast holds up).
+ *
+ * Option mremapFlush (mm/mremap.c move_ptes / move_page_tables; kernel/
+ * memory.ts MoveFlush says what each does, and why the lock matters). The
+ * pages mremap moves are held by no reference of its own: once a PTE table
+ * lock is dropped, a truncate can zap the new PTE, flush the new address
+ * and free the page, while other CPUs still translate the old address.
+ *  - 'under-ptl' (4.19+, eb66ae030829 "mremap: properly flush TLB before
+ *    releasing the page", CVE-2018-18281): move_ptes sets force_flush for
+ *    every present PTE it moves and calls flush_tlb_range on the old extent
+ *    before dropping the new and the old PTE locks;
+ *  - 'dirty-under-ptl' (4.9-4.18, 5d1904204c99 "mremap: fix race between
+ *    mremap() and page cleanning", with the pte_dirty check after
+ *    ptep_get_and_clear as fixed before 4.9 shipped): force_flush only for
+ *    a dirty PTE (the race it fixed was with page_mkclean losing a write),
+ *    flushed after the new lock is dropped, under the old one; otherwise
+ *    *need_flush, and move_page_tables flushes the whole range at the end;
+ *  - 'after-unlock' (3.2-4.8, "thp: mremap support and TLB optimization"):
+ *    no flush in move_ptes; need_flush, one flush_tlb_range of the whole
+ *    old range after the last extent.
+ * move_ptes takes the file's i_mmap_rwsem only when need_rmap_locks, which
+ * smpsim's copy_vma (no merging) never makes true (kernel/mremap.ts).
  */
 class Linux6 implements TlbPolicy {
   readonly name = 'linux-6';
   /** get_user_pages_fast: mm/gup.c gup_fast_pte_range: try_grab_folio_fast (fails on a zero count), then pmd and PTE re-read, gup_put_folio and back off if either changed. */
   readonly gupFast = 'speculative';
-  /** mm/mremap.c move_ptes: one flush_tlb_range of the old extent under the PTE locks (eb66ae030829). */
-  readonly moveFlush = 'once' as const;
+  /** mm/mremap.c move_ptes: the old extent flushed under both PTE locks (eb66ae030829), or an older era's rule (option mremapFlush). */
+  readonly moveFlush: MoveFlush;
   /** mm/mmap.c do_vmi_align_munmap: mmap_write_downgrade after detaching the vmas (since 4.20, dd2283f2605e). */
   readonly munmapDowngrade = true;
   readonly lazyTlb: LazyTlbRules;
@@ -113,6 +135,7 @@ class Linux6 implements TlbPolicy {
     this.lazy = o.lazyTlb;
     this.collapseSync = o.collapseSync;
     this.rcuTableFree = o.tableFree === 'rcu';
+    this.moveFlush = o.mremapFlush;
     const lazy = o.lazyTlb;
     this.lazyTlb = {
       // 4.20+: lazy CPUs are skipped unless tables were freed; the merge-window code skipped them always.
@@ -243,6 +266,12 @@ export const options = [
     summary:
       "how khugepaged waits out gup_fast before it frees the PTE table it collapsed: 'sync-ipi' (2ba99c5e0881, 6.2 and stable) tlb_remove_table_sync_one after pmdp_collapse_flush; 'none' (before it) the flush only, which interrupts nobody on broadcast hardware",
   },
+  {
+    key: 'mremapFlush',
+    values: ['under-ptl', 'dirty-under-ptl', 'after-unlock'],
+    summary:
+      "when move_page_tables (mremap, exec's stack move) invalidates the old addresses: 'under-ptl' (4.19+, eb66ae030829, CVE-2018-18281) each extent that moved a present PTE, before its PTE locks are dropped; 'dirty-under-ptl' (4.9-4.18, 5d1904204c99) only an extent that moved a dirty PTE, under the old table's lock, the rest once after the last extent; 'after-unlock' (3.2-4.8) the whole range once after the last extent, every PTE lock dropped",
+  },
 ] as const satisfies readonly PolicyOptionSpec[];
 
 type Opts = OptionsOf<typeof options>;
@@ -255,6 +284,7 @@ export const linux6: PolicyFactory<Opts> = (o = {}) =>
     lazyTlb: o.lazyTlb ?? 'freed-tables',
     flushTlbRange: o.flushTlbRange ?? 'freed-tables',
     collapseSync: o.collapseSync ?? 'sync-ipi',
+    mremapFlush: o.mremapFlush ?? 'under-ptl',
   });
 
 export const provenance: Provenance = {
@@ -267,8 +297,10 @@ export const provenance: Provenance = {
     'arch/x86/mm/tlb.c (5.x): native_flush_tlb_others / tlb_is_not_lazy (lazy CPUs skipped unless freed_tables), flush_tlb_func (a lazy CPU leaves the mm), switch_mm_irqs_off (tlb_gen catch-up); the 2018 merge-window code as the revert removed it (linux-mm, 22 Aug 2018)',
     'arch/x86/include/asm/tlbflush.h flush_tlb_range: freed_tables true since 3ef938c35035 (2025)',
     'mm/khugepaged.c collapse_and_free_pmd / collapse_pte_mapped_thp, retract_page_tables; mm/mmu_gather.c tlb_remove_table_sync_one',
+    'mm/mremap.c: move_ptes (force_flush for a present PTE, flush_tlb_range before the PTE locks are dropped), move_page_tables, take_rmap_locks, move_vma, mremap_to [torvalds/linux @000c0691ec6a]; copy_vma (need_rmap_locks)',
+    'mm/truncate.c: truncate_setsize, truncate_pagecache, truncate_inode_pages_range; mm/memory.c: unmap_mapping_pages (i_mmap_lock_read in 6.x, write up to 5.x), unmap_mapping_range_tree, zap_page_range_single; mm/filemap.c: filemap_fault (lock, then page->mapping and i_size rechecks)',
   ],
-  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it); x86 page tables through RCU: a37259732a7d (6.15; option tableFree=page-batch for x86 native before it); lazy TLB: 145f573b89a6 and 016c4d92cd16 (4.20; option lazyTlb=ipi-lazy for the code before, merge-window-2018 for ac0315896970/2ff6ddf19c0e/64482aafe55f, reverted before 4.19-rc1), 3ef938c35035 (2025; option flushTlbRange=leaf before it); khugepaged: 2ba99c5e0881 (6.2; option collapseSync=none before it)',
+  commit: 'mm/gup.c: "mm: gup: stop abusing try_grab_folio" (6.10, try_grab_folio_fast); nested flush: 7a30df49f63a "mm: mmu_gather: remove __tlb_reset_range() for force flush" (5.2; option nested: a6d60245d6d9 for 4.20-5.1, 99baac21e458 for 4.13-4.19); munmap under the read lock: dd2283f2605e (4.20), mm/vma.c vms_complete_munmap_vmas (6.x); table batch fallback: d86564a2f085 (4.19; option tableFallback=no-invalidate for the code before it); x86 page tables through RCU: a37259732a7d (6.15; option tableFree=page-batch for x86 native before it); lazy TLB: 145f573b89a6 and 016c4d92cd16 (4.20; option lazyTlb=ipi-lazy for the code before, merge-window-2018 for ac0315896970/2ff6ddf19c0e/64482aafe55f, reverted before 4.19-rc1), 3ef938c35035 (2025; option flushTlbRange=leaf before it); khugepaged: 2ba99c5e0881 (6.2; option collapseSync=none before it); mremap flush under the PTE locks: eb66ae030829 (4.19, CVE-2018-18281; option mremapFlush=dirty-under-ptl for 5d1904204c99, 4.9-4.18, after-unlock for 3.2-4.8)',
   deviations: [
     'Tables are freed after a synchronising IPI (the fallback tlb_remove_table_one uses) rather than after an RCU-sched grace period; both wait until no CPU is inside an interrupts-off walk.',
     'The sync IPI is sent only on broadcast-flush hardware and to the mm cpumask; the kernel selects RCU table freeing per architecture and its fallback IPIs every online CPU.',
@@ -278,6 +310,9 @@ export const provenance: Provenance = {
     "Lazy TLB: one 'missed a flush' state per CPU instead of tlb_gen generations; a CPU that leaves the mm drops its entries at once (the kernel, with PCIDs, at its next switch). The lazy rules are x86's and matter only for flushes sent by IPI.",
     'khugepaged: no huge pages (the huge page is fresh base frames behind a fresh PTE table); the file/shmem order (copy, then pmdp_collapse_flush, sync, pte_free) for anonymous memory too, whose table the kernel deposits instead of freeing.',
     'munmap downgrades mmap_lock whenever it detached a vma; 5.10+ skips the downgrade next to a VM_GROWSDOWN/VM_GROWSUP vma. MADV_DONTNEED takes mmap_lock for read; the newest kernels take only the per-VMA lock (not modelled).',
+    'move_page_tables moves PTE by PTE (no move_normal_pmd/pud, 4.20+), large folios one page at a time; copy_vma never merges, so need_rmap_locks is false; mremap moves old_len == new_len only.',
+    'truncate takes i_mmap_rwsem for write (6.x: read); no inode lock, partial pages, writeback or shadow entries; truncate_inode_pages drops one page at a time (the kernel batches).',
+    "The 'after-unlock' era's move_ptes took i_mmap_mutex for every file vma in 3.2-3.6 (need_rmap_locks came in 3.7); it is dropped before the late flush, so the race is the same.",
   ],
 };
 
