@@ -10,9 +10,9 @@ import { unknownNameMessage } from '../harness/suggest.js';
  *   NAME[:KEY=VALUE[:KEY=VALUE...]]       e.g. generic-range:itlb=always
  *
  * Several specs are separated by commas (`--arch arm-2.6.37,linux-6:nested=full`)
- * or given by repeating --arch. Reports print the same combination as
- * archLabel() does ("generic-range --itlb always"); archSpec() turns a
- * combination back into the CLI form, for reproduction commands.
+ * or given by repeating --arch. Reports print a combination in the same
+ * form (archLabel(): "generic-range:itlb=always"); archSpec() turns a
+ * combination back into it, for reproduction commands.
  */
 export interface ArchSpec {
   arch: string;

@@ -113,10 +113,13 @@ export function defineScenario(s: Scenario): Scenario {
   return s;
 }
 
-/** "arm-2.6.38" or "generic-range --itlb always": how a combination prints. */
+/**
+ * "arm-2.6.38" or "generic-range:itlb=always": how a combination prints, in
+ * the form `--arch` takes, so that a label from a report can be given back.
+ */
 export function archLabel(c: { arch: string; archOptions?: PolicyOptions }): string {
   const o = c.archOptions ?? {};
-  return [c.arch, ...Object.entries(o).map(([k, v]) => `--${k} ${String(v)}`)].join(' ');
+  return [c.arch, ...Object.entries(o).map(([k, v]) => `${k}=${String(v)}`)].join(':');
 }
 
 /**

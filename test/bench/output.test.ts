@@ -112,12 +112,12 @@ describe('bench outputs', () => {
     const j = JSON.parse(r.stdout);
     expect(j.rows.map((x: { policy: string }) => x.policy)).toEqual(itlbExecPolicy.combinations.map((c) => archLabel(c)));
     const row = (label: string) => j.rows.find((x: { policy: string }) => x.policy === label);
-    const [whole, vmaExec, always] = ['generic-2011-series', 'generic-range --itlb vma-exec', 'generic-range --itlb always'].map(row);
+    const [whole, vmaExec, always] = ['generic-2011-series', 'generic-range:itlb=vma-exec', 'generic-range:itlb=always'].map(row);
     // Deterministic parts: the kernel's flushes per iteration.
     expect(whole.flushes).toMatchObject({ range: 2, mm: 2, total: 4 });
     expect(vmaExec.flushes).toMatchObject({ range: 2, mm: 0, itlb: 1, total: 2 });
     expect(always.flushes).toMatchObject({ range: 2, mm: 0, itlb: 2, total: 2 });
-    expect(j.answer).toMatch(/flushing the I-TLBs unconditionally \(generic-range --itlb always\) is (not )?cheaper than the whole-mm flush/);
+    expect(j.answer).toMatch(/flushing the I-TLBs unconditionally \(generic-range:itlb=always\) is (not )?cheaper than the whole-mm flush/);
     expect(svgSeries(readFileSync(plot, 'utf8'))).toEqual(j.rows.map((x: { policy: string }) => x.policy));
     const csv = await cli(['bench', 'policies', 'itlb-exec-policy', '--iterations', '1', '--arch', 'linux-6', '--hw', 'x86', '--csv']);
     expect(csv.code, csv.stderr).toBe(0);

@@ -101,7 +101,7 @@ describe('smpsim run, one combination', () => {
   it('takes policy options as NAME:KEY=VALUE and runs a combination the scenario does not declare', async () => {
     const r = await cli(['run', 'arm-delayed-free', '--arch', 'generic-range:itlb=always', '--hw', 'x86', '--iterations', '5', '--cpus', '2']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('generic-range --itlb always / x86 (expected: not stated)');
+    expect(r.stdout).toContain('generic-range:itlb=always / x86 (expected: not stated)');
   });
 });
 

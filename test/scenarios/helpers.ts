@@ -5,7 +5,7 @@ import { MIN_CLEAN_CPUS, checkCombination } from '../../src/harness/check.js';
 import { runScenario } from '../../src/harness/runner.js';
 import { type Combination, type Scenario, archLabel } from '../../src/harness/scenario.js';
 
-/** "arm-2.6.38 / armv7-mp", "generic-range --itlb always / armv7-mp". */
+/** "arm-2.6.38 / armv7-mp", "generic-range:itlb=always / armv7-mp". */
 export function comboLabel(c: Combination): string {
   return `${archLabel(c)} / ${c.hw}`;
 }

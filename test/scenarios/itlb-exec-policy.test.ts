@@ -23,8 +23,8 @@ describe('scenario itlb-exec-policy (cost)', () => {
     const byLabel = new Map<string, Awaited<ReturnType<typeof runCombination>>>();
     for (const c of scenario.combinations) byLabel.set(comboLabel(c), await runCombination(scenario, c, { pool: pool(), iterations: its, seed: 2 }));
     const g = byLabel.get('generic-2011-series / armv7-mp')!;
-    const vmaExec = byLabel.get('generic-range --itlb vma-exec / armv7-mp')!;
-    const always = byLabel.get('generic-range --itlb always / armv7-mp')!;
+    const vmaExec = byLabel.get('generic-range:itlb=vma-exec / armv7-mp')!;
+    const always = byLabel.get('generic-range:itlb=always / armv7-mp')!;
     const arm = byLabel.get('arm-2.6.38 / armv7-mp')!;
     for (const r of [arm, g, vmaExec, always]) expect(r.violations).toBe(0);
     // arm-2.6.38: end_vma range flush with the vma's flags, then one page at the freed table's address
