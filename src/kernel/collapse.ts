@@ -1,10 +1,10 @@
-import { FlushKind, FrameKind, PTE_FRAME_MASK, Pte, Which } from '../machine/constants.js';
+import { FrameKind, PTE_FRAME_MASK, Pte, Which } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
 import { F, H } from '../machine/layout.js';
 import { ptLockWord, spinLock, spinUnlock } from '../machine/locks.js';
 import type { TableAlloc } from '../machine/pagetable.js';
 import type { FlushEvent, SyncEvent } from './gather-trace.js';
-import { flushTargets } from './lazy-tlb.js';
+import { flushTlbRange } from './lazy-tlb.js';
 import type { Mm, Vma } from './mm.js';
 import { Step, kernelOp } from './ops.js';
 import type { TlbPolicy } from './policies/types.js';
@@ -100,10 +100,7 @@ export function collapseHugePage(cpu: Cpu, mm: Mm, vma: Vma, start: number, poli
   try {
     cpu.setKernelOp(kernelOp(syscall, Step.PMDP_COLLAPSE_FLUSH), start);
     pt.clearEntry(pmd, pi);
-    const which = Which.DTLB | (vma.exec ? Which.ITLB : 0) | Which.WALK;
-    const r = { kind: FlushKind.RANGE, asid, start, end: start + W, which };
-    cpu.flush(r, flushTargets(cpu, policy.lazyTlb, r, policy.lazyTlb?.rangeFreedTables ?? true));
-    res.flushes.push({ t: 'flush', seq: 0, cls: 'range', kind: FlushKind.RANGE, asid, start, end: start + W, which, by: 'pmdp_collapse_flush' });
+    flushTlbRange(cpu, policy.lazyTlb, asid, start, start + W, Which.DTLB | (vma.exec ? Which.ITLB : 0) | Which.WALK, 'pmdp_collapse_flush', res.flushes);
   } finally {
     spinUnlock(cpu, tableLock);
   }

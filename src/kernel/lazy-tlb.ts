@@ -3,6 +3,7 @@ import type { Cpu } from '../machine/cpu.js';
 import { flushBroadcasts } from '../machine/flush-initiator.js';
 import { skipLazy } from '../machine/lazy.js';
 import type { FlushRequest } from '../machine/tlb.js';
+import type { FlushEvent } from './gather-trace.js';
 
 /**
  * x86's lazy TLB handling (arch/x86/mm/tlb.c), for the policies that model
@@ -57,6 +58,18 @@ export function flushTargets(cpu: Cpu, lazy: LazyTlbRules | undefined, r: FlushR
   r.which |= Which.LAZY_LEAVE;
   if (flushBroadcasts(cpu.L.cfg, r.kind) || !lazy.skips(freedTables)) return mask;
   return skipLazy(cpu.i32, cpu.L, mask);
+}
+
+/**
+ * flush_tlb_range(vma, start, end) outside a gather (move_ptes,
+ * pmdp_collapse_flush): the range on the mm's CPUs, lazy ones skipped as
+ * the rules say for flush_tlb_range (its freed_tables: rangeFreedTables),
+ * recorded in `flushes` as issued by `by`.
+ */
+export function flushTlbRange(cpu: Cpu, lazy: LazyTlbRules | undefined, asid: number, start: number, end: number, which: number, by: string, flushes: FlushEvent[]): void {
+  const r = { kind: FlushKind.RANGE, asid, start, end, which };
+  cpu.flush(r, flushTargets(cpu, lazy, r, lazy?.rangeFreedTables ?? false));
+  flushes.push({ t: 'flush', seq: 0, cls: end - start === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid, start, end, which, by });
 }
 
 /** Whether the flush `r` counts as freeing tables for the lazy rules: a walk-cache flush, or a whole-mm one (x86's flush_tlb_mm passes freed_tables = true). */

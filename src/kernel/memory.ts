@@ -1,10 +1,10 @@
-import { FlushKind, PTE_FRAME_MASK, Pte } from '../machine/constants.js';
+import { PTE_FRAME_MASK, Pte } from '../machine/constants.js';
 import type { Cpu } from '../machine/cpu.js';
 import { ptLockWord, ptlWord, spinLock, spinUnlock } from '../machine/locks.js';
 import type { TableAlloc } from '../machine/pagetable.js';
 import { type FileCache, pageRemoveRmap } from './file-cache.js';
 import type { FlushEvent } from './gather-trace.js';
-import { type LazyTlbRules, flushTargets } from './lazy-tlb.js';
+import { type LazyTlbRules, flushTlbRange } from './lazy-tlb.js';
 import type { Mm, Vma } from './mm.js';
 import type { MmuGather } from './mmu-gather.js';
 import { Step, kernelOp } from './ops.js';
@@ -258,11 +258,7 @@ export function movePageTables(
 
 /** flush_tlb_range(vma, start, end) of old addresses, recorded as move_page_tables' flush. */
 function moveFlush(cpu: Cpu, mm: Mm, vma: Vma, start: number, end: number, flushes: FlushEvent[], lazy?: LazyTlbRules): void {
-  const which = leafWhich(vma.exec);
-  const r = { kind: FlushKind.RANGE, asid: mm.asid, start, end, which };
-  // flush_tlb_range: lazy CPUs skipped as the kernel's rules say (freed_tables: the rules' rangeFreedTables).
-  cpu.flush(r, flushTargets(cpu, lazy, r, lazy?.rangeFreedTables ?? false));
-  flushes.push({ t: 'flush', seq: 0, cls: end - start === 1 ? 'page' : 'range', kind: FlushKind.RANGE, asid: mm.asid, start, end, which, by: 'move_page_tables' });
+  flushTlbRange(cpu, lazy, mm.asid, start, end, leafWhich(vma.exec), 'move_page_tables', flushes);
 }
 
 /** move_ptes over one extent; pushes the flushes it issues, and notes a flush it leaves to move_page_tables. */

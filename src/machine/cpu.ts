@@ -209,8 +209,7 @@ export class Cpu {
       const v = Atomics.load(i32, at);
       if (v === Lazy.LAZY && Atomics.compareExchange(i32, at, Lazy.LAZY, Lazy.ACTIVE) === Lazy.LAZY) return;
       if (v === Lazy.MISSED && Atomics.compareExchange(i32, at, Lazy.MISSED, Lazy.CATCHING_UP) === Lazy.MISSED) {
-        invalidateCpu(i32, this.L, this.id, { kind: FlushKind.ASID, asid, start: 0, end: 0, which: Which.ALL }, true);
-        this.f64[this.ctr + K.localFlushes]++;
+        this.dropMm(asid);
         this.f64[this.ctr + K.lazyCatchUps]++;
         Atomics.store(i32, at, Lazy.ACTIVE);
         return;
@@ -228,12 +227,18 @@ export class Cpu {
    */
   private leaveMmLazily(): void {
     const asid = this.asid;
-    invalidateCpu(this.i32, this.L, this.id, { kind: FlushKind.ASID, asid, start: 0, end: 0, which: Which.ALL }, true);
+    this.dropMm(asid);
     Atomics.and(this.i32, this.L.space(asid, A.CPUMASK), ~(1 << this.id));
     this.asid = -1;
     Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_MM), -1);
     Atomics.store(this.i32, this.L.cpu(this.id, C.LAZY), Lazy.ACTIVE);
     this.f64[this.ctr + K.lazyLeaves]++;
+  }
+
+  /** A local flush of everything this CPU caches of address space `asid` (TLBs and walk cache). */
+  private dropMm(asid: number): void {
+    invalidateCpu(this.i32, this.L, this.id, { kind: FlushKind.ASID, asid, start: 0, end: 0, which: Which.ALL }, true);
+    this.f64[this.ctr + K.localFlushes]++;
   }
 
   /** Load address space `asid` (switch_mm): sets this CPU's bit in its cpumask. */
