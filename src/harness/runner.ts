@@ -1,3 +1,4 @@
+import { armCores, coreTokens, hostCores as hostCoresNow } from '../machine/cores.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
@@ -40,6 +41,12 @@ export interface RunOptions {
   /** Only this hardware flavour. */
   hw?: string;
   cpus?: number;
+  /**
+   * Host cores the CPU threads of a stress run may use at once (default:
+   * this host's: SMPSIM_HOST_CORES, else os.availableParallelism()). With more CPU threads than that,
+   * the host-core gate of machine/cores.ts schedules them; 0 turns it off.
+   */
+  hostCores?: number;
   /** Iterations per combination (default: the scenario's, else 200). */
   iterations?: number;
   /** Or run each combination for this long (ms); with iterations, whichever ends first. */
@@ -104,6 +111,8 @@ export class CombinationRunner {
   readonly machine: Machine;
   /** Per CPU: its workload, or null for a kernel CPU that runs none. */
   private readonly workloads: (Workload | null)[];
+  /** Host cores a stress iteration's CPU threads share (0: as many as they need, no gate). */
+  readonly coreTokens: number;
 
   constructor(
     readonly scenario: Scenario,
@@ -111,8 +120,11 @@ export class CombinationRunner {
     readonly cpus: number,
     readonly pool: CpuPool,
     readonly mode: 'stress' | 'pct',
+    /** Host cores the CPU threads may use at once (default: this host's; see machine/cores.ts). */
+    hostCores: number = hostCoresNow(),
   ) {
     this.machine = Machine.create(machineConfigFor(scenario, combo, cpus));
+    this.coreTokens = coreTokens(cpus, hostCores);
     // Controlled runs need finite workloads (a CPU that never blocks would
     // never yield), long enough for every waitSteps of the script.
     const scripts = [scenario.setup, scenario.script, ...(scenario.kernelCpus ?? []).map((k) => k.script)].flat();
@@ -138,6 +150,8 @@ export class CombinationRunner {
     const { machine, cpus, scenario: s, combo: c } = this;
     machine.reset(it, iseed);
     const pct = this.mode === 'pct';
+    // Stress: at most as many CPU threads execute at once as the host has cores (machine/cores.ts).
+    if (!pct) armCores(machine.i32, this.coreTokens);
     if (pct) {
       const sched = opts.k === undefined ? { priorities: pctSchedule(iseed, cpus, opts.depth ?? 3, 1).priorities, changes: [] } : pctSchedule(iseed, cpus, opts.depth ?? 3, opts.k);
       Gate.arm(machine.i32, machine.layout, sched.priorities, sched.changes);
@@ -221,7 +235,7 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
   try {
     for (let ci = 0; ci < combos.length && !interrupted; ci++) {
       const c = combos[ci];
-      const runner = new CombinationRunner(scenario, c, cpus, pool, mode);
+      const runner = new CombinationRunner(scenario, c, cpus, pool, mode, o.hostCores);
       await runner.bind();
       const label = `${archLabel(c)} / ${c.hw}`;
       const exec = new CombinationExecution(c, cpus);

@@ -19,10 +19,13 @@ import { Lazy } from './lazy.js';
 import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
+import { CoreGate } from './cores.js';
 import { Ev, Recorder } from './recorder.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 
 const YD = Pte.YOUNG | Pte.DIRTY;
+/** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
+const KERNEL_WINDOW_ODDS = 4;
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
@@ -71,6 +74,8 @@ export class Cpu {
   op: number = CpuOp.NONE;
   /** The step gate of controlled runs (inactive in stress runs). */
   readonly gate: Gate;
+  /** The host-core gate of stress runs (not armed in controlled runs, or with enough host cores). */
+  readonly cores: CoreGate;
   /** Event recording, in a traced iteration only. */
   rec: Recorder | null = null;
 
@@ -138,6 +143,8 @@ export class Cpu {
     this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
     this.asid = Atomics.load(this.i32, L.cpu(id, C.CUR_MM));
     this.gate = new Gate(this.i32, L, id);
+    this.cores = new CoreGate(this.i32, L, id);
+    this.gate.cores = this.cores;
     this.flusher = new FlushInitiator(this);
     this.gup = new GupFast(this);
     // Page-table writes, allocations and frees are the kernel's visible
@@ -149,9 +156,50 @@ export class Cpu {
     };
   }
 
-  /** Under a controlled run's gate: one step done, wait for the next turn. */
+  /**
+   * A visible action of the kernel (a page-table write, an allocation or a
+   * free, a new kernel point). Under a controlled run's gate: one step done,
+   * wait for the next turn. Under the host-core gate: the kernel is between
+   * two actions, inside whatever window it has open, and may stall there
+   * (cores.ts). Only between instructions (EPOCH even): an action inside an
+   * instruction (gup_fast dropping its reference) never splits it.
+   */
   yieldPoint(progress: boolean): void {
     if (this.gate.controlling) this.gate.point(progress);
+    else if ((this.epoch & 1) === 0 && this.cores.holding && this.cores.windowDue(KERNEL_WINDOW_ODDS)) this.handOverCore();
+  }
+
+  /**
+   * A step inside a race window (cores.ts): under the host-core gate, hand
+   * the core over now and then when another CPU thread waits for one;
+   * without the gate (every CPU thread has a core), stall now and then for a
+   * few microseconds. Quiescent meanwhile, as off its core: see handOverCore.
+   */
+  window(gateOdds: number, stallOdds: number): void {
+    const cores = this.cores;
+    if (cores.holding) {
+      if (cores.windowDue(gateOdds)) this.handOverCore();
+      return;
+    }
+    const us = cores.stallDue(stallOdds);
+    if (us === 0) return;
+    const running = this.quiesce();
+    const until = performance.now() + us / 1000;
+    while (performance.now() < until);
+    if (running) this.resume();
+  }
+
+  /**
+   * Give the host core to the next queued CPU thread and wait for one again.
+   * Off its core a CPU executes nothing, so it is quiescent meanwhile (EPOCH
+   * even: a broadcast initiator does not wait for a CPU that has no access in
+   * flight); a software walk in progress stays in progress, as it does across
+   * any quiescence point.
+   */
+  handOverCore(): void {
+    const running = this.quiesce();
+    this.cores.handOver();
+    if (running) this.resume();
   }
 
   /** Record events from now on (a traced iteration); `clock` stamps them. */

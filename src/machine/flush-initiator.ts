@@ -110,6 +110,7 @@ export class FlushInitiator {
       timeoutMs,
       onTimeout: (ms) => ipiTimeout(i32, this.f64, L, id, this.target, ms),
       gate: cpu.gate,
+      awaited: () => this.target,
     };
     this.claimWait = {
       spin,
@@ -127,6 +128,8 @@ export class FlushInitiator {
       timeoutMs,
       onTimeout: (ms) => ipiTimeout(i32, this.f64, L, Atomics.load(i32, L.inbox(this.target, M.SENDER)), this.target, ms),
       gate: cpu.gate,
+      // The inbox frees when its target takes the IPI in it.
+      awaited: () => this.target,
     };
     const epochTimeout = (ms: number): Error =>
       new Error(`CPU ${this.target} did not complete the instruction in flight during a broadcast invalidation from CPU ${id} within ${(ms / 1000).toFixed(1)} s`);
@@ -145,6 +148,8 @@ export class FlushInitiator {
       timeoutMs,
       onTimeout: epochTimeout,
       gate: cpu.gate,
+      // Only a CPU on a host core has an odd EPOCH (cpu.ts handOverCore).
+      awaitsRunning: true,
     };
     // Controlled runs: the wait is announced first (see waitEpoch), which is
     // progress; the rounds after take this CPU's IPIs.

@@ -1,4 +1,5 @@
 import { CPU_OP_NAMES } from './constants.js';
+import type { CoreGate } from './cores.js';
 import { C, G, H, type Layout } from './layout.js';
 import { waitText } from './locks.js';
 import { MachineAborted } from './sync.js';
@@ -34,6 +35,11 @@ export class DeadlockError extends Error {
  * priority (PCT's d - 1 change points, Burckhardt et al., ASPLOS 2010).
  */
 export class Gate {
+  /**
+   * The same thread's host-core gate (cores.ts), for stress runs: the waits
+   * that take this gate give their core away through it.
+   */
+  cores: CoreGate | null = null;
   private entered = false;
   private readonly n: number;
   private readonly turnAt: number;

@@ -47,7 +47,15 @@ export const H = {
   /** Words free for the harness and tests to signal between threads. */
   SCRATCH: 20,
   SCRATCH_WORDS: 12,
-  WORDS: 32,
+  /** Host-core gate of stress runs (cores.ts): cores armed (0: no gate), free tokens, threads queued, its futex lock, next ticket. */
+  CORE_TOKENS: 32,
+  CORE_FREE: 33,
+  CORE_QUEUED: 34,
+  CORE_LOCK: 35,
+  CORE_TICKET: 36,
+  /** Threads queued as finished waits (cores.ts resume): a running CPU hands over at its next quantum. */
+  CORE_URGENT: 37,
+  WORDS: 48,
 } as const;
 export const MAGIC = 0x53_4d_50_31; // "SMP1"
 
@@ -190,6 +198,10 @@ export const C = {
   EPOCH_WATCHERS: 18,
   /** Controlled runs: the EPOCH value a waiting initiator needs to change. */
   EPOCH_WATCHED: 19,
+  /** Host-core gate (cores.ts): CoreState, queue ticket, and 1 if queued as a finished wait. */
+  CORE_STATE: 20,
+  CORE_TICKET: 21,
+  CORE_URGENT: 22,
   // Line 2: statistics. Invalidations applied to this CPU's caches, by anyone.
   INVAL_DTLB: 32,
   INVAL_ITLB: 33,

@@ -99,6 +99,7 @@ export class Machine {
       Atomics.add(i32, this.layout.cpu(c, C.DOORBELL), 1);
       Atomics.notify(i32, this.layout.cpu(c, C.DOORBELL));
       Atomics.notify(i32, this.layout.cpu(c, C.EPOCH));
+      Atomics.notify(i32, this.layout.cpu(c, C.CORE_STATE));
     }
     Atomics.add(i32, H.BARRIER_GEN, 1);
     Atomics.notify(i32, H.BARRIER_GEN);

@@ -14,6 +14,17 @@ const OP_SWITCH = 4;
 const OP_GUP = 5;
 const OP_IDLE = 6;
 
+/**
+ * Odds (1 in 2^n per step, when another CPU thread waits for a host core)
+ * that a CPU stalls inside a window: between two levels of a gup_fast walk
+ * (a few steps per walk: often), and at a step with interrupts off (spans
+ * are tens of steps: now and then). See cores.ts.
+ */
+const GUP_WINDOW_ODDS = 1;
+/** Without the gate (a host core per CPU thread): odds that a walk stalls between two levels. */
+const GUP_STALL_ODDS = 4;
+const IRQ_OFF_WINDOW_ODDS = 5;
+
 /** Pick a page from flattened (start, pages) pairs, uniformly over the pages. */
 function pickPage(ranges: number[], rng: Rng): number {
   if (ranges.length === 2) return ranges[0] + rng.below(ranges[1]);
@@ -46,6 +57,7 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
   const inbox = cpu.inboxAt;
   const gate = cpu.gate.controlling ? cpu.gate : null;
   const rec = cpu.rec;
+  const cores = cpu.cores;
   cpu.lazyAsid = -1;
   if (cpu.asid !== w.spaces[0]) cpu.switchMm(w.spaces[0]);
   cpu.resume();
@@ -75,6 +87,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     }
     if (++q >= quantum) {
       q = 0;
+      // Host-core gate (cores.ts): the slice is used up and another CPU thread waits for a core.
+      if (cores.sliceDue(quantum)) cpu.handOverCore();
       // A broadcast initiator waiting for this boundary has been released: progress.
       if (cpu.boundary()) progressed = true;
       // The sequentially consistent poll: see below.
@@ -107,6 +121,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
         cpu.gupStep();
         gupGapLeft = w.gupGap;
         if (!cpu.inGup) cpu.setOp(CpuOp.NONE);
+        // Between two levels of the walk: a race window (cores.ts).
+        else if (gate === null) cpu.window(GUP_WINDOW_ODDS, GUP_STALL_ODDS);
       }
       cpu.boundary();
       continue;
@@ -123,6 +139,8 @@ export function runWorkload(cpu: Cpu, w: CompiledWorkload, rng: Rng): number {
     }
     if (irqOffLeft > 0) {
       cpu.f64[cpu.L.counter(cpu.id, K.irqOffSteps)]++;
+      // Interrupts off: IPI initiators wait for this CPU, a window (cores.ts).
+      if (cores.holding && cores.windowDue(IRQ_OFF_WINDOW_ODDS)) cpu.handOverCore();
       if (--irqOffLeft === 0) {
         progressed = true;
         cpu.setIrq(true);

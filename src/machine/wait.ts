@@ -29,6 +29,11 @@ import { MachineAborted } from './sync.js';
  *     (another thread failed: Machine.abort() also notifies the words waiters
  *     sleep on), and with the caller's error past the watchdog `timeoutMs`.
  *
+ * Under the host-core gate of stress runs (cores.ts, reached as gate.cores)
+ * a waiter stops spinning as soon as another CPU thread is queued for a
+ * core, gives its core away before its first sleep, and takes one back,
+ * ahead of the threads whose slice ran out, once its condition holds.
+ *
  * Under a controlled run's gate (gate.controlling) none of this: every round
  * is a gate.point(progressed) instead, with no spinning and no clock, so the
  * interleaving stays a function of the PCT priorities alone and a waiter never
@@ -74,6 +79,15 @@ export interface WaitOptions {
   checkFirst?: boolean;
   /** The first round skips its poll and counts as progress (see the header). */
   announced?: boolean;
+  /**
+   * The awaited thread holds a host core whenever the condition is still
+   * false (a broadcast initiator waits only for CPUs whose EPOCH is odd, and
+   * a CPU off its core is quiescent): spin as usual, even while other
+   * threads are queued for a core (cores.ts).
+   */
+  awaitsRunning?: boolean;
+  /** The CPU this wait waits for, if one: it gets this thread's host core when the wait sleeps (cores.ts). */
+  awaited?: () => number;
 }
 
 /** Block until `done()` holds, by the rules in the header. */
@@ -108,13 +122,27 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
         poll();
         return done();
       };
-  for (let i = 0; i < o.spin; i++) if (round()) return;
+  // Under the host-core gate (cores.ts), no spinning while another CPU
+  // thread is queued for a core: the thread this one waits for may be it.
+  const cores = gate !== null ? gate.cores : null;
+  const yieldEarly = cores !== null && o.awaitsRunning !== true;
+  for (let i = 0; i < o.spin; i++) {
+    if (round()) return;
+    if (yieldEarly && cores!.contended()) break;
+  }
+  // Whether this wait gave its core away (then it takes one back at the end).
+  let gave = false;
   const t0 = performance.now();
   for (;;) {
-    if (round()) return;
+    if (round()) {
+      if (gave) cores!.resume();
+      return;
+    }
     if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
     const waited = performance.now() - t0;
     if (waited > o.timeoutMs) throw o.onTimeout(waited);
+    // A sleeping thread holds no core (a nested wait finds it given away already).
+    if (!gave && cores !== null) gave = cores.suspend(o.awaited !== undefined ? o.awaited() : -1);
     o.sleep(o.timeoutMs - waited);
   }
 }

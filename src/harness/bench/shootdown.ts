@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { armCores, coreTokens, hostCores as gateCores } from '../../machine/cores.js';
 import { FLAVOURS } from '../../machine/flavours.js';
 import { resolveConfig } from '../../machine/config.js';
 import { Machine } from '../../machine/machine.js';
@@ -70,7 +70,7 @@ const HW: Record<ShootdownFlavour, string> = { ipi: 'x86', broadcast: 'arm64' };
  * munmaps and re-maps it, or madvise(DONTNEED)s it, and touches it again).
  */
 export async function benchShootdown(pool: CpuPool, o: ShootdownBenchOptions): Promise<ShootdownBenchResult> {
-  const hostCores = availableParallelism();
+  const hostCores = gateCores();
   const flavours = o.flavours ?? ['ipi', 'broadcast'];
   const points: ShootdownPoint[] = [];
   let interrupted = false;
@@ -107,6 +107,8 @@ async function shootdownPoint(pool: CpuPool, o: ShootdownBenchOptions, n: number
     Array.from({ length: n - 1 }, (_, i) => ({ role, args: { workload, seed: 1000 + i }, barrier: n }));
 
   m.reset();
+  // As a stress run does: at most as many CPU threads execute as the host has cores (machine/cores.ts).
+  armCores(m.i32, coreTokens(n, hostCores));
   m.pt.createSpace(0);
   const loads = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 1, store: 0, fetch: 0 } };
   const sd = await pool.run(
@@ -119,6 +121,8 @@ async function shootdownPoint(pool: CpuPool, o: ShootdownBenchOptions, n: number
   const s = sd[0].result as ShootdownSenderResult;
 
   m.reset();
+  // As a stress run does: at most as many CPU threads execute as the host has cores (machine/cores.ts).
+  armCores(m.i32, coreTokens(n, hostCores));
   m.pt.createSpace(0);
   const touch = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 2, store: 1, fetch: 0 } };
   const mt = await pool.run(

@@ -1,3 +1,4 @@
+import { type CoreGateProbeArgs, coreGateProbe } from './core-gate-roles.js';
 import { type KernelRoleArgs, kernelRole } from './kernel-role.js';
 import { hitRate, ipiSender, rawPingClient, rawPingServer } from './ipi-bench-roles.js';
 import { Rng, cpuSeed } from '../../machine/rng.js';
@@ -27,6 +28,7 @@ registerRole('rawPingServer', (cpu, machine) => rawPingServer(cpu, machine));
 registerRole('ipiSender', (cpu, machine, args) => ipiSender(cpu, machine, args));
 registerRole('hitRate', (cpu, machine, args) => hitRate(cpu, machine, args));
 registerRole('kernel', (cpu, machine, args: KernelRoleArgs) => kernelRole(cpu, machine, args));
+registerRole('coreGateProbe', (cpu, machine, args: CoreGateProbeArgs) => coreGateProbe(cpu, machine, args));
 /**
  * A thread deaf to the machine (tests of CpuPool's abandonment): it spins for
  * `ms` without looking at the abort word, as a thread stuck where no abort

@@ -69,8 +69,9 @@ export function kernelRole(cpu: Cpu, machine: Machine, a: KernelRoleArgs): Kerne
     const setup = run(a.setup, false);
     if (cpu.id === 0) {
       machine.barrier(a.parties);
-      // A controlled run starts at the barrier: from here on, turns.
+      // A controlled run starts at the barrier: from here on, turns; a gated stress run needs a host core (cores.ts).
       cpu.gate.enter();
+      cpu.cores.enter();
     }
     const script = run(a.script, true);
     cpu.onKernelPoint = null;

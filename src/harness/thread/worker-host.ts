@@ -62,6 +62,8 @@ export class CpuHost {
         machine.barrier(task.barrier);
         // A controlled run starts at the barrier: from here on, turns.
         gate.enter();
+        // A gated stress run too: from here on, a host core is needed to execute (cores.ts).
+        cpu.cores.enter();
       }
       const result = getRole(task.role)(cpu, machine, task.args);
       gate.finish();
@@ -73,6 +75,7 @@ export class CpuHost {
       machine.abort();
       throw describeFailure(e, cpu);
     } finally {
+      cpu.cores.leave();
       cpu.quiesce();
     }
   }
