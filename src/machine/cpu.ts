@@ -25,7 +25,7 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
 
 const YD = Pte.YOUNG | Pte.DIRTY;
 /** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
-const KERNEL_WINDOW_ODDS = 4;
+const KERNEL_WINDOW_ODDS = 6;
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;

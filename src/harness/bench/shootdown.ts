@@ -29,6 +29,8 @@ export interface ShootdownBenchOptions extends StopOptions {
   pages?: number;
   costs?: CostModel;
   onProgress?: (text: string) => void;
+  /** Host cores the CPU threads may use at once (default: this host's; 0: no host-core gate, machine/cores.ts). */
+  hostCores?: number;
 }
 
 export interface ShootdownPoint {
@@ -108,7 +110,7 @@ async function shootdownPoint(pool: CpuPool, o: ShootdownBenchOptions, n: number
 
   m.reset();
   // As a stress run does: at most as many CPU threads execute as the host has cores (machine/cores.ts).
-  armCores(m.i32, coreTokens(n, hostCores));
+  armCores(m.i32, coreTokens(n, o.hostCores ?? hostCores));
   m.pt.createSpace(0);
   const loads = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 1, store: 0, fetch: 0 } };
   const sd = await pool.run(
@@ -122,7 +124,7 @@ async function shootdownPoint(pool: CpuPool, o: ShootdownBenchOptions, n: number
 
   m.reset();
   // As a stress run does: at most as many CPU threads execute as the host has cores (machine/cores.ts).
-  armCores(m.i32, coreTokens(n, hostCores));
+  armCores(m.i32, coreTokens(n, o.hostCores ?? hostCores));
   m.pt.createSpace(0);
   const touch = { spaces: [0], ranges: [{ start: 0, pages }], mix: { load: 2, store: 1, fetch: 0 } };
   const mt = await pool.run(
