@@ -21,14 +21,16 @@ interface BarOptions {
   enabled?: boolean;
 }
 
-/** One line: `label [bar] value/total unit | ETA t | detail`; the ETA reads `?` until a rate is known. */
+/** One line, drawn by `line`; the ETA reads `?` until the payload says a rate is known (`etaKnown`). */
 function makeBar(stream: BarStream, etaBuffer: number, line: (bar: string, eta: string, payload: Record<string, unknown>) => string): cliProgress.SingleBar {
   return new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
       format: (options, params, payload) => {
+        // cli-progress estimates from the values it was given since start(): none yet, no estimate.
         const eta = Number(params.eta);
-        const etaText = params.value >= params.total ? '0s' : params.value > 0 && Number.isFinite(eta) ? cliProgress.Format.TimeFormat(eta, options, 1) : '?';
+        const known = (payload as { etaKnown?: boolean }).etaKnown && Number.isFinite(eta);
+        const etaText = params.value >= params.total ? '0s' : known ? cliProgress.Format.TimeFormat(eta, options, 1) : '?';
         return line(cliProgress.Format.BarFormat(params.progress, options), etaText, payload as Record<string, unknown>);
       },
       hideCursor: true,
@@ -62,8 +64,10 @@ export function createProgress(opts: { durationMs?: number } & BarOptions): Prog
   if (!enabled) return { stop() {} };
   const bar = makeBar(stream, 50, (b, eta, p) => `[${p.combo}] ${p.label} [${b}] ${p.progress} | ETA ${eta} | ${p.violations} violations | ${p.rate} it/s`);
   let current = -1;
+  // When this combination's first event came, and its iteration count then: its rate is measured from there.
   let t0 = 0;
-  let started = false;
+  let i0 = 0;
+  let events = 0;
   // Once stopped (the run ended, or a signal asked it to) the bar stays gone: the
   // iteration that ends after a Ctrl-C must not draw it again under the message.
   let stopped = false;
@@ -80,25 +84,24 @@ export function createProgress(opts: { durationMs?: number } & BarOptions): Prog
       current = p.combination;
       violationsBefore += violationsHere;
       violationsHere = 0;
-      // Just before now: the first event of a combination comes after its first iteration.
-      t0 = now - 1e-3;
+      t0 = now;
+      i0 = p.iteration;
     }
     violationsHere = p.violations;
     const elapsed = (now - t0) / 1000;
     const here = byTime ? Math.min(Math.floor(elapsed), per) : p.iteration;
     // Combinations before this one count in full, whether they ran every iteration or stopped early.
     const value = p.combination * per + here;
-    const progress = byTime ? `${p.iteration} it, ${Math.floor(elapsed)}/${per} s` : `${p.combination * per + p.iteration}/${p.combinations * per} it`;
-    const payload = { combo: `${p.combination + 1}/${p.combinations}`, label: p.label, violations: violationsBefore + violationsHere, rate: (p.iteration / elapsed).toFixed(0), progress };
-    if (!started) {
-      bar.start(p.combinations * per, value, payload);
-      started = true;
-    } else bar.update(value, payload);
+    const progress = byTime ? `${p.iteration} it, ${Math.floor(elapsed)}/${per} s` : `${value}/${p.combinations * per} it`;
+    const rate = p.iteration > i0 ? ((p.iteration - i0) / elapsed).toFixed(0) : '-';
+    const payload = { combo: `${p.combination + 1}/${p.combinations}`, label: p.label, violations: violationsBefore + violationsHere, rate, progress, etaKnown: events > 0 };
+    if (events++ === 0) bar.start(p.combinations * per, value, payload);
+    else bar.update(value, payload);
   };
   return {
     onProgress,
     stop() {
-      if (started) bar.stop();
+      if (events > 0 && !stopped) bar.stop();
       stopped = true;
     },
   };
@@ -125,8 +128,8 @@ export function createStepProgress(label: string, total: number, unit: string, o
       if (stopped) return;
       const done = Math.min(begun, total);
       begun++;
-      if (done === 0) bar.start(total, 0, { done, detail });
-      else bar.update(done, { done, detail });
+      if (done === 0) bar.start(total, 0, { done, detail, etaKnown: false });
+      else bar.update(done, { done, detail, etaKnown: true });
     },
     stop() {
       if (begun > 0 && !stopped) bar.stop();
