@@ -80,6 +80,8 @@ describe('bench outputs', () => {
     const plot = join(dir, 'ipi.svg');
     const r = await cli(['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
+    // stderr is not a terminal: no progress bar, only the note that the plot was written.
+    expect(r.stderr).toBe(`smpsim: plot written to ${plot}\n`);
     const j = JSON.parse(r.stdout);
     expect(j.bench).toBe('ipi');
     expect(parseBenchReport(j)).not.toHaveProperty('error');
