@@ -1,7 +1,9 @@
 import type { CpuPool } from '../src/harness/pool.js';
 import { Machine, type OpMix } from '../src/machine/index.js';
 import { mapPages } from './setup.js';
-import { median, quantile, verdict } from './stats.js';
+import { summarise } from '../src/harness/bench/histogram.js';
+import { formatNs } from '../src/harness/bench/output.js';
+import { median, verdict } from './stats.js';
 
 /** Round trips (ns) of a raw Atomics ping-pong between CPU threads 0 and 1. */
 async function rawBlock(pool: CpuPool, m: Machine, samples: number): Promise<number[]> {
@@ -53,7 +55,11 @@ export async function benchIpi(pool: CpuPool, samples: number, rounds: number): 
   const rawMed = median(raw);
   const spinMed = median(spin);
   const busyMed = median(busy);
-  const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ns, p90 ${quantile(xs, 0.9).toFixed(0)} ns, p99 ${quantile(xs, 0.99).toFixed(0)} ns`;
+  // Percentiles as smpsim bench reports them (HdrHistogram, each at most the exact max).
+  const fmt = (xs: number[]) => {
+    const h = summarise(xs);
+    return `p50 ${formatNs(h.p50Ns)}, p90 ${formatNs(h.p90Ns)}, p99 ${formatNs(h.p99Ns)}, p99.9 ${formatNs(h.p999Ns)}, max ${formatNs(h.maxNs)}`;
+  };
   lines.push(`raw Atomics ping-pong between two CPU threads: ${fmt(raw)} (${raw.length} samples)`);
   lines.push(`IPI round trip, target spinning in its run loop: ${fmt(spin)}`);
   lines.push(`IPI round trip, target running TLB-hit loads:  ${fmt(busy)}`);

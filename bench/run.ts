@@ -27,15 +27,15 @@ async function main(): Promise<void> {
     // Short versions of `smpsim bench ipi | shootdown | policies`.
     console.log('\n== smpsim bench ipi (short) ==');
     const hi = await benchIpiHarness(pool, { samples: 4000, rounds: 10 });
-    console.log(`IPI round trip: p50 ${formatNs(hi.ipi.p50)}, p99 ${formatNs(hi.ipi.p99)}; raw ping-pong: p50 ${formatNs(hi.raw.p50)}, p99 ${formatNs(hi.raw.p99)}`);
+    console.log(`IPI round trip: p50 ${formatNs(hi.ipi.p50Ns)}, p99 ${formatNs(hi.ipi.p99Ns)}; raw ping-pong: p50 ${formatNs(hi.raw.p50Ns)}, p99 ${formatNs(hi.raw.p99Ns)}`);
     console.log(`IPI / raw ping-pong: ratio ${hi.ratioP50.toFixed(2)} at p50, ${hi.ratioP99.toFixed(2)} at p99`);
 
     console.log('\n== smpsim bench shootdown (short: 1, 2, 4 CPUs) ==');
     const sd = await benchShootdown(pool, { cpus: [1, 2, 4], samples: 300, ops: 60, budgetMs: 300, minSamples: 5, minOps: 4 });
     for (const p of sd.points) {
-      const ratio = p.latency.p50 / hi.raw.p50;
+      const ratio = p.latency.p50Ns / hi.raw.p50Ns;
       console.log(
-        `${String(p.cpus).padStart(2)} CPUs ${p.flavour.padEnd(9)} shootdown p50 ${formatNs(p.latency.p50).padStart(9)} (${ratio.toFixed(1)}x raw ping-pong p50), p99 ${formatNs(p.latency.p99).padStart(9)}; ` +
+        `${String(p.cpus).padStart(2)} CPUs ${p.flavour.padEnd(9)} shootdown p50 ${formatNs(p.latency.p50Ns).padStart(9)} (${ratio.toFixed(1)}x raw ping-pong p50), p99 ${formatNs(p.latency.p99Ns).padStart(9)}; ` +
           `munmap+touch ${p.munmapOpsPerSecond.toFixed(0)}/s${p.oversubscribed ? ` (past ${sd.hostCores} host cores: threads share cores)` : ''}`,
       );
     }

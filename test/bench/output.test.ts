@@ -7,6 +7,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCosts, modelledCycles, DEFAULT_COSTS } from '../../src/harness/bench/cost.js';
 import { toCsv } from '../../src/harness/bench/output.js';
+import { parseBenchReport } from '../../src/harness/bench/report-schema.js';
 import { groupedBarsSvg, histogramSvg, lineChartSvg } from '../../src/harness/bench/svg.js';
 import { cli } from '../cli/helpers.js';
 
@@ -79,14 +80,19 @@ describe('bench outputs', () => {
     const plot = join(dir, 'ipi.svg');
     const r = await cli(['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
+    // stderr is not a terminal: no progress bar, only the note that the plot was written.
+    expect(r.stderr).toBe(`smpsim: plot written to ${plot}\n`);
     const j = JSON.parse(r.stdout);
     expect(j.bench).toBe('ipi');
+    expect(parseBenchReport(j)).not.toHaveProperty('error');
+    expect(j.provenance).toMatchObject({ smpsim: j.version, node: process.version, argv: ['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot] });
     for (const s of [j.ipi, j.raw]) {
       expect(s.count).toBe(200);
-      for (const k of ['p50', 'p90', 'p99', 'max']) expect(s[k]).toBeGreaterThan(0);
-      expect(s.p50).toBeLessThanOrEqual(s.p99);
+      for (const k of ['p50Ns', 'p90Ns', 'p99Ns', 'p999Ns', 'maxNs']) expect(s[k]).toBeGreaterThan(0);
+      expect(s.p50Ns).toBeLessThanOrEqual(s.p99Ns);
+      expect(s.p999Ns).toBeLessThanOrEqual(s.maxNs);
     }
-    expect(j.ratioP50).toBeCloseTo(j.ipi.p50 / j.raw.p50, 6);
+    expect(j.ratioP50).toBeCloseTo(j.ipi.p50Ns / j.raw.p50Ns, 6);
     const series = svgSeries(readFileSync(plot, 'utf8'));
     expect(series).toHaveLength(2);
     expect(series[0]).toMatch(/^IPI round trip/);
@@ -102,7 +108,12 @@ describe('bench outputs', () => {
     expect(rows[0].slice(0, 5)).toEqual(['cpus', 'flavour', 'hw', 'samples', 'p50_ns']);
     expect(rows.slice(1).map((x) => `${x[0]} ${x[1]}`)).toEqual(['1 ipi', '1 broadcast', '2 ipi', '2 broadcast']);
     for (const x of rows.slice(1)) expect(Number(x[4])).toBeGreaterThan(0);
-    expect(svgSeries(readFileSync(plot, 'utf8'))).toEqual(['ipi', 'broadcast', 'ipi shootdowns/s', 'broadcast shootdowns/s', 'ipi munmap+touch/s', 'broadcast munmap+touch/s']);
+    expect(svgSeries(readFileSync(plot, 'utf8'))).toEqual(['ipi p50', 'ipi p99', 'broadcast p50', 'broadcast p99', 'ipi shootdowns/s', 'broadcast shootdowns/s', 'ipi munmap+touch/s', 'broadcast munmap+touch/s']);
+    const json = await cli(['bench', 'shootdown', '--cpus', '1', '--flavour', 'ipi', '--samples', '10', '--ops', '4', '--budget', '20ms', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const j = JSON.parse(json.stdout);
+    expect(parseBenchReport(j)).not.toHaveProperty('error');
+    expect(j.provenance.argv.slice(0, 2)).toEqual(['bench', 'shootdown']);
   });
 
   it('bench policies --json on itlb-exec-policy: one row per policy, and an answer from the numbers', async () => {
@@ -110,6 +121,8 @@ describe('bench outputs', () => {
     const r = await cli(['bench', 'policies', 'itlb-exec-policy', '--iterations', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
+    expect(parseBenchReport(j)).not.toHaveProperty('error');
+    expect(j.provenance.argv.slice(0, 3)).toEqual(['bench', 'policies', 'itlb-exec-policy']);
     expect(j.rows.map((x: { policy: string }) => x.policy)).toEqual(itlbExecPolicy.combinations.map((c) => archLabel(c)));
     const row = (label: string) => j.rows.find((x: { policy: string }) => x.policy === label);
     const [whole, vmaExec, always] = ['generic-2011-series', 'generic-range:itlb=vma-exec', 'generic-range:itlb=always'].map(row);

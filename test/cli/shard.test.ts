@@ -178,9 +178,12 @@ describe('merge of bench reports', () => {
     expect(ipi.code, ipi.stderr).toBe(0);
     const m = JSON.parse(ipi.stdout);
     expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 400, rounds: 4, merged: { reports: 2 } });
+    expect(m.provenance.argv[0]).toBe('merge');
+    expect(m.merged.sources.map((s: { file: string; provenance: { argv: string[] } }) => [s.file, s.provenance.argv[1]])).toEqual([[file('ipi-1.json'), 'ipi'], [file('ipi-2.json'), 'ipi']]);
     expect(m.ipi.count).toBe(400);
-    expect(m.ipi.max).toBe(Math.max(read('ipi-1.json').ipi.max, read('ipi-2.json').ipi.max));
-    expect(m.ratioP50).toBeCloseTo(m.ipi.p50 / m.raw.p50, 9);
+    expect(m.ipi.maxNs).toBe(Math.max(read('ipi-1.json').ipi.maxNs, read('ipi-2.json').ipi.maxNs));
+    expect(m.ipi.p99Ns).toBeLessThanOrEqual(m.ipi.maxNs);
+    expect(m.ratioP50).toBeCloseTo(m.ipi.p50Ns / m.raw.p50Ns, 9);
     const sd = await cli(['merge', file('sd-1.json'), file('sd-2.json')]);
     expect(sd.code, sd.stderr).toBe(0);
     expect(sd.stdout).toMatch(/^bench shootdown: 2 reports merged/);

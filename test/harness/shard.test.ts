@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { summarise, mergeSummaries } from '../../src/harness/bench/histogram.js';
+import { DEFAULT_COSTS } from '../../src/harness/bench/cost.js';
 import { asBenchReport, mergeBenchReports } from '../../src/harness/bench/merge.js';
+import { provenance } from '../../src/harness/provenance.js';
 import { mergeReports } from '../../src/harness/merge.js';
 import { type RunOptions, iterationSeed, runScenario } from '../../src/harness/runner.js';
 import { ownsIteration, shardIterations } from '../../src/harness/shard.js';
@@ -75,18 +77,24 @@ describe('bench reports', () => {
   const b = Array.from({ length: 1000 }, (_, i) => 4000 + i * 11);
 
   it('latency histograms add up to the histogram of all the samples', () => {
-    const merged = mergeSummaries([summarise(a), summarise(b)]);
-    expect(merged).toEqual(summarise([...a, ...b]));
+    const { meanNs, ...merged } = mergeSummaries([summarise(a), summarise(b)]);
+    const { meanNs: mean, ...whole } = summarise([...a, ...b]);
+    expect(merged).toEqual(whole);
+    expect(meanNs).toBeCloseTo(mean, 6);
   });
 
   it('bench ipi reports merge: samples add up, percentiles come from the summed histogram', () => {
-    const report = (ipi: number[], raw: number[]) => ({ tool: 'smpsim', version: '0.1.0', bench: 'ipi', hostCores: 2, costs: { ipiSend: 1500 }, samples: ipi.length, rounds: 2, ipi: summarise(ipi), raw: summarise(raw), ratioP50: 1, ratioP99: 1, modelledCycles: 4000 });
-    const merged = mergeBenchReports([asBenchReport('x', report(a, b)), asBenchReport('y', report(b, a))]);
-    expect(merged).toMatchObject({ bench: 'ipi', samples: 4000, rounds: 4, merged: { reports: 2 } });
+    const report = (ipi: number[], raw: number[], argv: string[]) => ({ tool: 'smpsim', version: '0.1.0', provenance: provenance(argv), bench: 'ipi', hostCores: 2, samples: ipi.length, rounds: 2, ipi: summarise(ipi), raw: summarise(raw), ratioP50: 1, ratioP99: 1, modelledCycles: 4000, interrupted: false, costs: DEFAULT_COSTS });
+    const here = provenance(['merge', 'x', 'y']);
+    const merged = mergeBenchReports([asBenchReport('x', report(a, b, ['bench', 'ipi', '-x'])), asBenchReport('y', report(b, a, ['bench', 'ipi', '-y']))], here);
+    expect(merged).toMatchObject({ bench: 'ipi', samples: 4000, rounds: 4, provenance: here, merged: { reports: 2 } });
+    // Where each part came from is kept, by file.
+    expect(merged.merged!.sources.map((s) => [s.file, s.provenance.argv.at(-1)])).toEqual([['x', '-x'], ['y', '-y']]);
     if (merged.bench !== 'ipi') throw new Error('not ipi');
-    expect(merged.ipi).toEqual(summarise([...a, ...b]));
+    const { meanNs: _m, ...whole } = summarise([...a, ...b]);
+    expect(merged.ipi).toMatchObject(whole);
     expect(merged.ratioP50).toBe(1);
-    expect(() => mergeBenchReports([asBenchReport('x', report(a, b)), asBenchReport('y', { ...report(a, b), hostCores: 8 })])).toThrow(/^y: host cores 8, but x has 2: only reports of one benchmark merge$/);
+    expect(() => mergeBenchReports([asBenchReport('x', report(a, b, [])), asBenchReport('y', { ...report(a, b, []), hostCores: 8 })])).toThrow(/^y: host cores 8, but x has 2: only reports of one benchmark merge$/);
     expect(() => asBenchReport('p', { bench: 'policies' })).toThrow(/bench policies report holds no histograms/);
   });
 });

@@ -2,10 +2,12 @@ import { InvalidArgumentError } from 'commander';
 import { type CostModel, parseCosts } from '../../harness/bench/cost.js';
 import { writeFileAtomic } from '../../harness/bench/output.js';
 import { checkOutputFile } from '../../harness/output-file.js';
+import { provenance } from '../../harness/provenance.js';
 import { MAX_CPUS } from '../../machine/config.js';
 import { VERSION } from '../../version.js';
 import { UsageError } from '../errors.js';
 import { type Interrupt, watchInterrupt } from '../interrupt.js';
+import type { StepProgress } from '../progress.js';
 import { writeOut, writeErr } from '../io.js';
 
 /** Options every `smpsim bench` command takes. */
@@ -57,21 +59,14 @@ export function checkOutputs(o: BenchOutputOptions): { costs: CostModel; plot?: 
   return { costs, plot };
 }
 
-/** Progress on stderr, only for a person watching. */
-export function progress(text: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
-}
-export function progressDone(): void {
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-}
-
 /**
  * SIGINT, SIGTERM or SIGHUP during a bench: it stops after the measurement in
  * progress (abandoned if that takes more than a second more, or at a second
  * signal), and what was measured until then is printed, marked interrupted.
+ * The progress bar is taken down first, so the message stands on its own line.
  */
-export function benchInterrupt(): Interrupt {
-  return watchInterrupt(progressDone, 'measurement');
+export function benchInterrupt(progress: StepProgress): Interrupt {
+  return watchInterrupt(() => progress.stop(), 'measurement');
 }
 
 /** What an interrupted bench printed: `done` says how much was measured ("2 of 10 points"); nothing measured writes no plot. */
@@ -94,7 +89,7 @@ export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { j
     else writeErr(`smpsim: plot written to ${plotFile}\n`);
   }
   // tool and version first: `smpsim merge` takes only reports of one version.
-  if (o.json) writeOut(`${JSON.stringify({ tool: 'smpsim', version: VERSION, ...(r.json as object) }, null, 2)}\n`);
+  if (o.json) writeOut(`${JSON.stringify({ tool: 'smpsim', version: VERSION, provenance: provenance(), ...(r.json as object) }, null, 2)}\n`);
   else if (o.csv) writeOut(r.csv);
   else writeOut(`${r.table}\n`);
 }

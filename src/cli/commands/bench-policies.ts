@@ -8,7 +8,8 @@ import { UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderTable } from '../table.js';
-import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { createStepProgress } from '../progress.js';
+import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
 import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchPoliciesOptions extends BenchOutputOptions {
@@ -40,7 +41,8 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
   }
   if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
-  const interrupt = benchInterrupt();
+  const progress = createStepProgress('bench policies', policies.length, 'policies');
+  const interrupt = benchInterrupt(progress);
   let r;
   try {
     r = await benchPolicies(pool, {
@@ -51,12 +53,12 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
       iterations: o.iterations ?? 20,
       seed: o.seed,
       costs,
-      onProgress: (t) => progress(`bench ${t}...`),
+      onProgress: (t) => progress.step(t),
       shouldStop: interrupt.shouldStop,
       abort: interrupt.abort,
     });
   } finally {
-    progressDone();
+    progress.stop();
     interrupt.dispose();
     await atMost(pool.close(), 5000);
   }

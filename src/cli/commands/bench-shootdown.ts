@@ -7,7 +7,8 @@ import { UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { unknownNameMessage } from '../../harness/suggest.js';
 import { renderTable } from '../table.js';
-import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit, progress, progressDone } from './bench-common.js';
+import { createStepProgress } from '../progress.js';
+import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
 import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
 
 export interface BenchShootdownOptions extends BenchOutputOptions {
@@ -31,9 +32,10 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
   if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
   if (inputsChecked(ctx)) return 0;
   const pool = new CpuPool();
-  const interrupt = benchInterrupt();
   const cpus = o.cpus ?? [1, 2, 4, 8, 16];
   const flavourSet = [...new Set(flavours)] as ShootdownFlavour[];
+  const progress = createStepProgress('bench shootdown', cpus.length * flavourSet.length, 'points');
+  const interrupt = benchInterrupt(progress);
   let r;
   try {
     r = await benchShootdown(pool, {
@@ -44,24 +46,25 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
       budgetMs: o.budget ?? 1000,
       arch,
       costs,
-      onProgress: (t) => progress(`bench ${t}...`),
+      onProgress: (t) => progress.step(t),
       shouldStop: interrupt.shouldStop,
       abort: interrupt.abort,
     });
   } finally {
-    progressDone();
+    progress.stop();
     interrupt.dispose();
     await atMost(pool.close(), 5000);
   }
   const rows = r.points.map((p) => [
     String(p.cpus),
     p.flavour,
-    formatNs(p.latency.p50),
-    formatNs(p.latency.p99),
-    formatNs(p.latency.max),
+    formatNs(p.latency.p50Ns),
+    formatNs(p.latency.p99Ns),
+    formatNs(p.latency.p999Ns),
+    formatNs(p.latency.maxNs),
     formatCount(p.shootdownsPerSecond),
     formatCount(p.munmapOpsPerSecond),
-    formatNs(p.madvise.p50),
+    formatNs(p.madvise.p50Ns),
     formatCount(p.modelledCycles),
     p.oversubscribed ? 'yes' : '',
   ]);
@@ -75,6 +78,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
         { header: 'flavour' },
         { header: 'p50', right: true },
         { header: 'p99', right: true },
+        { header: 'p99.9', right: true },
         { header: 'max', right: true },
         { header: 'shootdowns/s', right: true },
         { header: 'munmap+touch/s', right: true },
@@ -88,8 +92,8 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
     `host: ${r.hostCores} cores (os.availableParallelism()); past ${r.hostCores} simulated CPUs the CPU threads share cores, and latency measures the host's scheduler as much as the simulator.`,
   ].join('\n');
   const csv = toCsv(
-    ['cpus', 'flavour', 'hw', 'samples', 'p50_ns', 'p90_ns', 'p99_ns', 'max_ns', 'shootdowns_per_s', 'munmap_touch_per_s', 'munmap_touch_p50_ns', 'madvise_touch_per_s', 'madvise_touch_p50_ns', 'madvise_touch_p99_ns', 'modelled_cycles', 'host_cores', 'oversubscribed'],
-    r.points.map((p) => [p.cpus, p.flavour, p.hw, p.latency.count, p.latency.p50, p.latency.p90, p.latency.p99, p.latency.max, p.shootdownsPerSecond, p.munmapOpsPerSecond, p.munmap.p50, p.madviseOpsPerSecond, p.madvise.p50, p.madvise.p99, p.modelledCycles, r.hostCores, p.oversubscribed]),
+    ['cpus', 'flavour', 'hw', 'samples', 'p50_ns', 'p90_ns', 'p99_ns', 'p999_ns', 'max_ns', 'shootdowns_per_s', 'munmap_touch_per_s', 'munmap_touch_p50_ns', 'madvise_touch_per_s', 'madvise_touch_p50_ns', 'madvise_touch_p99_ns', 'modelled_cycles', 'host_cores', 'oversubscribed'],
+    r.points.map((p) => [p.cpus, p.flavour, p.hw, p.latency.count, p.latency.p50Ns, p.latency.p90Ns, p.latency.p99Ns, p.latency.p999Ns, p.latency.maxNs, p.shootdownsPerSecond, p.munmapOpsPerSecond, p.munmap.p50Ns, p.madviseOpsPerSecond, p.madvise.p50Ns, p.madvise.p99Ns, p.modelledCycles, r.hostCores, p.oversubscribed]),
   );
   const partial = r.interrupted ? { done: `${r.points.length} of ${cpus.length * flavourSet.length} points`, empty: r.points.length === 0 } : undefined;
   emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r), partial });

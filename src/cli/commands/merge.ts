@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type BenchReport, asBenchReport, mergeBenchReports } from '../../harness/bench/merge.js';
-import { formatNs } from '../../harness/bench/output.js';
+import { type MergeableBenchReport, asBenchReport, mergeBenchReports } from '../../harness/bench/merge.js';
+import { LATENCY_HEADERS, latencyCells } from '../../harness/bench/output.js';
 import type { LatencySummary } from '../../harness/bench/histogram.js';
 import { asRunReport, mergeReports } from '../../harness/merge.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -61,13 +61,13 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions): Pro
   return exitCodeFor({ ...report, interrupted: false }, matrix);
 }
 
-function mergeBench(all: { name: string; report: BenchReport }[], o: MergeCommandOptions, out: string | undefined): number {
+function mergeBench(all: { name: string; report: MergeableBenchReport }[], o: MergeCommandOptions, out: string | undefined): number {
   const r = mergeBenchReports(all);
   if (o.json) writeOut(`${JSON.stringify(r, null, 2)}\n`);
   else {
-    const row = (name: string, s: LatencySummary): string[] => [name, String(s.count), formatNs(s.p50), formatNs(s.p90), formatNs(s.p99), formatNs(s.max)];
+    const row = (name: string, s: LatencySummary): string[] => [name, ...latencyCells(s)];
     const rows = r.bench === 'ipi' ? [row('IPI round trip', r.ipi), row('raw ping-pong', r.raw)] : r.points.flatMap((p) => [row(`${p.cpus} CPUs ${p.flavour}: shootdown`, p.latency), row(`${p.cpus} CPUs ${p.flavour}: munmap + touch`, p.munmap), row(`${p.cpus} CPUs ${p.flavour}: madvise + touch`, p.madvise)]);
-    const table = renderTable([{ header: 'series' }, { header: 'samples', right: true }, { header: 'p50', right: true }, { header: 'p90', right: true }, { header: 'p99', right: true }, { header: 'max', right: true }], rows);
+    const table = renderTable([{ header: 'series' }, ...LATENCY_HEADERS.map((header) => ({ header, right: true }))], rows);
     writeOut(`bench ${r.bench}: ${all.length} reports merged (histograms added; host: ${r.hostCores} cores)\n\n${table}\n`);
   }
   return out && !writeJsonFile('--report', out, r) ? ExitCode.INTERNAL : ExitCode.OK;

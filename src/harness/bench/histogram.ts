@@ -1,13 +1,21 @@
 import * as hdr from 'hdr-histogram-js';
 
-/** Latency summary of a sample, in nanoseconds. */
+/**
+ * Latency summary of a sample, every duration in nanoseconds (the unit is in
+ * each name). The percentiles are HdrHistogram's, as its users read them: at
+ * 3 significant digits, the highest value equivalent to the recorded one
+ * (so within 0.1% above the exact nearest-rank percentile), but never above
+ * `maxNs`, the exact maximum: p50 ≤ p90 ≤ p99 ≤ p99.9 ≤ max always, even for
+ * one sample.
+ */
 export interface LatencySummary {
   count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
+  p50Ns: number;
+  p90Ns: number;
+  p99Ns: number;
+  p999Ns: number;
+  maxNs: number;
+  meanNs: number;
   /**
    * The HdrHistogram itself, compressed and base64-encoded (the
    * HdrHistogram V2 compressed encoding, as hdr-histogram-js and the Java
@@ -17,13 +25,34 @@ export interface LatencySummary {
   hdr: string;
 }
 
-const build = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e11, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+/** The percentiles a summary carries, in its field order. */
+export const PERCENTILES = [
+  ['p50Ns', 50],
+  ['p90Ns', 90],
+  ['p99Ns', 99],
+  ['p999Ns', 99.9],
+] as const;
 
-/** The summary of a histogram, and the histogram encoded. */
-function summaryOf(h: hdr.Histogram): LatencySummary {
+/** Values are recorded in whole ns from 1 ns to 100 s. */
+const LOWEST = 1;
+const HIGHEST = 1e11;
+
+const build = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: LOWEST, highestTrackableValue: HIGHEST, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+
+/** What a sample records: a whole number of ns within the histogram's range. */
+export const recorded = (v: number): number => Math.min(HIGHEST, Math.max(LOWEST, Math.round(v)));
+
+/**
+ * The summary of a histogram, given the exact maximum and mean (the
+ * histogram knows them only to its precision). A percentile is clamped to
+ * the maximum: HdrHistogram reports the top of the value's bucket, which for
+ * the largest values lies above the largest value recorded.
+ */
+function summaryOf(h: hdr.Histogram, maxNs: number, meanNs: number): LatencySummary {
   const hist = hdr.encodeIntoCompressedBase64(h);
-  if (h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0, hdr: hist };
-  return { count: h.totalCount, p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90), p99: h.getValueAtPercentile(99), max: h.maxValue, mean: h.mean, hdr: hist };
+  if (h.totalCount === 0) return { count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0, meanNs: 0, hdr: hist };
+  const at = (q: number): number => Math.min(maxNs, h.getValueAtPercentile(q));
+  return { count: h.totalCount, p50Ns: at(50), p90Ns: at(90), p99Ns: at(99), p999Ns: at(99.9), maxNs, meanNs, hdr: hist };
 }
 
 /**
@@ -33,8 +62,15 @@ function summaryOf(h: hdr.Histogram): LatencySummary {
 export function summarise(samplesNs: readonly number[]): LatencySummary {
   const h = build();
   try {
-    for (const v of samplesNs) h.recordValue(Math.min(1e11, Math.max(1, Math.round(v))));
-    return summaryOf(h);
+    let max = 0;
+    let sum = 0;
+    for (const s of samplesNs) {
+      const v = recorded(s);
+      h.recordValue(v);
+      if (v > max) max = v;
+      sum += v;
+    }
+    return summaryOf(h, max, samplesNs.length ? sum / samplesNs.length : 0);
   } finally {
     h.destroy();
   }
@@ -42,8 +78,9 @@ export function summarise(samplesNs: readonly number[]): LatencySummary {
 
 /**
  * The summary of several samples' histograms added up (each from its
- * `hdr`); throws on an encoding that does not decode. The maximum is the
- * parts' exact one (a decoded histogram knows it only to its precision).
+ * `hdr`); throws on an encoding that does not decode. The maximum and the
+ * mean are the parts' exact ones (the largest maximum; the mean weighted by
+ * count), not the decoded histogram's approximations.
  */
 export function mergeSummaries(parts: readonly LatencySummary[]): LatencySummary {
   const h = build();
@@ -56,8 +93,10 @@ export function mergeSummaries(parts: readonly LatencySummary[]): LatencySummary
         one.destroy();
       }
     }
-    const merged = summaryOf(h);
-    return merged.count ? { ...merged, max: Math.max(...parts.map((p) => p.max)) } : merged;
+    const count = parts.reduce((t, p) => t + p.count, 0);
+    const max = parts.reduce((m, p) => Math.max(m, p.maxNs), 0);
+    const mean = count ? parts.reduce((t, p) => t + p.meanNs * p.count, 0) / count : 0;
+    return summaryOf(h, max, mean);
   } finally {
     h.destroy();
   }

@@ -3,6 +3,7 @@ import { FrameKind, Pte } from '../../machine/constants.js';
 import { type CpuPool, IterationAbandoned, type StopOptions } from '../pool.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type LatencySummary, logBins, summarise } from './histogram.js';
+import { formatNs } from './output.js';
 import { histogramSvg } from './svg.js';
 
 export interface IpiBenchOptions extends StopOptions {
@@ -12,6 +13,8 @@ export interface IpiBenchOptions extends StopOptions {
   rounds?: number;
   warmup?: number;
   costs?: CostModel;
+  /** Called as each round begins. */
+  onProgress?: (text: string) => void;
 }
 
 export interface IpiBenchResult {
@@ -23,7 +26,7 @@ export interface IpiBenchResult {
   ipi: LatencySummary;
   /** Raw Atomics ping-pong between the same two threads. */
   raw: LatencySummary;
-  /** ipi.p50 / raw.p50, and the same at p99. */
+  /** ipi.p50Ns / raw.p50Ns, and the same at p99. */
   ratioP50: number;
   ratioP99: number;
   /** Modelled cycles of one IPI round trip (send + receive). */
@@ -63,6 +66,7 @@ export async function benchIpi(pool: CpuPool, o: IpiBenchOptions): Promise<IpiBe
       interrupted = true;
       break;
     }
+    o.onProgress?.(`ipi: round ${k + 1} of ${rounds}`);
     try {
       m.reset();
       const [c] = await pool.run(
@@ -104,8 +108,8 @@ export async function benchIpi(pool: CpuPool, o: IpiBenchOptions): Promise<IpiBe
     rounds: done,
     ipi: is,
     raw: rs,
-    ratioP50: rs.p50 ? is.p50 / rs.p50 : 0,
-    ratioP99: rs.p99 ? is.p99 / rs.p99 : 0,
+    ratioP50: rs.p50Ns ? is.p50Ns / rs.p50Ns : 0,
+    ratioP99: rs.p99Ns ? is.p99Ns / rs.p99Ns : 0,
     modelledCycles: c.ipiSend + c.ipiReceive,
     interrupted,
     ipiSamples: ipi,
@@ -123,7 +127,7 @@ export function ipiSvg(r: IpiBenchResult): string {
     return counts;
   };
   return histogramSvg(`IPI round trip vs raw Atomics ping-pong (${r.samples} samples each, ${r.hostCores} host cores)`, 'round-trip latency', [
-    { name: `IPI round trip (p50 ${Math.round(r.ipi.p50)} ns)`, edges: a.edges, counts: bins(r.ipiSamples) },
-    { name: `raw ping-pong (p50 ${Math.round(r.raw.p50)} ns)`, edges: a.edges, counts: bins(r.rawSamples) },
+    { name: `IPI round trip (p50 ${formatNs(r.ipi.p50Ns)}, p99 ${formatNs(r.ipi.p99Ns)})`, edges: a.edges, counts: bins(r.ipiSamples) },
+    { name: `raw ping-pong (p50 ${formatNs(r.raw.p50Ns)}, p99 ${formatNs(r.raw.p99Ns)})`, edges: a.edges, counts: bins(r.rawSamples) },
   ]);
 }

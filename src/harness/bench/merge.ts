@@ -1,6 +1,7 @@
-import { z } from 'zod';
 import { MergeError } from '../merge.js';
+import { type Provenance, provenance } from '../provenance.js';
 import { type LatencySummary, mergeSummaries } from './histogram.js';
+import { type IpiReport, type ShootdownReport, ipiReportSchema, shootdownReportSchema } from './report-schema.js';
 
 /**
  * `smpsim merge` of `smpsim bench ipi` or `bench shootdown` JSON reports
@@ -12,42 +13,21 @@ import { type LatencySummary, mergeSummaries } from './histogram.js';
  * versions, host core counts (past the core count latencies measure the
  * host's scheduler), cost models, or, for shootdown, policies, pages or
  * points. `bench policies` reports hold no histogram and do not merge.
+ * The merged report's `provenance` is the merge's own; each part's is kept
+ * in `merged.sources`.
  */
 
-const num = z.number();
-const real = z.number().nullable();
-const latency = z.object({ count: num, p50: num, p90: num, p99: num, max: num, mean: num, hdr: z.string() });
-const common = { tool: z.literal('smpsim'), version: z.string(), hostCores: num, costs: z.record(z.string(), num) };
-
-const ipiSchema = z.object({ ...common, bench: z.literal('ipi'), samples: num, rounds: num, ipi: latency, raw: latency, ratioP50: real, ratioP99: real, modelledCycles: num });
-const pointSchema = z.object({
-  cpus: num,
-  flavour: z.string(),
-  hw: z.string(),
-  latency,
-  shootdownsPerSecond: real,
-  munmapOpsPerSecond: real,
-  munmap: latency,
-  madvise: latency,
-  madviseOpsPerSecond: real,
-  modelledCycles: num,
-  oversubscribed: z.boolean(),
-});
-const shootdownSchema = z.object({ ...common, bench: z.literal('shootdown'), arch: z.string(), pages: num, points: z.array(pointSchema) });
-
-type IpiReport = z.infer<typeof ipiSchema>;
-type ShootdownReport = z.infer<typeof shootdownSchema>;
-export type BenchReport = IpiReport | ShootdownReport;
+export type MergeableBenchReport = IpiReport | ShootdownReport;
 
 /** A parsed JSON document as a bench report this merge takes, or a MergeError naming the file. */
-export function asBenchReport(name: string, x: { bench?: unknown }): { name: string; report: BenchReport } {
+export function asBenchReport(name: string, x: { bench?: unknown }): { name: string; report: MergeableBenchReport } {
   if (x.bench === 'policies') throw new MergeError(`${name}: a bench policies report holds no histograms to merge (merge takes run reports and bench ipi or shootdown reports)`);
-  const schema = x.bench === 'ipi' ? ipiSchema : x.bench === 'shootdown' ? shootdownSchema : null;
+  const schema = x.bench === 'ipi' ? ipiReportSchema : x.bench === 'shootdown' ? shootdownReportSchema : null;
   if (!schema) throw new MergeError(`${name}: bench '${String(x.bench)}' is not one merge takes (ipi, shootdown)`);
   const r = schema.safeParse(x);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new MergeError(`${name}: not an smpsim bench ${String(x.bench)} report (${issue.path.join('.')}${issue.path.length ? ': ' : ''}${issue.message})`);
+    throw new MergeError(`${name}: not an smpsim bench ${String(x.bench)} report of this version (${issue.path.join('.')}${issue.path.length ? ': ' : ''}${issue.message})`);
   }
   return { name, report: r.data };
 }
@@ -61,7 +41,7 @@ function pooledRate(parts: readonly { count: number; rate: number | null }[]): n
 
 const pointKey = (p: { cpus: number; flavour: string }): string => `${p.cpus} CPUs ${p.flavour}`;
 
-function sameAll(all: readonly { name: string; report: BenchReport }[], checks: [string, (r: BenchReport) => unknown][]): void {
+function sameAll(all: readonly { name: string; report: MergeableBenchReport }[], checks: [string, (r: MergeableBenchReport) => unknown][]): void {
   const [a] = all;
   for (const b of all.slice(1)) {
     for (const [what, get] of checks) {
@@ -81,8 +61,9 @@ function mergeIpi(all: readonly IpiReport[]): IpiReport {
     rounds: all.reduce((t, r) => t + r.rounds, 0),
     ipi,
     raw,
-    ratioP50: ipi.p50 / raw.p50,
-    ratioP99: ipi.p99 / raw.p99,
+    ratioP50: ipi.p50Ns / raw.p50Ns,
+    ratioP99: ipi.p99Ns / raw.p99Ns,
+    interrupted: all.some((r) => r.interrupted),
   };
 }
 
@@ -101,11 +82,11 @@ function mergeShootdown(all: readonly ShootdownReport[]): ShootdownReport {
       madviseOpsPerSecond: rate((x) => x.madvise, (x) => x.madviseOpsPerSecond),
     };
   });
-  return { ...all[0], points };
+  return { ...all[0], points, interrupted: all.some((r) => r.interrupted) };
 }
 
-/** Merge bench reports of one benchmark (see the header); the result has `merged: { reports }` added. */
-export function mergeBenchReports(all: readonly { name: string; report: BenchReport }[]): BenchReport & { merged: { reports: number } } {
+/** Merge bench reports of one benchmark (see the header); `merge` is the merge's own provenance. */
+export function mergeBenchReports(all: readonly { name: string; report: MergeableBenchReport }[], merge: Provenance = provenance()): MergeableBenchReport {
   sameAll(all, [
     ['bench', (r) => r.bench],
     ['version', (r) => r.version],
@@ -116,11 +97,13 @@ export function mergeBenchReports(all: readonly { name: string; report: BenchRep
     ['points', (r) => (r.bench === 'shootdown' ? r.points.map(pointKey) : null)],
   ]);
   const reports = all.map((r) => r.report);
-  let merged: BenchReport;
+  let merged: MergeableBenchReport;
   try {
     merged = reports[0].bench === 'ipi' ? mergeIpi(reports as IpiReport[]) : mergeShootdown(reports as ShootdownReport[]);
   } catch (e) {
     throw new MergeError(`a latency histogram (hdr) does not decode: ${(e as Error).message.split('\n')[0]}`);
   }
-  return { ...merged, merged: { reports: all.length } };
+  // A merged report merges again: its sources are flattened into the new list.
+  const sources = all.flatMap(({ name, report }) => report.merged?.sources ?? [{ file: name, provenance: report.provenance }]);
+  return { ...merged, provenance: merge, merged: { reports: sources.length, sources } };
 }

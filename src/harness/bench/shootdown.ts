@@ -7,7 +7,7 @@ import type { CpuTask } from '../thread/worker-host.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type LatencySummary, summarise } from './histogram.js';
 import type { MunmapTouchResult, ShootdownSenderResult } from '../thread/bench-roles.js';
-import { lineChartSvg } from './svg.js';
+import { type LineSeries, lineChartSvg } from './svg.js';
 
 export type ShootdownFlavour = 'ipi' | 'broadcast';
 
@@ -154,16 +154,25 @@ async function shootdownPoint(pool: CpuPool, o: ShootdownBenchOptions, n: number
   };
 }
 
+/**
+ * The plot of `bench shootdown --plot`: latency (p50 solid, p99 dashed, one
+ * colour per flavour) and throughput against the CPU count.
+ */
 export function shootdownSvg(r: ShootdownBenchResult): string {
   const flavours = [...new Set(r.points.map((p) => p.flavour))];
-  const series = (f: (p: ShootdownPoint) => number, suffix = '') =>
-    flavours.map((fl) => ({ name: `${fl}${suffix}`, points: r.points.filter((p) => p.flavour === fl).map((p) => [p.cpus, f(p)] as [number, number]) }));
+  const line = (fl: ShootdownFlavour, what: string, f: (p: ShootdownPoint) => number, style: Partial<LineSeries> = {}): LineSeries => ({
+    name: `${fl} ${what}`,
+    points: r.points.filter((p) => p.flavour === fl).map((p) => [p.cpus, f(p)] as [number, number]),
+    ...style,
+  });
+  const latency = flavours.flatMap((fl) => [line(fl, 'p50', (p) => p.latency.p50Ns, { group: fl }), line(fl, 'p99', (p) => p.latency.p99Ns, { group: fl, dashed: true })]);
+  const throughput = [...flavours.map((fl) => line(fl, 'shootdowns/s', (p) => p.shootdownsPerSecond)), ...flavours.map((fl) => line(fl, 'munmap+touch/s', (p) => p.munmapOpsPerSecond))];
   return lineChartSvg(
     `Shootdown latency and throughput against CPU count (${r.hostCores} host cores)`,
     'simulated CPUs',
     [
-      { title: 'one shootdown to every CPU: p50', yLabel: 'latency', yLog: true, yNs: true, series: series((p) => p.latency.p50) },
-      { title: 'throughput', yLabel: 'operations per second', yLog: true, series: [...series((p) => p.shootdownsPerSecond, ' shootdowns/s'), ...series((p) => p.munmapOpsPerSecond, ' munmap+touch/s')] },
+      { title: 'one shootdown to every CPU: p50 and p99', yLabel: 'latency', yLog: true, yNs: true, series: latency },
+      { title: 'throughput', yLabel: 'operations per second', yLog: true, series: throughput },
     ],
     { xLog2: true, note: `Past ${r.hostCores} simulated CPUs the CPU threads share the host's ${r.hostCores} cores: latency then measures the host's scheduler.` },
   );

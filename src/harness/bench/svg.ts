@@ -1,20 +1,16 @@
+import { type Box, FONT, type LegendEntry, PALETTE, esc, legend, num, textWidth } from './svg-layout.js';
+
 /**
  * Small, self-contained SVG charts for the bench reports: a histogram, line
  * charts (one or more panels sharing an x axis) and grouped bars. Every chart
  * has axes with ticks, axis labels, a title and a legend; every series is a
  * <g class="series" data-series="NAME"> so that tools (and tests) can find it.
+ * The canvas grows to hold what is drawn: the legend (in its box, right of the
+ * plot), the title, a note, the bars' value labels and the group names
+ * (test/bench/svg-geometry.test.ts checks the boxes against the viewBox).
  */
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-const FONT = 'font-family="sans-serif" font-size="12"';
-
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function num(v: number): string {
-  return Number.isFinite(v) ? String(Math.round(v * 100) / 100) : '0';
-}
+export { esc } from './svg-layout.js';
 
 /** Short tick label. */
 export function tickLabel(v: number): string {
@@ -85,23 +81,30 @@ function axes(f: Frame, xs: Scale | null, ys: Scale, xLabel: string, yLabel: str
   return out.join('\n');
 }
 
-function legend(names: string[], x: number, y: number): string {
-  const out = [`<g class="legend" ${FONT}>`];
-  names.forEach((n, i) => {
-    const yy = y + i * 16;
-    out.push(`<rect x="${x}" y="${yy - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 15}" y="${yy}">${esc(n)}</text>`);
-  });
-  out.push('</g>');
-  return out.join('\n');
+const TITLE_SIZE = 15;
+/** Space kept between what is drawn and the canvas edge. */
+const MARGIN = 12;
+
+/** Whether a box lies within the canvas, with the margin to spare; the canvas width grows to hold it. */
+function widthFor(boxes: readonly Box[], min: number): number {
+  return Math.ceil(Math.max(min, ...boxes.map((b) => b.x + b.w + MARGIN)));
+}
+
+/** The title's box (bold, centred on the canvas of `width`). */
+function titleWidth(title: string): number {
+  // Bold runs about 10% wider than regular.
+  return textWidth(title, TITLE_SIZE) * 1.1;
 }
 
 function doc(width: number, height: number, title: string, body: string[]): string {
+  // The title is centred: the canvas is at least as wide as it, with margins.
+  const W = Math.ceil(Math.max(width, titleWidth(title) + 2 * MARGIN));
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}">`,
     `<title>${esc(title)}</title>`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text class="title" font-family="sans-serif" font-size="15" font-weight="bold" x="${width / 2}" y="22" text-anchor="middle">${esc(title)}</text>`,
+    `<rect width="${W}" height="${height}" fill="white"/>`,
+    `<text class="title" font-family="sans-serif" font-size="${TITLE_SIZE}" font-weight="bold" x="${W / 2}" y="22" text-anchor="middle">${esc(title)}</text>`,
     ...body,
     '</svg>',
     '',
@@ -117,7 +120,6 @@ export interface HistogramSeries {
 
 /** Histograms of latencies on a log x axis, series overlaid (semi-transparent). */
 export function histogramSvg(title: string, xLabel: string, series: HistogramSeries[]): string {
-  const W = 800;
   const H = 460;
   const f: Frame = { x: 80, y: 45, w: 520, h: 340 };
   const allEdges = series.flatMap((s) => s.edges);
@@ -139,20 +141,26 @@ export function histogramSvg(title: string, xLabel: string, series: HistogramSer
     });
     body.push('</g>');
   });
-  body.push(legend(series.map((s) => s.name), f.x + f.w + 20, f.y + 10));
-  return doc(W, H, title, body);
+  const lg = legend(series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })), f.x + f.w + 20, f.y + 10);
+  body.push(lg.svg);
+  return doc(widthFor([lg.box], 800), H, title, body);
 }
 
-function formatNsTick(ns: number): string {
+/** A duration in ns as a tick label: "500 ns", "2 µs", "1.5 ms", "3 s". */
+export function formatNsTick(ns: number): string {
   if (ns >= 1e9) return `${+(ns / 1e9).toPrecision(3)} s`;
   if (ns >= 1e6) return `${+(ns / 1e6).toPrecision(3)} ms`;
-  if (ns >= 1e3) return `${+(ns / 1e3).toPrecision(3)} us`;
+  if (ns >= 1e3) return `${+(ns / 1e3).toPrecision(3)} µs`;
   return `${+ns.toPrecision(3)} ns`;
 }
 
 export interface LineSeries {
   name: string;
   points: [number, number][];
+  /** Series of one group share a colour (e.g. a flavour's p50 and p99); default: the name. */
+  group?: string;
+  /** A dashed line (e.g. the p99 beside the solid p50). */
+  dashed?: boolean;
 }
 
 export interface LinePanel {
@@ -167,9 +175,12 @@ export interface LinePanel {
 /** Line charts side by side, sharing the x values (e.g. CPU counts). */
 export function lineChartSvg(title: string, xLabel: string, panels: LinePanel[], opts: { xLog2?: boolean; note?: string } = {}): string {
   const PW = 420;
-  const W = 60 + panels.length * PW + 230;
   const H = 470;
-  const names = [...new Set(panels.flatMap((p) => p.series.map((s) => s.name)))];
+  const all = panels.flatMap((p) => p.series);
+  const groups = [...new Set(all.map((s) => s.group ?? s.name))];
+  const colourOf = (s: LineSeries): string => PALETTE[groups.indexOf(s.group ?? s.name) % PALETTE.length];
+  const entries = new Map<string, LegendEntry>();
+  for (const s of all) if (!entries.has(s.name)) entries.set(s.name, { name: s.name, colour: colourOf(s), line: true, dashed: s.dashed });
   const body: string[] = [];
   panels.forEach((p, pi) => {
     const f: Frame = { x: 80 + pi * PW, y: 60, w: PW - 110, h: 320 };
@@ -187,18 +198,24 @@ export function lineChartSvg(title: string, xLabel: string, panels: LinePanel[],
     body.push(`<text font-family="sans-serif" font-size="13" x="${f.x + f.w / 2}" y="${f.y - 10}" text-anchor="middle">${esc(p.title)}</text>`);
     body.push(axes(f, xs, ys, xLabel, p.yLabel, (v) => String(v), p.yNs ? formatNsTick : tickLabel));
     for (const s of p.series) {
-      const colour = PALETTE[names.indexOf(s.name) % PALETTE.length];
+      const colour = colourOf(s);
       const pts = s.points.filter(([, y]) => Number.isFinite(y) && (!p.yLog || y > 0));
       body.push(`<g class="series" data-series="${esc(s.name)}" stroke="${colour}" fill="${colour}">`);
-      body.push(`<polyline fill="none" stroke-width="2" points="${pts.map(([x, y]) => `${num(xs.map(x))},${num(ys.map(y))}`).join(' ')}"/>`);
+      body.push(`<polyline fill="none" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''} points="${pts.map(([x, y]) => `${num(xs.map(x))},${num(ys.map(y))}`).join(' ')}"/>`);
       for (const [x, y] of pts) body.push(`<circle cx="${num(xs.map(x))}" cy="${num(ys.map(y))}" r="3"/>`);
       body.push('</g>');
     }
     body.push('</g>');
   });
-  body.push(legend(names, 60 + panels.length * PW, 80));
-  if (opts.note) body.push(`<text class="note" ${FONT} x="20" y="${H - 12}">${esc(opts.note)}</text>`);
-  return doc(W, H, title, body);
+  // Right of the last panel's plot (which ends 30 px before the panel's own end).
+  const lg = legend([...entries.values()], panels.length * PW + 10, 80);
+  body.push(lg.svg);
+  const boxes = [lg.box];
+  if (opts.note) {
+    body.push(`<text class="note" ${FONT} x="20" y="${H - 12}">${esc(opts.note)}</text>`);
+    boxes.push({ x: 20, y: H - 24, w: textWidth(opts.note), h: 15 });
+  }
+  return doc(widthFor(boxes, 60 + panels.length * PW), H, title, body);
 }
 
 export interface BarGroup {
@@ -208,20 +225,33 @@ export interface BarGroup {
   values: number[];
 }
 
+/** Bar value labels: small, centred over their bar. */
+export const BAR_LABEL_SIZE = 9;
+/** Group names are written at this angle (degrees, counter-clockwise), ending under their group's centre. */
+export const GROUP_LABEL_ANGLE = 35;
+
 /**
  * Grouped bars: one group per metric, one bar per series (policy). Metrics
  * have different units, so each group is scaled to its own largest value
- * (that bar is 100%); each bar is labelled with its absolute value.
+ * (that bar is 100%); each bar is labelled with its absolute value. A bar is
+ * at least as wide as the widest value label and 2 px more, so labels
+ * centred over neighbouring bars never meet; the group names slant down to
+ * the left of their group, and the margins grow to hold the longest.
  */
 export function groupedBarsSvg(title: string, seriesNames: string[], groups: BarGroup[]): string {
-  const n = seriesNames.length;
-  const gw = Math.max(70, n * 22 + 24);
-  const f: Frame = { x: 80, y: 50, w: groups.length * gw, h: 300 };
-  const W = f.x + f.w + 40 + 260;
-  const H = 480;
+  const n = Math.max(1, seriesNames.length);
+  const labels = groups.map((g) => seriesNames.map((_, i) => tickLabel(g.values[i] ?? 0)));
+  const bw = Math.max(22, ...labels.flat().map((l) => textWidth(l, BAR_LABEL_SIZE) + 4));
+  const gw = Math.max(70, n * bw + 24);
+  const rad = (GROUP_LABEL_ANGLE * Math.PI) / 180;
+  const longest = Math.max(0, ...groups.map((g) => textWidth(g.name)));
+  // A slanted name ending at its group's centre reaches longest x cos left of it and
+  // longest x sin (plus a line's height) below it.
+  const x0 = Math.max(80, Math.ceil(longest * Math.cos(rad) - gw / 2 + MARGIN));
+  const f: Frame = { x: x0, y: 50, w: groups.length * gw, h: 300 };
+  const H = Math.ceil(Math.max(480, f.y + f.h + 12 + longest * Math.sin(rad) + 16 + MARGIN));
   const ys = scale(0, 1, f.y + f.h, f.y, false);
   const body = [axes(f, null, ys, '', 'relative to the largest in the group', undefined, (v) => `${Math.round(v * 100)}%`)];
-  const bw = (gw - 24) / n;
   seriesNames.forEach((s, i) => {
     body.push(`<g class="series" data-series="${esc(s)}" fill="${PALETTE[i % PALETTE.length]}">`);
     groups.forEach((g, gi) => {
@@ -231,16 +261,17 @@ export function groupedBarsSvg(title: string, seriesNames: string[], groups: Bar
       const x = f.x + gi * gw + 12 + i * bw;
       const y = ys.map(frac);
       body.push(`<rect x="${num(x)}" y="${num(y)}" width="${num(bw - 2)}" height="${num(f.y + f.h - y)}"><title>${esc(`${s}: ${g.name} = ${tickLabel(v)}`)}</title></rect>`);
-      body.push(`<text font-family="sans-serif" font-size="9" fill="#222" text-anchor="middle" x="${num(x + (bw - 2) / 2)}" y="${num(y - 3)}">${esc(tickLabel(v))}</text>`);
+      body.push(`<text class="bar-label" font-family="sans-serif" font-size="${BAR_LABEL_SIZE}" fill="#222" text-anchor="middle" x="${num(x + (bw - 2) / 2)}" y="${num(y - 3)}">${esc(labels[gi][i])}</text>`);
     });
     body.push('</g>');
   });
   body.push(`<g class="x-ticks" ${FONT} text-anchor="end">`);
   groups.forEach((g, gi) => {
     const x = f.x + gi * gw + gw / 2;
-    body.push(`<text transform="translate(${num(x)},${f.y + f.h + 12}) rotate(-35)">${esc(g.name)}</text>`);
+    body.push(`<text class="group-label" transform="translate(${num(x)},${f.y + f.h + 12}) rotate(-${GROUP_LABEL_ANGLE})">${esc(g.name)}</text>`);
   });
   body.push('</g>');
-  body.push(legend(seriesNames, f.x + f.w + 30, f.y + 10));
-  return doc(W, H, title, body);
+  const lg = legend(seriesNames.map((s, i) => ({ name: s, colour: PALETTE[i % PALETTE.length] })), f.x + f.w + 30, f.y + 10);
+  body.push(lg.svg);
+  return doc(widthFor([lg.box], f.x + f.w + 300), H, title, body);
 }
