@@ -7,7 +7,7 @@ import { parseCpuList, positiveInt } from './commands/bench-common.js';
 import { describeCommand } from './commands/describe.js';
 import { listCommand } from './commands/list.js';
 import { mergeCommand } from './commands/merge.js';
-import { replayCommand } from './commands/replay.js';
+import { type ReplayCommandOptions, replayCommand } from './commands/replay.js';
 import { type RunCommandOptions, runCommand } from './commands/run.js';
 import { ExitCode, InterruptedError, UsageError } from './errors.js';
 import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
@@ -126,7 +126,9 @@ Example:
     .description('replay a run from the token `smpsim run` prints for a violation')
     .argument('<token>', 'replay token')
     .option('--json', 'print the run report as one JSON document on stdout')
-    .action(act('replay', (token: string, o: { json?: boolean }) => replayCommand(token, o, ctx)));
+    .option('--full', 'print every event up to the violation, not only the story (kernel actions, IPIs, the violating CPU on the victim)')
+    .option('--trace <file>', 'also write the replayed iteration as a Perfetto trace (Chrome trace-event JSON)')
+    .action(act('replay', (token: string, o: ReplayCommandOptions) => replayCommand(token, o, ctx)));
 
   const bench = program.command('bench').description('measure IPI and shootdown costs: latency histograms, scaling with CPUs, policy comparison');
   const outputs = (c: Command): Command =>

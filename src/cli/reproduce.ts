@@ -28,3 +28,8 @@ export function reproduction(report: RunReport, ci: number, scenarioArg: string)
   if (c.replay) return [`replay: smpsim replay ${shellWord(c.replay)}`];
   return [`reproduce: ${runCommand(report, ci, scenarioArg)}`, '(stress runs are not deterministic; run with --mode pct for an exact replay token)'];
 }
+
+/** ", workload budget 400 steps" for a token that sets one, else "". */
+export function workloadBudgetText(budget: number | undefined): string {
+  return budget === undefined ? '' : `, workload budget ${budget} steps per CPU`;
+}
