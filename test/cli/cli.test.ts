@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyNames } from '../../src/kernel/index.js';
 import { flavourNames } from '../../src/machine/flavours.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { SCENARIOS, findScenario } from '../../scenarios/index.js';
+import { decodeReplay } from '../../src/harness/replay-token.js';
+import { workloadBudget } from '../../src/harness/runner.js';
 import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
 
 // The seed's bug, and its fix, on the same hardware; small runs.
@@ -251,13 +253,21 @@ describe('pct mode and smpsim replay', () => {
   it('a pct run prints a replay token for the first violation', async () => {
     const r = await cli(PCT);
     expect(r.code).toBe(1);
-    const m = /^replay: smpsim replay (smp1\.\S+)$/m.exec(r.stdout);
+    const m = /^replay: smpsim replay (smp2\.\S+)$/m.exec(r.stdout);
     expect(m).not.toBe(null);
     token = m![1];
+    // The text prints the shrunk schedule's token; the JSON report the run's own (unshrunk) one.
+    expect(r.stdout).toMatch(/^shrunk: /m);
     const j = await cli([...PCT, '--json']);
     const report = JSON.parse(j.stdout);
     expect(report.mode).toBe('pct');
-    expect(report.combinations[0].replay).toBe(token);
+    expect(report.combinations[0].replay).toMatch(/^smp2\./);
+    const run = decodeReplay(report.combinations[0].replay);
+    const shrunk = decodeReplay(token);
+    expect(run).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3, budget: undefined });
+    expect(shrunk).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', seed: run.seed, iteration: run.iteration });
+    expect(shrunk.cpus).toBeLessThanOrEqual(3);
+    expect(shrunk.budget).toBeLessThanOrEqual(workloadBudget(findScenario('arm-delayed-free')!));
   });
 
   it('smpsim replay <token> reproduces it (exit 1)', async () => {
@@ -270,7 +280,7 @@ describe('pct mode and smpsim replay', () => {
     const j = await cli(['replay', token, '--json']);
     expect(j.code).toBe(1);
     const result = JSON.parse(j.stdout);
-    expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3 });
+    expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore' });
     expect(result.violations.length).toBeGreaterThan(0);
     expect(result.hash).toMatch(/^[0-9a-f]{64}$/);
   });
