@@ -194,9 +194,11 @@ export function storyText(events: TraceEvent[], v: ViolationReport | undefined, 
   };
   const vpnOf = (e: TraceEvent): number | null => (e.kind === Ev.ACCESS || e.kind === Ev.FILL || e.kind === Ev.GUP ? e.b : e.kind === Ev.SPEC_WALK ? e.a : null);
   const firstKernel = run.find((e) => e.kind === Ev.KERNEL_OP)?.t ?? Infinity;
-  // The violating CPU's own events on the violating addresses; before the first kernel call only the last of them (the translation it held).
+  // The violating CPU's own events on the violating addresses; before the first kernel call only the fill
+  // that gave it the translation it held, and its last use of it.
   const own = run.filter((e) => e.cpu === v.cpu && vpnOf(e) !== null && vpns.has(vpnOf(e)!));
-  const lastBefore = own.filter((e) => e.t < firstKernel).at(-1);
+  const before = own.filter((e) => e.t < firstKernel);
+  const held = new Set([before.filter((e) => e.kind === Ev.FILL).at(-1), before.at(-1)].filter((e) => e !== undefined));
   const keep = (e: TraceEvent): boolean => {
     switch (e.kind) {
       case Ev.KERNEL_OP:
@@ -211,7 +213,7 @@ export function storyText(events: TraceEvent[], v: ViolationReport | undefined, 
       case Ev.IRQ:
         return e.cpu === v.cpu;
       default:
-        return e.cpu === v.cpu && vpns.has(vpnOf(e) ?? -1) && (e.t >= firstKernel || e === lastBefore);
+        return e.cpu === v.cpu && vpns.has(vpnOf(e) ?? -1) && (e.t >= firstKernel || held.has(e));
     }
   };
   const kept = run.filter(keep);
@@ -221,7 +223,7 @@ export function storyText(events: TraceEvent[], v: ViolationReport | undefined, 
     const allocs = setup.filter((e) => e.kind === Ev.ALLOC).length;
     out.push(line(0, 0, `setup before the run: ${calls.join(', ') || 'kernel calls'}${allocs ? `; ${allocs} frames allocated` : ''}`));
   }
-  if (lastBefore === undefined && own.length === 0) out.push(`(CPU ${v.cpu} made no recorded access to ${addr(v.vpn)} before the violation: its walker reached the frame on its own)`);
+  if (own.length === 0) out.push(`(CPU ${v.cpu} made no recorded access to ${addr(v.vpn)} before the violation: its walker reached the frame on its own)`);
   let prev = '';
   let repeat = 0;
   const flushRepeat = (): void => {
