@@ -89,8 +89,18 @@ describe('smpsim run, one combination', () => {
     expect(r.stdout).toContain('combination: arm-2.6.37 / arm11mpcore');
     expect(r.stdout).toContain('first violation:');
     for (const field of ['kind:', 'CPU:', 'address:', 'frame:', 'generation:', 'owner:', 'freed by:']) expect(r.stdout).toContain(field);
-    expect(r.stdout).toMatch(/^reproduce: smpsim run arm-delayed-free --arch arm-2\.6\.37 --hw arm11mpcore --cpus 3 --seed 1 --iterations \d+$/m);
+    // A stress run cannot be replayed: the PCT scheduler is run on the same combination for a token, which is shrunk.
+    expect(r.stdout).toMatch(/^pct search: the PCT scheduler caught this combination too \([a-z-]+\) within \d+ pct iterations? in [\d.]+ s$/m);
+    expect(r.stdout).toMatch(/^shrunk: .*\(\d+ attempts in [\d.]+ s\)$/m);
+    expect(r.stdout).toMatch(/^replay: smpsim replay smp2\.[\w-]+$/m);
     expect(r.stdout).toMatch(/verdict: caught/);
+  });
+
+  it('without the pct search, a stress violation comes with the exact command that reruns its seeds', async () => {
+    const r = await cli([...BUGGY, '--token-search', 'off']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^reproduce: smpsim run arm-delayed-free --arch arm-2\.6\.37 --hw arm11mpcore --cpus 3 --seed 1 --iterations \d+$/m);
+    expect(r.stdout).not.toMatch(/^replay: /m);
   });
 
   it('exits 0 on the fixed combination', async () => {
@@ -264,7 +274,8 @@ describe('pct mode and smpsim replay', () => {
     expect(report.combinations[0].replay).toMatch(/^smp2\./);
     const run = decodeReplay(report.combinations[0].replay);
     const shrunk = decodeReplay(token);
-    expect(run).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3, budget: undefined });
+    expect(run).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3 });
+    expect(run.budget).toBeUndefined();
     expect(shrunk).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', seed: run.seed, iteration: run.iteration });
     expect(shrunk.cpus).toBeLessThanOrEqual(3);
     expect(shrunk.budget).toBeLessThanOrEqual(workloadBudget(findScenario('arm-delayed-free')!));
