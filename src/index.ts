@@ -17,6 +17,7 @@ export type { RunReport, CombinationReport, ViolationReport, KindReport, MergeIn
 export type { Shard } from './harness/shard.js';
 export { mergeReports, asRunReport, MergeError, type NamedReport, type MergeResult } from './harness/merge.js';
 export { encodeReplay, decodeReplay, BadTokenError, type ReplaySpec } from './harness/replay-token.js';
+export { shrinkReplay, type ShrinkOptions, type ShrinkResult } from './harness/shrink.js';
 export type { ReplayResult } from './harness/replay.js';
 export { SCENARIOS, findScenario, scenarioNames } from '../scenarios/index.js';
 

@@ -70,3 +70,13 @@ export function formatMs(ms: number | null): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
   return `${(ms / 60_000).toFixed(1)} min`;
 }
+
+/** A time bound that can be turned off: a duration (500ms, 5s, 1m), or 0 / off / none. */
+export function parseBound(v: string): number {
+  if (/^\s*(0|off|none)\s*$/i.test(v)) return 0;
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new InvalidArgumentError('must be a duration with a unit (500ms, 5s, 1m), or off.');
+  }
+}

@@ -7,10 +7,10 @@ import { parseCpuList, positiveInt } from './commands/bench-common.js';
 import { describeCommand } from './commands/describe.js';
 import { listCommand } from './commands/list.js';
 import { mergeCommand } from './commands/merge.js';
-import { replayCommand } from './commands/replay.js';
+import { type ReplayCommandOptions, replayCommand } from './commands/replay.js';
 import { type RunCommandOptions, runCommand } from './commands/run.js';
 import { ExitCode, InterruptedError, UsageError } from './errors.js';
-import { parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
+import { parseBound, parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
 import { dropNotes, flushNotes } from './alias-note.js';
 import { type CliContext, RUN_FOR_REAL } from './context.js';
 import { oneLine, withIo, writeErr, writeOut } from './io.js';
@@ -79,11 +79,16 @@ export function buildProgram(result: { code: number }, ctx: CliContext = RUN_FOR
     .addOption(new Option('--ipi-timeout <time>', 'watchdog: a CPU that does not acknowledge an IPI within this long is stuck (exit 3; default 2s)').argParser(parseDuration))
     .option('--shard <k/n>', 'run shard K of N: iterations i with i mod N = K - 1 of every combination, with the seeds the whole run gives them (see docs/scale-out.md; `smpsim merge` adds the shards up)', parseShard)
     .option('--report <file>', 'also write the JSON report to this file, whole or not at all (checked before the run)')
+    .addOption(new Option('--shrink <time>', 'after a violation, look this long for a smaller schedule that fails the same way, and print its token (5s default; off skips it)').argParser(parseBound))
+    .addOption(new Option('--token-search <time>', 'after a stress violation, run the combination under the PCT scheduler this long for a replay token (10s default; off skips it)').argParser(parseBound))
     .addHelpText(
       'after',
       `
 With several combinations, prints one row per combination and a verdict; with
-exactly one, a summary, the first violation in full and how to reproduce it.
+exactly one, a summary, the first violation in full and how to reproduce it:
+a replay token (shrunk; after a stress run, one the PCT scheduler found for
+the same combination), else the exact command. In a matrix, combinations that
+differ from expectation get the same.
 
 Exit codes: 0 no violation (several combinations: every one as the scenario
 expects), 1 violations (or a combination that differs from expectation),
@@ -126,7 +131,9 @@ Example:
     .description('replay a run from the token `smpsim run` prints for a violation')
     .argument('<token>', 'replay token')
     .option('--json', 'print the run report as one JSON document on stdout')
-    .action(act('replay', (token: string, o: { json?: boolean }) => replayCommand(token, o, ctx)));
+    .option('--full', 'print every event up to the violation, not only the story (kernel actions, IPIs, the violating CPU on the victim)')
+    .option('--trace <file>', 'also write the replayed iteration as a Perfetto trace (Chrome trace-event JSON)')
+    .action(act('replay', (token: string, o: ReplayCommandOptions) => replayCommand(token, o, ctx)));
 
   const bench = program.command('bench').description('measure IPI and shootdown costs: latency histograms, scaling with CPUs, policy comparison');
   const outputs = (c: Command): Command =>

@@ -1,4 +1,5 @@
 import type { RunReport } from '../harness/report.js';
+import { type Reproduction, shrinkSummary } from '../harness/reproduction.js';
 import { archSpec } from './arch-spec.js';
 
 /** Quote a shell word if it needs it. */
@@ -23,8 +24,21 @@ export function runCommand(report: RunReport, ci: number, scenarioArg: string): 
  * not deterministic: the reproduction is the `smpsim run` command that
  * reruns the same iteration seeds, and the hint to use --mode pct.
  */
-export function reproduction(report: RunReport, ci: number, scenarioArg: string): string[] {
+export function reproduction(report: RunReport, ci: number, scenarioArg: string, rep?: Reproduction): string[] {
   const c = report.combinations[ci];
-  if (c.replay) return [`replay: smpsim replay ${shellWord(c.replay)}`];
-  return [`reproduce: ${runCommand(report, ci, scenarioArg)}`, '(stress runs are not deterministic; run with --mode pct for an exact replay token)'];
+  const out: string[] = [];
+  if (rep?.search) {
+    const s = rep.search;
+    const how = `${s.iterations} pct iteration${s.iterations === 1 ? '' : 's'} in ${(s.ms / 1000).toFixed(1)} s`;
+    out.push(s.found ? `pct search: the PCT scheduler caught this combination too (${rep.violation?.kind ?? 'a violation'}) within ${how}` : `pct search: no violation in ${how}${s.complete ? '' : ' (interrupted)'}; a longer --token-search may find one`);
+  }
+  if (rep?.shrink) out.push(`shrunk: ${shrinkSummary(rep.shrink)}`);
+  const token = rep?.token ?? c.replay;
+  if (token) return [...out, `replay: smpsim replay ${shellWord(token)}`];
+  return [...out, `reproduce: ${runCommand(report, ci, scenarioArg)}`, '(stress runs are not deterministic: this reruns the same iteration seeds; --mode pct gives an exact replay token)'];
+}
+
+/** ", workload budget 400 steps" for a token that sets one, else "". */
+export function workloadBudgetText(budget: number | undefined): string {
+  return budget === undefined ? '' : `, workload budget ${budget} steps per CPU`;
 }

@@ -27,6 +27,8 @@ export interface CheckResult {
   report: CombinationReport;
   /** How a caught combination was caught (or missed): free-running threads, or the PCT scheduler after stress missed. */
   via: 'stress' | 'pct';
+  /** The CPUs it ran with. */
+  cpus: number;
 }
 
 /**
@@ -46,11 +48,12 @@ export async function checkCombination(scenario: Scenario, c: Combination, o: Ch
   const base = { scenario, combinations: [c], pool: o.pool, seed: o.seed ?? 1 };
   const own = o.cpus ?? scenario.cpus ?? 4;
   if (c.expect !== 'caught') {
-    const r = await runScenario({ ...base, cpus: Math.max(o.cleanCpus ?? MIN_CLEAN_CPUS, own), iterations: o.cleanIterations ?? DEFAULT_CLEAN_ITERATIONS });
-    return { report: r.combinations[0], via: 'stress' };
+    const cpus = Math.max(o.cleanCpus ?? MIN_CLEAN_CPUS, own);
+    const r = await runScenario({ ...base, cpus, iterations: o.cleanIterations ?? DEFAULT_CLEAN_ITERATIONS });
+    return { report: r.combinations[0], via: 'stress', cpus };
   }
   const stress = await runScenario({ ...base, cpus: own, iterations: o.catchWithin ?? DEFAULT_CATCH_WITHIN, stopAtFirst: true });
-  if (stress.combinations[0].outcome === 'caught') return { report: stress.combinations[0], via: 'stress' };
+  if (stress.combinations[0].outcome === 'caught') return { report: stress.combinations[0], via: 'stress', cpus: own };
   const pct = await runScenario({ ...base, cpus: own, iterations: o.pctIterations ?? DEFAULT_PCT_ITERATIONS, stopAtFirst: true, mode: 'pct' });
-  return { report: pct.combinations[0], via: 'pct' };
+  return { report: pct.combinations[0], via: 'pct', cpus: own };
 }

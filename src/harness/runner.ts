@@ -1,3 +1,4 @@
+import { isAbsolute, relative, sep } from 'node:path';
 import { armCores, coreTokens, hostCores as hostCoresNow } from '../machine/cores.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
@@ -5,11 +6,11 @@ import { Machine } from '../machine/machine.js';
 import type { Violation } from '../machine/checker.js';
 import type { Workload } from '../machine/workload.js';
 import type { KernelRoleArgs, KernelRoleResult } from './thread/kernel-role.js';
-import { PctCalibration, pctSchedule } from './pct.js';
+import { PctCalibration, type PctSchedule } from './pct.js';
 import { checkCombinations, selectCombinations } from './combinations.js';
 import { CombinationExecution } from './run-execution.js';
 import { CpuPool, IterationAbandoned } from './pool.js';
-import { encodeReplay } from './replay-token.js';
+import { type ReplaySpec, encodeReplay, scheduleOf, TOKEN_SHA_DIGITS } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
 import { checkOutputFile } from './output-file.js';
@@ -91,6 +92,35 @@ export function iterationSeed(seed: number, it: number): number {
 /** Steps each workload CPU runs in a controlled iteration before it idles (taking IPIs) until the stop. */
 export const PCT_WORKLOAD_STEPS = 1000;
 
+/**
+ * Steps each workload CPU runs in a controlled iteration unless told: at
+ * least PCT_WORKLOAD_STEPS, and enough for every waitSteps of the scripts
+ * (a kernel CPU waiting for more steps than the workloads take would wait
+ * for ever).
+ */
+export function workloadBudget(scenario: Scenario): number {
+  return Math.max(PCT_WORKLOAD_STEPS, ...scriptWaits(scenario).map((n) => n + 100));
+}
+
+/** The step counts the scenario's scripts wait for (waitSteps). */
+export function scriptWaits(scenario: Scenario): number[] {
+  const scripts = [scenario.setup, scenario.script, ...(scenario.kernelCpus ?? []).map((k) => k.script)].flat();
+  return scripts.map((c) => (c.op === 'waitSteps' ? c.steps : 0));
+}
+
+/**
+ * How a token names the scenario: a registered one by its name; a file by
+ * its path relative to the working directory (so the token travels with a
+ * checkout) and a sha256 prefix of its bytes (so an edited file is refused).
+ */
+export function tokenScenario(ref: string, file?: { path: string; sha256: string }): Pick<ReplaySpec, 'scenario' | 'scenarioSha256'> {
+  if (!file) return { scenario: ref };
+  const rel = relative(process.cwd(), file.path).split(sep).join('/');
+  // Another drive (Windows) has no relative path: the absolute one is the best there is.
+  const path = isAbsolute(rel) ? file.path : rel.startsWith('.') ? rel : `./${rel}`;
+  return { scenario: path, scenarioSha256: file.sha256.slice(0, TOKEN_SHA_DIGITS) };
+}
+
 /** What one iteration left behind. */
 export interface IterationOutcome {
   violations: { records: Violation[]; total: number; overflow: number };
@@ -120,6 +150,8 @@ export class CombinationRunner {
     readonly cpus: number,
     readonly pool: CpuPool,
     readonly mode: 'stress' | 'pct',
+    /** Steps each workload CPU runs in a controlled iteration (default: workloadBudget(scenario)); a shrunk replay gives fewer. */
+    budget?: number,
     /** Host cores the CPU threads may use at once (default: this host's; see machine/cores.ts). */
     hostCores: number = hostCoresNow(),
   ) {
@@ -127,13 +159,11 @@ export class CombinationRunner {
     this.coreTokens = coreTokens(cpus, hostCores);
     // Controlled runs need finite workloads (a CPU that never blocks would
     // never yield), long enough for every waitSteps of the script.
-    const scripts = [scenario.setup, scenario.script, ...(scenario.kernelCpus ?? []).map((k) => k.script)].flat();
-    const waits = scripts.map((c) => (c.op === 'waitSteps' ? c.steps : 0));
-    const budget = Math.max(PCT_WORKLOAD_STEPS, ...waits.map((n) => n + 100));
+    const steps = budget ?? workloadBudget(scenario);
     this.workloads = Array.from({ length: cpus }, (_, i) => {
       if (!runsWorkload(scenario, i)) return null;
       const w = scenario.workload(i, cpus);
-      return mode === 'pct' && w.steps === undefined ? { ...w, steps: budget } : w;
+      return mode === 'pct' && (w.steps === undefined || budget !== undefined) ? { ...w, steps: Math.min(steps, w.steps ?? Infinity) } : w;
     });
   }
 
@@ -144,16 +174,17 @@ export class CombinationRunner {
   /**
    * Run iteration `it` seeded `iseed`. In pct mode, `schedule` gives the
    * depth and the step estimate k (k undefined: no change points, and the
-   * steps taken are returned as gateSteps for calibrating k).
+   * steps taken are returned as gateSteps for calibrating k), or `schedule`
+   * gives the gate's priorities and change points outright (a token's).
    */
-  async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number; abort?: AbortSignal } = {}): Promise<IterationOutcome> {
+  async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number; schedule?: PctSchedule; abort?: AbortSignal } = {}): Promise<IterationOutcome> {
     const { machine, cpus, scenario: s, combo: c } = this;
     machine.reset(it, iseed);
     const pct = this.mode === 'pct';
     // Stress: at most as many CPU threads execute at once as the host has cores (machine/cores.ts).
     if (!pct) armCores(machine.i32, this.coreTokens);
     if (pct) {
-      const sched = opts.k === undefined ? { priorities: pctSchedule(iseed, cpus, opts.depth ?? 3, 1).priorities, changes: [] } : pctSchedule(iseed, cpus, opts.depth ?? 3, opts.k);
+      const sched = opts.schedule ?? scheduleOf({ seed: iseed, cpus, depth: opts.depth ?? 3, k: opts.k });
       Gate.arm(machine.i32, machine.layout, sched.priorities, sched.changes);
     }
     const record: CpuTask['record'] = opts.record ? (pct ? 'steps' : 'wall') : undefined;
@@ -235,7 +266,7 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
   try {
     for (let ci = 0; ci < combos.length && !interrupted; ci++) {
       const c = combos[ci];
-      const runner = new CombinationRunner(scenario, c, cpus, pool, mode, o.hostCores);
+      const runner = new CombinationRunner(scenario, c, cpus, pool, mode, undefined, o.hostCores);
       await runner.bind();
       const label = `${archLabel(c)} / ${c.hw}`;
       const exec = new CombinationExecution(c, cpus);
@@ -281,7 +312,10 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
           break;
         }
         if (mode === 'pct') pct.observe(out.gateSteps);
-        const token = mode === 'pct' ? () => encodeReplay({ scenario: o.scenarioRef ?? s.name, arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) }) : undefined;
+        const token =
+          mode === 'pct'
+            ? () => encodeReplay({ ...tokenScenario(o.scenarioRef ?? s.name, o.scenarioFile), arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) })
+            : undefined;
         const firstViolation = exec.add(it, out, runner.machine, token);
         lastEvents = out.events;
         last = it;

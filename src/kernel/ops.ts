@@ -144,3 +144,34 @@ export function kernelOpName(code: number): string {
   if (st === 0) return s;
   return `${s}/${STEP_NAMES[st] ?? `step ${st}`}`;
 }
+
+/**
+ * What the argument recorded with a kernel step (Cpu.setKernelOp, KERNEL_ARG)
+ * is, so a story prints a frame as a frame and an address as an address:
+ * the steps that hand over a page or table pass its frame, mmap_lock and
+ * free_pgd the address space, truncate_inode_pages a page index of the file,
+ * the bookkeeping steps nothing; every other step a virtual page number.
+ * collapse_copy passes a vpn when copying and a frame when releasing, so it
+ * is printed as a plain number.
+ */
+export type StepArg = 'vpn' | 'frame' | 'asid' | 'index' | 'none' | 'number';
+const STEP_ARGS: Partial<Record<keyof typeof STEPS, StepArg>> = {
+  TLB_REMOVE_PAGE: 'frame',
+  PTE_FREE_TLB: 'frame',
+  PMD_FREE_TLB: 'frame',
+  PTE_FREE: 'frame',
+  MMAP_LOCK: 'asid',
+  FREE_PGD: 'asid',
+  TRUNCATE_INODE_PAGES: 'index',
+  TLB_GATHER_MMU: 'none',
+  TLB_FLUSH_MMU: 'none',
+  TLB_TABLE_FLUSH: 'none',
+  RETURN: 'none',
+  COLLAPSE_COPY: 'number',
+};
+
+/** The kind of argument kernel op `code` records (see STEP_ARGS). */
+export function stepArg(code: number): StepArg {
+  const key = (Object.keys(STEPS) as (keyof typeof STEPS)[])[stepOf(code)];
+  return (key && STEP_ARGS[key]) || 'vpn';
+}

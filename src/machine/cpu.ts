@@ -670,7 +670,17 @@ export class Cpu {
   violation(kind: number, vpn: number, frame: number, genFill: number, level: number): void {
     this.f64[this.ctr + K.violations]++;
     if (this.rec !== null) this.rec.ev(Ev.VIOLATION, kind, vpn, frame);
-    recordViolation(this.i32, this.L, { kind, cpu: this.id, vpn, frame, genFill, ownerBefore: this.asid, cpuOp: this.op, step: this.step, level });
+    recordViolation(this.i32, this.L, { kind, cpu: this.id, vpn, frame, genFill, ownerBefore: this.asid, cpuOp: this.op, step: this.reportStep(), level });
+  }
+
+  /**
+   * The step a violation is reported at: under a controlled run's gate the
+   * gate's global step, the one counter a replay's events are stamped with
+   * (worker-host.ts records by gate.step), so a violation line and the story
+   * printed before it agree; in a stress run this CPU's own step count.
+   */
+  reportStep(): number {
+    return this.gate.controlling ? this.gate.step : this.step;
   }
 
   // -------------------------------------------------------------- gup_fast

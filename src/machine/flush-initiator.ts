@@ -172,7 +172,7 @@ export class FlushInitiator {
     cpu.yieldPoint(true);
     if (flushBroadcasts(this.L.cfg, r.kind)) this.broadcast(r);
     else this.ipiMany(mask & ~(1 << this.id), r);
-    if (cpu.rec !== null) cpu.rec.ev(Ev.FLUSH_DONE, r.kind);
+    if (cpu.rec !== null) cpu.rec.ev(Ev.FLUSH_DONE, r.kind, r.which);
   }
 
   /** Flush only this CPU's caches (local_flush_tlb_*). */

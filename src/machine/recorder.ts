@@ -25,7 +25,7 @@ export const Ev = {
   FREE: 9,
   /** a: FlushKind, b: start vpn, c: end vpn */
   FLUSH: 10,
-  /** a: FlushKind */
+  /** a: FlushKind, b: the caches it covered (Which: D-TLB, I-TLB, walk cache bits) */
   FLUSH_DONE: 11,
   /** a: violation kind, b: vpn, c: frame */
   VIOLATION: 12,

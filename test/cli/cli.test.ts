@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyNames } from '../../src/kernel/index.js';
 import { flavourNames } from '../../src/machine/flavours.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { SCENARIOS, findScenario } from '../../scenarios/index.js';
+import { decodeReplay } from '../../src/harness/replay-token.js';
+import { workloadBudget } from '../../src/harness/runner.js';
 import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
 
 // The seed's bug, and its fix, on the same hardware; small runs.
@@ -87,8 +89,18 @@ describe('smpsim run, one combination', () => {
     expect(r.stdout).toContain('combination: arm-2.6.37 / arm11mpcore');
     expect(r.stdout).toContain('first violation:');
     for (const field of ['kind:', 'CPU:', 'address:', 'frame:', 'generation:', 'owner:', 'freed by:']) expect(r.stdout).toContain(field);
-    expect(r.stdout).toMatch(/^reproduce: smpsim run arm-delayed-free --arch arm-2\.6\.37 --hw arm11mpcore --cpus 3 --seed 1 --iterations \d+$/m);
+    // A stress run cannot be replayed: the PCT scheduler is run on the same combination for a token, which is shrunk.
+    expect(r.stdout).toMatch(/^pct search: the PCT scheduler caught this combination too \([a-z-]+\) within \d+ pct iterations? in [\d.]+ s$/m);
+    expect(r.stdout).toMatch(/^shrunk: .*\(\d+ attempts in [\d.]+ s\)$/m);
+    expect(r.stdout).toMatch(/^replay: smpsim replay smp2\.[\w-]+$/m);
     expect(r.stdout).toMatch(/verdict: caught/);
+  });
+
+  it('without the pct search, a stress violation comes with the exact command that reruns its seeds', async () => {
+    const r = await cli([...BUGGY, '--token-search', 'off']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^reproduce: smpsim run arm-delayed-free --arch arm-2\.6\.37 --hw arm11mpcore --cpus 3 --seed 1 --iterations \d+$/m);
+    expect(r.stdout).not.toMatch(/^replay: /m);
   });
 
   it('exits 0 on the fixed combination', async () => {
@@ -251,13 +263,22 @@ describe('pct mode and smpsim replay', () => {
   it('a pct run prints a replay token for the first violation', async () => {
     const r = await cli(PCT);
     expect(r.code).toBe(1);
-    const m = /^replay: smpsim replay (smp1\.\S+)$/m.exec(r.stdout);
+    const m = /^replay: smpsim replay (smp2\.\S+)$/m.exec(r.stdout);
     expect(m).not.toBe(null);
     token = m![1];
+    // The text prints the shrunk schedule's token; the JSON report the run's own (unshrunk) one.
+    expect(r.stdout).toMatch(/^shrunk: /m);
     const j = await cli([...PCT, '--json']);
     const report = JSON.parse(j.stdout);
     expect(report.mode).toBe('pct');
-    expect(report.combinations[0].replay).toBe(token);
+    expect(report.combinations[0].replay).toMatch(/^smp2\./);
+    const run = decodeReplay(report.combinations[0].replay);
+    const shrunk = decodeReplay(token);
+    expect(run).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3 });
+    expect(run.budget).toBeUndefined();
+    expect(shrunk).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', seed: run.seed, iteration: run.iteration });
+    expect(shrunk.cpus).toBeLessThanOrEqual(3);
+    expect(shrunk.budget).toBeLessThanOrEqual(workloadBudget(findScenario('arm-delayed-free')!));
   });
 
   it('smpsim replay <token> reproduces it (exit 1)', async () => {
@@ -270,7 +291,7 @@ describe('pct mode and smpsim replay', () => {
     const j = await cli(['replay', token, '--json']);
     expect(j.code).toBe(1);
     const result = JSON.parse(j.stdout);
-    expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore', cpus: 3 });
+    expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore' });
     expect(result.violations.length).toBeGreaterThan(0);
     expect(result.hash).toMatch(/^[0-9a-f]{64}$/);
   });

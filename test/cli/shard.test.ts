@@ -68,9 +68,9 @@ describe('run --shard K/N, then merge, in pct mode', () => {
     expect(m.code).toBe(whole.code);
     // What makes the comparison worth having: violations, in more than one shard, with tokens.
     const combos = whole.report.combinations as { violatingIterations: number; firstViolatingIteration: number; replay: string; kinds: { replay: string }[] }[];
-    expect(combos.every((c) => c.violatingIterations > 1 && c.replay.startsWith('smp1.'))).toBe(true);
+    expect(combos.every((c) => c.violatingIterations > 1 && c.replay.startsWith('smp2.'))).toBe(true);
     expect(combos.some((c) => c.firstViolatingIteration > 0)).toBe(true);
-    expect(combos.flatMap((c) => c.kinds).every((k) => k.replay.startsWith('smp1.'))).toBe(true);
+    expect(combos.flatMap((c) => c.kinds).every((k) => k.replay.startsWith('smp2.'))).toBe(true);
     expect(new Set(combos.flatMap((c) => c.kinds.map((k) => JSON.stringify(k)))).size).toBeGreaterThan(2);
   });
 

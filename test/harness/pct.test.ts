@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { findScenario } from '../../scenarios/index.js';
 import { replay } from '../../src/harness/replay.js';
-import { decodeReplay, encodeReplay } from '../../src/harness/replay-token.js';
+import { decodeReplay, encodeReplay, scheduleOf } from '../../src/harness/replay-token.js';
 import { runScenario } from '../../src/harness/runner.js';
 import { usePool } from '../helpers.js';
 
@@ -13,7 +13,7 @@ describe('controlled (pct) mode', () => {
     const report = await runScenario({ scenario: armDelayedFree, arch: ['arm-2.6.37'], hw: 'arm11mpcore', cpus: 3, mode: 'pct', iterations: 40, seed: 1, pool: pool(), stopAtFirst: true });
     const c = report.combinations[0];
     expect(c.outcome).toBe('caught');
-    expect(c.replay).toMatch(/^smp1\./);
+    expect(c.replay).toMatch(/^smp2\./);
     const hashes = new Set<string>();
     let first: Awaited<ReturnType<typeof replay>> | undefined;
     for (let i = 0; i < 20; i++) {
@@ -39,8 +39,12 @@ describe('controlled (pct) mode', () => {
 
   it('round-trips replay tokens and refuses damaged ones', () => {
     const spec = { scenario: 'arm-delayed-free', arch: 'generic-range', archOptions: { itlb: 'always' as const }, hw: 'x86', cpus: 4, iteration: 12, seed: 4_000_000_000, depth: 3, k: 5000 };
-    expect(decodeReplay(encodeReplay(spec))).toEqual(spec);
+    // The token writes the schedule PCT draws for (seed, depth, k) out, and replays with exactly it.
+    const { k: _k, ...rest } = spec;
+    expect(decodeReplay(encodeReplay(spec))).toEqual({ ...rest, schedule: scheduleOf(spec) });
+    expect(scheduleOf(spec).changes).toHaveLength(2);
     expect(() => decodeReplay('smp1.!!!')).toThrow(/damaged/);
+    expect(() => decodeReplay('smp2.!!!')).toThrow(/damaged/);
     expect(() => decodeReplay('hello')).toThrow(/not a replay token/);
   });
 });

@@ -10,7 +10,10 @@ import { ExitCode, UsageError } from '../errors.js';
 import { atMost } from '../exit.js';
 import { watchInterrupt } from '../interrupt.js';
 import { createProgress } from '../progress.js';
-import { exitCodeFor, renderMatrix, renderSingle, renderVerdict, runLine } from '../render.js';
+import { exitCodeFor, failing, renderMatrix, renderSingle, renderVerdict, runLine } from '../render.js';
+import { DEFAULT_SEARCH_MS, type Reproduction, reproduce } from '../../harness/reproduction.js';
+import { DEFAULT_SHRINK_MS } from '../../harness/shrink.js';
+import { formatMs } from '../numbers.js';
 import { reproduction, shellWord } from '../reproduce.js';
 import { loadScenario } from '../scenario-loader.js';
 import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
@@ -33,6 +36,10 @@ export interface RunCommandOptions {
   shard?: Shard;
   /** Also write the JSON report to this file (whole or not at all). */
   report?: string;
+  /** Bound of shrinking a violation's schedule (ms; 0: off; default DEFAULT_SHRINK_MS). */
+  shrink?: number;
+  /** Bound of the pct search for a token after a stress violation (ms; 0: off; default DEFAULT_SEARCH_MS). */
+  tokenSearch?: number;
 }
 
 /** An output file, checked before the run (one line, exit 2); a symbolic link writes its target. */
@@ -108,18 +115,31 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
   const interrupt = watchInterrupt(() => progress.stop());
   let pool: CpuPool | null = null;
   let report: RunReport;
+  const matrix = combos.length > 1;
+  const reproductions = new Map<number, Reproduction>();
   try {
     const checked = checkRun(options);
     if (inputsChecked(ctx)) return 0;
     pool = new CpuPool();
     report = await runChecked({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort }, checked);
+    progress.stop();
+    // The JSON report is the run's, as it ran; the text output adds a shrunk token (and one found for a stress violation).
+    if (!o.json && !report.interrupted) {
+      for (const ci of toReproduce(report, matrix)) {
+        if (interrupt.requested) break;
+        reproductions.set(ci, await reproduceWithProgress(report, ci, { ...options, combos, pool, o, shouldStop: interrupt.shouldStop }));
+      }
+    }
   } finally {
     progress.stop();
     interrupt.dispose();
     if (pool) await atMost(pool.close(), 5000);
   }
-  const matrix = combos.length > 1;
-  printReport(report, scenarioArg, o.json, matrix);
+  printReport(report, scenarioArg, o.json, matrix, reproductions);
+  if (interrupt.requested && !report.interrupted) {
+    writeErr('smpsim: interrupted while looking for a replay token: the output above has what was found\n');
+    return interrupt.exitCode;
+  }
   if (reportFile && !writeJsonFile('--report', reportFile, report)) return ExitCode.INTERNAL;
   // Interrupted: 128 + the signal that asked (130 for Ctrl-C, 143 for SIGTERM).
   return report.interrupted ? interrupt.exitCode : exitCodeFor(report, matrix);
@@ -140,8 +160,56 @@ export function writeJsonFile(option: string, file: string, doc: unknown): boole
   }
 }
 
+/**
+ * The combinations a replay token is worked out for after the run: the one
+ * combination of a single run that caught something; in a matrix those
+ * caught that count against the run (caught where the scenario expects
+ * clean, or states nothing), not every expected catch.
+ */
+function toReproduce(report: RunReport, matrix: boolean): number[] {
+  return report.combinations.flatMap((c, i) => (c.violations > 0 && (!matrix || failing(report).includes(c)) ? [i] : []));
+}
+
+/** The reproduction of combination ci: search (stress runs) and shrink, with progress on stderr when it is a terminal. */
+async function reproduceWithProgress(
+  report: RunReport,
+  ci: number,
+  x: RunOptions & { combos: Combination[]; pool: CpuPool; o: RunCommandOptions; shouldStop: () => boolean },
+): Promise<Reproduction> {
+  const c = report.combinations[ci];
+  const searchMs = x.o.tokenSearch ?? DEFAULT_SEARCH_MS;
+  const tty = Boolean(process.stderr.isTTY);
+  const searching = !c.replay && searchMs > 0;
+  if (tty && searching) writeErr(`searching pct schedules of ${c.archLabel} / ${c.hw} for a replay token (up to ${formatMs(searchMs)}; --token-search off skips this)\n`);
+  const bar = searching ? createProgress({ durationMs: searchMs }) : null;
+  const shrinkMs = x.o.shrink ?? DEFAULT_SHRINK_MS;
+  try {
+    return await reproduce({
+      scenario: x.scenario,
+      scenarioRef: x.scenarioRef,
+      scenarioFile: x.scenarioFile,
+      combination: x.combos[ci],
+      report: c,
+      cpus: report.cpus,
+      seed: report.seed,
+      depth: report.depth ?? undefined,
+      pool: x.pool,
+      searchMs,
+      shrinkMs,
+      onSearchProgress: bar?.onProgress,
+      onShrinkStart: () => {
+        bar?.stop();
+        if (tty) writeErr(`shrinking the failing schedule (up to ${formatMs(shrinkMs)}; --shrink off skips this)\n`);
+      },
+      shouldStop: x.shouldStop,
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
 /** The report on stdout: JSON (nothing else on stdout), or the text summary. */
-export function printReport(report: RunReport, scenarioArg: string, json = false, matrix = report.combinations.length > 1): void {
+export function printReport(report: RunReport, scenarioArg: string, json = false, matrix = report.combinations.length > 1, reproductions: ReadonlyMap<number, Reproduction> = new Map()): void {
   if (json) {
     writeOut(`${JSON.stringify(report, null, 2)}\n`);
     if (report.interrupted) writeErr('smpsim: interrupted: the report is partial\n');
@@ -152,10 +220,15 @@ export function printReport(report: RunReport, scenarioArg: string, json = false
   if (!matrix && report.combinations.length === 1) {
     out.push(renderSingle(report));
     const c = report.combinations[0];
-    if (c.firstViolatingIteration !== null) out.push('', ...reproduction(report, 0, scenarioArg));
+    if (c.firstViolatingIteration !== null) out.push('', ...reproduction(report, 0, scenarioArg, reproductions.get(0)));
   } else {
     out.push(`${report.scenario}: ${report.title}`, runLine(report), '', renderMatrix(report));
-    const tokens = report.combinations.filter((c) => c.replay);
+    const worked = report.combinations.flatMap((c, i) => (reproductions.has(i) ? [i] : []));
+    for (const i of worked) {
+      const c = report.combinations[i];
+      out.push('', `${c.archLabel} / ${c.hw} (${c.expected === null ? 'no expectation' : `expected ${c.expected}`}, ${c.outcome}):`, ...reproduction(report, i, scenarioArg, reproductions.get(i)).map((l) => `  ${l}`));
+    }
+    const tokens = report.combinations.filter((c, i) => c.replay && !reproductions.has(i));
     if (tokens.length) out.push('', 'replay the first violation of:', ...tokens.map((c) => `  ${c.archLabel} / ${c.hw}: smpsim replay ${shellWord(c.replay!)}`));
   }
   out.push('', renderVerdict(report, matrix));

@@ -71,7 +71,7 @@ export class CommandContext {
       res.stale = r.removed.flatMap((x) => staleAfterReturn(this.machine, x.asid ?? asid, x.start, x.end, r.entrySeq));
       const cpu = this.kernel.cpu;
       const call = { cpu: cpu.id, op: r.code << 8 };
-      if ((this.opts.recordStale ?? true) && res.stale.length) recordStaleAfterReturn(this.machine, res.stale, cpu.step, call);
+      if ((this.opts.recordStale ?? true) && res.stale.length) recordStaleAfterReturn(this.machine, res.stale, cpu.reportStep(), call);
     }
     return res;
   }
