@@ -1,4 +1,4 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
  * domain.md 5.1, the seed's bug. CPU 0 munmaps a region that CPUs 1..3,

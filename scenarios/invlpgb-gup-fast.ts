@@ -1,5 +1,5 @@
-import { defineScenario } from '../src/harness/scenario.js';
-import { gupFastRace } from './gup-fast-vs-table-free.js';
+import { defineScenario } from 'smpsim';
+import { gupFastRace } from './gup-fast-race.js';
 
 /**
  * domain.md 4 and 5.4 on today's x86: broadcast invalidation (AMD INVLPGB)

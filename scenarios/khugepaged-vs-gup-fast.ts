@@ -1,4 +1,4 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
  * domain.md 5.10: khugepaged collapses a PTE table's pages into a huge page

@@ -1,4 +1,4 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
  * domain.md 5.6: a CPU in lazy TLB mode is skipped by the flush that should

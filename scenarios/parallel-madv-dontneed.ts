@@ -1,4 +1,4 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
  * domain.md 5.8: two madvise(MADV_DONTNEED) calls on one range, on two CPUs,

@@ -1,4 +1,4 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
  * domain.md 5.2: a speculative walk through a freed page table.

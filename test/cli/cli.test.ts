@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyNames } from '../../src/kernel/index.js';
 import { flavourNames } from '../../src/machine/flavours.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { builtinScenarios } from '../../scenarios/index.js';
 import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
 
 // The seed's bug, and its fix, on the same hardware; small runs.
@@ -64,7 +64,7 @@ describe('smpsim list', () => {
     const r = await cli(['list']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    for (const s of SCENARIOS) expect(r.stdout).toContain(s.name);
+    for (const s of builtinScenarios()) expect(r.stdout).toContain(s.name);
     for (const p of policyNames()) expect(r.stdout).toContain(p);
     for (const f of flavourNames()) expect(r.stdout).toContain(f);
   });
