@@ -2,7 +2,7 @@ import { defineScenario } from 'smpsim';
 import { gupFastRace } from './gup-fast-race.js';
 
 /**
- * domain.md 5.4: get_user_pages_fast against a page-table free.
+ * docs/domain.md 5.4: get_user_pages_fast against a page-table free.
  *
  * CPUs 1..n-1 run gup_fast (a lockless software walk with interrupts off:
  * pgd, pmd, PTE table, pin, one step each) over a 128-page region,

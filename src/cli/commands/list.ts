@@ -34,7 +34,7 @@ export function listCommand(o: ListOptions): number {
     'Scenarios (smpsim run <name>):',
     indent(renderTable([{ header: 'name' }, { header: 'title' }], builtinScenarios().map((s) => [s.name, s.title]))),
     '',
-    'The ten races of the class (domain notes, section 5) and the scenarios that reproduce them:',
+    'The ten races of the class (docs/domain.md, section 5) and the scenarios that reproduce them:',
     indent(renderTable([{ header: 'race' }, { header: 'what goes wrong' }, { header: 'fixed by' }, { header: 'scenarios' }], RACES.map((r) => [r.id, r.name, r.fix, scenariosOf(r.id).join(', ') || 'none yet']))),
     '',
     'Declared combinations (hypothetical: the kernel never ran on that hardware):',
