@@ -1,7 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import PlainSummary from './test/plain-summary.js';
 
+/**
+ * 'smpsim' and its subpaths, as the shipped scenarios import them, resolved to
+ * this repository's sources: package.json "exports" maps each to dist/, which
+ * Node uses (a package may import itself by name); under vitest the tests and
+ * the scenarios must share one copy of the TypeScript sources instead.
+ * Derived from "exports", so a new subpath needs no change here.
+ */
+function selfAliases(): { find: RegExp; replacement: string }[] {
+  const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { name: string; exports: Record<string, string | { import: string }> };
+  const root = fileURLToPath(new URL('./', import.meta.url));
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return Object.entries(pkg.exports).flatMap(([key, target]) => {
+    const js = typeof target === 'string' ? target : target.import;
+    if (!js.endsWith('.js')) return [];
+    const source = js.replace(/^\.\/dist\//, root).replace(/\.js$/, '.ts');
+    const name = pkg.name + key.slice(1);
+    if (!key.includes('*')) return [{ find: new RegExp(`^${escape(name)}$`), replacement: source }];
+    const [before, after] = name.split('*');
+    return [{ find: new RegExp(`^${escape(before)}(.+)${escape(after)}$`), replacement: source.replace('*', '$1') }];
+  });
+}
+
 export default defineConfig({
+  resolve: { alias: selfAliases() },
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default', new PlainSummary()],

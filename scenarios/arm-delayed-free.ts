@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.1, the seed's bug. CPU 0 munmaps a region that CPUs 1..3,
+ * docs/domain.md 5.1, the seed's bug. CPU 0 munmaps a region that CPUs 1..3,
  * running the same mm, keep reading and writing through their TLBs. ARM
  * before "ARM: tlb: delay page freeing for SMP and ARMv7 CPUs" frees each
  * page in tlb_remove_page, while zapping, and flushes only in tlb_end_vma:

@@ -1,7 +1,8 @@
-import { type Scenario, defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
+import { gupFastRace } from './gup-fast-race.js';
 
 /**
- * domain.md 5.4: get_user_pages_fast against a page-table free.
+ * docs/domain.md 5.4: get_user_pages_fast against a page-table free.
  *
  * CPUs 1..n-1 run gup_fast (a lockless software walk with interrupts off:
  * pgd, pmd, PTE table, pin, one step each) over a 128-page region,
@@ -30,36 +31,6 @@ import { type Scenario, defineScenario } from '../src/harness/scenario.js';
  * until the slowest descheduled thread runs again), which hides the window.
  * With one walker on a 2-core host the race shows in most iterations.
  */
-const REGION = { start: 64, pages: 128 };
-const END = REGION.start + REGION.pages;
-
-/**
- * The race's machine, scripts and workload, shared with invlpgb-gup-fast
- * (the same race on x86 with and without broadcast invalidation).
- */
-export const gupFastRace = {
-  cpus: 2,
-  iterations: 200,
-  machine: { frames: 512 },
-  setup: [
-    { op: 'createMm', asid: 0 },
-    { op: 'switchMm', asid: 0 },
-    { op: 'mmap', asid: 0, start: REGION.start, pages: REGION.pages, write: true },
-  ],
-  script: [
-    { op: 'waitSteps', steps: 400 },
-    { op: 'munmap', asid: 0, start: REGION.start, end: END },
-    { op: 'mmap', asid: 0, start: REGION.start, pages: REGION.pages, write: true },
-    { op: 'waitSteps', steps: 1200 },
-    { op: 'munmap', asid: 0, start: REGION.start, end: END },
-  ],
-  // Nothing but gup_fast: no load or store through the TLB, so the only walkers that can meet a
-  // freed table are gup_fast and the flavour's speculative walks. The idle spans are there for the
-  // run loop: it looks at the stop flag only every `quantum` steps and only outside a gup_fast walk,
-  // so a stream of walks of one length can miss it for ever (see the report).
-  workload: () => ({ spaces: [0], ranges: [REGION], mix: { load: 0, store: 0, fetch: 0, gupFast: 4, idle: 1 }, gupGap: 256 }),
-} satisfies Partial<Scenario>;
-
 export default defineScenario({
   name: 'gup-fast-vs-table-free',
   title: 'gup_fast walks a page table that munmap frees under it',

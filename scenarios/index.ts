@@ -1,4 +1,4 @@
-import type { Scenario } from '../src/harness/scenario.js';
+import type { Scenario } from 'smpsim';
 import armDelayedFree from './arm-delayed-free.js';
 import gupFastVsTableFree from './gup-fast-vs-table-free.js';
 import invlpgbGupFast from './invlpgb-gup-fast.js';
@@ -12,13 +12,26 @@ import rcuTableFreeFallback from './rcu-table-free-fallback.js';
 import shiftArgPages from './shift-arg-pages.js';
 import speculativeTableWalk from './speculative-table-walk.js';
 
-/** The scenarios that ship with smpsim, by name. */
-export const SCENARIOS: readonly Scenario[] = [armDelayedFree, speculativeTableWalk, shiftArgPages, gupFastVsTableFree, itlbExecPolicy, parallelMadvDontneed, nestedGatherFreedTables, rcuTableFreeFallback, invlpgbGupFast, mremapVsTruncate, lazyTlbTableFree, khugepagedVsGupFast];
+let registry: readonly Scenario[] | undefined;
+
+/**
+ * The scenarios that ship with smpsim, in the order `smpsim list` shows them.
+ *
+ * A function, not a constant built when this module loads: the scenario files
+ * import 'smpsim', whose entry re-exports this registry, so the modules form a
+ * cycle. Entered at a scenario file ('smpsim/scenarios/arm-delayed-free'),
+ * this module runs before that file's own body has defined its default
+ * export; reading the imports only when asked keeps every entry point working.
+ */
+export function builtinScenarios(): readonly Scenario[] {
+  registry ??= Object.freeze([armDelayedFree, speculativeTableWalk, shiftArgPages, gupFastVsTableFree, itlbExecPolicy, parallelMadvDontneed, nestedGatherFreedTables, rcuTableFreeFallback, invlpgbGupFast, mremapVsTruncate, lazyTlbTableFree, khugepagedVsGupFast]);
+  return registry;
+}
 
 export function scenarioNames(): string[] {
-  return SCENARIOS.map((s) => s.name);
+  return builtinScenarios().map((s) => s.name);
 }
 
 export function findScenario(name: string): Scenario | undefined {
-  return SCENARIOS.find((s) => s.name === name);
+  return builtinScenarios().find((s) => s.name === name);
 }

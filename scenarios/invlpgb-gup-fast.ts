@@ -1,8 +1,8 @@
-import { defineScenario } from '../src/harness/scenario.js';
-import { gupFastRace } from './gup-fast-vs-table-free.js';
+import { defineScenario } from 'smpsim';
+import { gupFastRace } from './gup-fast-race.js';
 
 /**
- * domain.md 4 and 5.4 on today's x86: broadcast invalidation (AMD INVLPGB)
+ * docs/domain.md 4 and 5.4 on today's x86: broadcast invalidation (AMD INVLPGB)
  * removes the IPI that used to protect get_user_pages_fast.
  *
  * CPU 1 runs gup_fast (interrupts off, one table level per step) over a

@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.10: khugepaged collapses a PTE table's pages into a huge page
+ * docs/domain.md 5.10: khugepaged collapses a PTE table's pages into a huge page
  * and frees the table while gup_fast is still reading it.
  *
  * CPU 1 runs get_user_pages_fast over a 128-page region (two PTE tables):

@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.6: a CPU in lazy TLB mode is skipped by the flush that should
+ * docs/domain.md 5.6: a CPU in lazy TLB mode is skipped by the flush that should
  * have dropped its pointer to a page table, and walks the freed table.
  *
  * CPUs 1..n-1 share CPU 0's mm and spend most of their time in the idle

@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.7 (CVE-2018-18281): mremap moves a PTE and drops the page-table
+ * docs/domain.md 5.7 (CVE-2018-18281): mremap moves a PTE and drops the page-table
  * locks before flushing the old address; truncate frees the page meanwhile.
  *
  * A process maps 16 pages of file 0 shared at OLD = [56, 72). CPU 0

@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.9: a munmap that frees a page table, nested with a madvise's
+ * docs/domain.md 5.9: a munmap that frees a page table, nested with a madvise's
  * gather on the same mm, loses freed_tables.
  *
  * Since 4.20 (dd2283f2605e) munmap detaches the vmas under mmap_lock for

@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.8: two madvise(MADV_DONTNEED) calls on one range, on two CPUs,
+ * docs/domain.md 5.8: two madvise(MADV_DONTNEED) calls on one range, on two CPUs,
  * both under mmap_lock held for read.
  *
  * CPU 0's madvise clears the PTEs of [0, 48) (under each PTE table's lock)

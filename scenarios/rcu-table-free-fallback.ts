@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.5: the table batch cannot be allocated, and the fallback frees
+ * docs/domain.md 5.5: the table batch cannot be allocated, and the fallback frees
  * a page table that hardware walkers still point at.
  *
  * linux-6's tlb_remove_table queues page tables in a batch page that it

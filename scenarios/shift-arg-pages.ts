@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.3: exec's shift_arg_pages frees the page table of the vacated
+ * docs/domain.md 5.3: exec's shift_arg_pages frees the page table of the vacated
  * stack range, in a gather that sees no tlb_start_vma, no tlb_end_vma and no
  * tlb_remove_tlb_entry. The seed's hole: an architecture that flushes only in
  * tlb_end_vma or only when fullmm issues no flush for that table at all.

@@ -1,7 +1,7 @@
-import { defineScenario } from '../src/harness/scenario.js';
+import { defineScenario } from 'smpsim';
 
 /**
- * domain.md 5.2: a speculative walk through a freed page table.
+ * docs/domain.md 5.2: a speculative walk through a freed page table.
  *
  * CPU 0 munmaps two adjacent vmas, [64, 128) read-only and [128, 192)
  * writable, each exactly one PTE table's span (64 pages), so free_pgtables

@@ -1,7 +1,6 @@
 // smpsim's user API: declare a scenario, run it, replay what it found.
 // The machine and the kernel model are in 'smpsim/internals'; vitest helpers
 // in 'smpsim/testing'.
-import { findScenario, scenarioNames } from '../scenarios/index.js';
 import { type ReplayOptions, type ReplayResult, replay as replayWith } from './harness/replay.js';
 import type { Scenario } from './harness/scenario.js';
 
@@ -19,7 +18,14 @@ export { mergeReports, asRunReport, MergeError, type NamedReport, type MergeResu
 export { encodeReplay, decodeReplay, BadTokenError, type ReplaySpec } from './harness/replay-token.js';
 export { shrinkReplay, type ShrinkOptions, type ShrinkResult } from './harness/shrink.js';
 export type { ReplayResult } from './harness/replay.js';
-export { SCENARIOS, findScenario, scenarioNames } from '../scenarios/index.js';
+
+// Last, on purpose: the shipped scenarios import 'smpsim' (this module), so the
+// registry and this module form a cycle. Every export above must be bound
+// before a scenario file's body runs and calls defineScenario; under Node's
+// ESM that follows from the import order, and vitest's module runner binds a
+// re-export only when it reaches its line.
+import { findScenario, scenarioNames } from '../scenarios/index.js';
+export { builtinScenarios, findScenario, scenarioNames } from '../scenarios/index.js';
 
 async function builtinScenario(ref: string): Promise<Scenario> {
   const s = findScenario(ref);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { SCENARIOS } from '../scenarios/index.js';
+import { builtinScenarios } from '../scenarios/index.js';
 import { paramPoints } from '../src/harness/param-points.js';
 import type { ParamSweepResult } from '../src/harness/soak-params.js';
 import { runSoak } from '../src/harness/soak.js';
@@ -39,14 +39,14 @@ const program = new Command('soak')
   .option('--fuzz <n>', 'then N generated bad inputs (command lines, scenario files, replay tokens) through the CLI, each to be refused with exit 2 and one line (0: none)', int('fuzz', 0), 3000)
   .option('--only <names>', 'only these shipped scenarios (comma-separated names)', (v: string) => {
     const names = v.split(',').map((x) => x.trim()).filter(Boolean);
-    const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
-    if (!names.length || unknown.length) throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ') || "''"} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+    const unknown = names.filter((n) => !builtinScenarios().some((s) => s.name === n));
+    if (!names.length || unknown.length) throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ') || "''"} (known: ${builtinScenarios().map((s) => s.name).join(', ')})`);
     return names;
   })
   .action(async (o: SoakCli) => {
     const t0 = performance.now();
     const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(0)} s`;
-    const scenarios = o.only ? SCENARIOS.filter((s) => o.only!.includes(s.name)) : SCENARIOS;
+    const scenarios = o.only ? builtinScenarios().filter((s) => o.only!.includes(s.name)) : builtinScenarios();
     const r = await runSoak({ ...o, scenarios, onLine: (l) => console.log(l) });
     const failed = r.rows.filter((x) => !x.ok);
     const lines = [

@@ -1,6 +1,7 @@
 import { InterruptedError, UsageError } from './errors.js';
 import { INTERRUPT_SIGNALS, signalExitCode } from './interrupt.js';
 import { parseDuration } from './numbers.js';
+import { COMPILE_ERROR_CODE } from './ts-hooks.js';
 
 /** How long a scenario file may take to load unless SMPSIM_LOAD_TIMEOUT says otherwise. */
 export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
@@ -61,6 +62,7 @@ export async function importBounded(url: string, shown: string, timeoutMs: numbe
     case 'loaded':
       return o.module;
     case 'failed':
+      if ((o.error as { code?: unknown } | null)?.code === COMPILE_ERROR_CODE) throw new UsageError(`cannot compile scenario file '${shown}': ${firstLine(o.error)}`);
       throw new UsageError(`cannot load scenario file '${shown}': ${firstLine(o.error)}`);
     case 'timeout':
       throw new UsageError(

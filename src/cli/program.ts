@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../harness/runner.js';
 import { benchIpiCommand } from './commands/bench-ipi.js';
@@ -14,6 +15,9 @@ import { parseBound, parseCpus, parseDepth, parseDuration, parseIterations, pars
 import { dropNotes, flushNotes } from './alias-note.js';
 import { type CliContext, RUN_FOR_REAL } from './context.js';
 import { oneLine, withIo, writeErr, writeOut } from './io.js';
+
+/** The installed package's root (from dist/src/cli/), so the help can say where the docs it names are. */
+const PACKAGE_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -51,7 +55,10 @@ export function buildProgram(result: { code: number }, ctx: CliContext = RUN_FOR
       outputError: (str, write) => write(`smpsim: ${oneLine(str.replace(/^error: /, '').replace(/\n(?=\()/g, ' ').replace(/\n$/, ''))}\n`),
     })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nDocs (in the package): docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report; docs/scale-out.md, a campaign in shards on a job engine.');
+    .addHelpText(
+      'after',
+      `\nDocs (in the package, ${PACKAGE_DIR}): docs/domain.md, the kernel mechanisms and the ten races; docs/scenarios.md, how to write a scenario; docs/fidelity.md, what each policy and flavour models and where it deviates from the kernel; docs/json-report.md, the --json report; docs/scale-out.md, a campaign in shards on a job engine.`,
+    );
 
   program
     .command('list')

@@ -1,5 +1,5 @@
 /**
- * The ten races of the class smpsim exists for (the domain notes' section 5,
+ * The ten races of the class smpsim exists for (docs/domain.md section 5,
  * in their numbering), each with the fix that closed it. A scenario names
  * the race it models in its `domain` field ('5.4'); `smpsim list` pairs them.
  */

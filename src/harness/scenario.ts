@@ -66,7 +66,7 @@ export interface Scenario {
   title: string;
   /** What races, and what the checker sees. */
   description: string;
-  /** Section of the domain notes it models. */
+  /** Section of docs/domain.md it models. */
   domain?: string;
   /** CPUs, the coordinator included (default 4). */
   cpus?: number;

@@ -12,7 +12,7 @@ import type { Quicklist } from './quicklist.js';
 
 /**
  * mmu_gather: the kernel's batching machine for "unhook, invalidate, free"
- * (include/asm-generic/tlb.h, mm/mmu_gather.c; domain.md section 2).
+ * (include/asm-generic/tlb.h, mm/mmu_gather.c; docs/domain.md section 2).
  *
  * This class holds the state every generation of the code has had: the mm,
  * fullmm, the tracked range [start, end), need_flush (2011) and freed_tables /

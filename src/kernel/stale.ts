@@ -5,7 +5,7 @@ import { catchingUp } from '../machine/lazy.js';
 import type { Machine } from '../machine/machine.js';
 
 /**
- * "No stale translation after return" (domain.md section 6): once a syscall
+ * "No stale translation after return" (docs/domain.md section 6): once a syscall
  * that removed [start, end) has returned, no CPU's TLB may still translate
  * an address of the range. Read with machine.caches(cpu) from any thread;
  * with the machine's flush semantics a correct policy leaves nothing here

@@ -62,7 +62,7 @@ import type { TableAlloc } from '../machine/pagetable.js';
  *                       free the pgd
  *
  * After a call that removed a range, result.removed names it for
- * staleAfterReturn (domain.md section 6).
+ * staleAfterReturn (docs/domain.md section 6).
  */
 
 export class KernelError extends Error {

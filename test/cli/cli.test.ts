@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyNames } from '../../src/kernel/index.js';
 import { flavourNames } from '../../src/machine/flavours.js';
-import { SCENARIOS, findScenario } from '../../scenarios/index.js';
+import { builtinScenarios, findScenario } from '../../scenarios/index.js';
 import { decodeReplay } from '../../src/harness/replay-token.js';
 import { workloadBudget } from '../../src/harness/runner.js';
 import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
@@ -66,7 +66,7 @@ describe('smpsim list', () => {
     const r = await cli(['list']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    for (const s of SCENARIOS) expect(r.stdout).toContain(s.name);
+    for (const s of builtinScenarios()) expect(r.stdout).toContain(s.name);
     for (const p of policyNames()) expect(r.stdout).toContain(p);
     for (const f of flavourNames()) expect(r.stdout).toContain(f);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KERNEL_POINTS, POLICY_OPTIONS, POLICY_REGISTRY, SYSCALL_NAMES, policyNames } from '../../src/kernel/index.js';
 import { FLAVOURS, flavourNames } from '../../src/machine/flavours.js';
 import type { Provenance } from '../../src/machine/provenance.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { builtinScenarios } from '../../scenarios/index.js';
 import { cli } from './helpers.js';
 
 /** Every field of a provenance record, as the text output must show it. */
@@ -25,8 +25,8 @@ describe('smpsim list', () => {
 
   it('lists every shipped scenario (those with several kernel CPUs too) and, with --json, the kernel points', async () => {
     const r = await cli(['list']);
-    for (const s of SCENARIOS) expect(r.stdout).toMatch(new RegExp(`^  ${s.name}\\s`, 'm'));
-    expect(SCENARIOS.filter((s) => s.kernelCpus?.length).map((s) => s.name)).toEqual(expect.arrayContaining(['parallel-madv-dontneed', 'nested-gather-freed-tables']));
+    for (const s of builtinScenarios()) expect(r.stdout).toMatch(new RegExp(`^  ${s.name}\\s`, 'm'));
+    expect(builtinScenarios().filter((s) => s.kernelCpus?.length).map((s) => s.name)).toEqual(expect.arrayContaining(['parallel-madv-dontneed', 'nested-gather-freed-tables']));
     const doc = JSON.parse((await cli(['list', '--json'])).stdout);
     expect(doc.kernelPoints).toEqual(KERNEL_POINTS.map((p) => ({ name: p.name, where: p.where })));
     expect(doc.syscalls).toEqual(SYSCALL_NAMES.slice(1));

@@ -7,7 +7,7 @@ import { STACK_LINE, cli, signalsOn } from './helpers.js';
 /**
  * Scenario files that never finish importing: each ends with one line on
  * stderr and its exit code, and leaves nothing beside the source (a .ts is
- * compiled to a temporary file next to it).
+ * compiled in memory; the folder is listed to hold that promise).
  */
 const root = mkdtempSync(join(tmpdir(), 'smpsim-load-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { seq, setup } from './helpers.js';
  * exec's shift_arg_pages: the stack [40, 48) moves down by 16 to [24, 32).
  * move_page_tables flushes the old range; then free_pgd_range frees the PTE
  * table of [32, 48) inside a gather that sees no start_vma, end_vma or
- * remove_tlb_entry (domain.md race 3).
+ * remove_tlb_entry (docs/domain.md 5.3).
  */
 /** move_page_tables of 2.6.x: ptep_clear_flush, one page flush per moved PTE (mm/mremap.c move_ptes). */
 const PER_PTE = Array.from({ length: 8 }, (_, i) => `flush ${40 + i}-${41 + i} D`);

@@ -6,7 +6,7 @@ import { staleAfterReturn } from '../../src/kernel/stale.js';
 import { frameAt, setup } from './helpers.js';
 
 /**
- * The seed's race (domain.md race 1), single-threaded: CPU 0 runs munmap,
+ * The seed's race (docs/domain.md 5.1), single-threaded: CPU 0 runs munmap,
  * CPU 1 runs the same mm and holds a TLB entry for the page. The machine uses
  * hardware-broadcast invalidation, so CPU 0's flushes reach CPU 1's TLB
  * without CPU 1 running; CPU 1 is quiescent except where the test makes it

@@ -1,8 +1,8 @@
 import { KERNEL_POINTS, POLICY_ALIASES, POLICY_OPTIONS, SYSCALL_NAMES, hardwareOf, isHypothetical, policyNames } from '../../kernel/index.js';
 import { RACES } from '../../harness/races.js';
-import { archLabel } from '../../harness/scenario.js';
+import { type Scenario, archLabel } from '../../harness/scenario.js';
 import { FLAVOURS, flavourNames } from '../../machine/flavours.js';
-import { SCENARIOS } from '../../../scenarios/index.js';
+import { builtinScenarios } from '../../../scenarios/index.js';
 import { renderTable } from '../table.js';
 import { writeOut } from '../io.js';
 
@@ -13,11 +13,11 @@ export interface ListOptions {
 /** `smpsim list`: scenarios, architecture policies, hardware flavours, and the kernel points a scenario script can wait for or hold. */
 export function listCommand(o: ListOptions): number {
   const options = [...POLICY_OPTIONS.values()].map((o) => ({ key: o.key, values: o.values.map(String) }));
-  const combos = (s: (typeof SCENARIOS)[number]) =>
+  const combos = (s: Scenario) =>
     s.combinations.map((c) => ({ arch: c.arch, archLabel: archLabel(c), hw: c.hw, expected: c.expect, hypothetical: isHypothetical(c.arch, c.hw) }));
   if (o.json) {
     const doc = {
-      scenarios: SCENARIOS.map((s) => ({ name: s.name, title: s.title, domain: s.domain ?? null, combinations: combos(s) })),
+      scenarios: builtinScenarios().map((s) => ({ name: s.name, title: s.title, domain: s.domain ?? null, combinations: combos(s) })),
       races: RACES.map((r) => ({ ...r, scenarios: scenariosOf(r.id) })),
       policies: policyNames(),
       policyHardware: Object.fromEntries(policyNames().map((p) => [p, hardwareOf(p)])),
@@ -32,16 +32,16 @@ export function listCommand(o: ListOptions): number {
   }
   const out = [
     'Scenarios (smpsim run <name>):',
-    indent(renderTable([{ header: 'name' }, { header: 'title' }], SCENARIOS.map((s) => [s.name, s.title]))),
+    indent(renderTable([{ header: 'name' }, { header: 'title' }], builtinScenarios().map((s) => [s.name, s.title]))),
     '',
-    'The ten races of the class (domain notes, section 5) and the scenarios that reproduce them:',
+    'The ten races of the class (docs/domain.md, section 5) and the scenarios that reproduce them:',
     indent(renderTable([{ header: 'race' }, { header: 'what goes wrong' }, { header: 'fixed by' }, { header: 'scenarios' }], RACES.map((r) => [r.id, r.name, r.fix, scenariosOf(r.id).join(', ') || 'none yet']))),
     '',
     'Declared combinations (hypothetical: the kernel never ran on that hardware):',
     indent(
       renderTable(
         [{ header: 'scenario' }, { header: 'combination' }, { header: 'expected' }, { header: 'pairing' }],
-        SCENARIOS.flatMap((s) => combos(s).map((c) => [s.name, `${c.archLabel} / ${c.hw}`, c.expected ?? '-', c.hypothetical ? 'hypothetical' : 'real'])),
+        builtinScenarios().flatMap((s) => combos(s).map((c) => [s.name, `${c.archLabel} / ${c.hw}`, c.expected ?? '-', c.hypothetical ? 'hypothetical' : 'real'])),
       ),
     ),
     '',
@@ -66,7 +66,7 @@ export function listCommand(o: ListOptions): number {
 
 /** The scenarios that model race `id` ('5.4'), by their `domain` field. */
 function scenariosOf(id: string): string[] {
-  return SCENARIOS.filter((s) => s.domain === id).map((s) => s.name);
+  return builtinScenarios().filter((s) => s.domain === id).map((s) => s.name);
 }
 
 function indent(s: string): string {

@@ -1,5 +1,4 @@
 import { threadId } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { MachineConfig } from '../../machine/config.js';
@@ -115,8 +114,22 @@ function describeFailure(e: unknown, cpu: Cpu): Error {
   return out;
 }
 
+/**
+ * What serve needs of its port, a node:worker_threads MessagePort. Declared
+ * by shape rather than imported from 'node:worker_threads' because this
+ * module's types are part of smpsim's published declarations, which must
+ * compile in a project without @types/node.
+ */
+export interface ControlPort {
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  on(type: string, listener: (value: unknown) => void): unknown;
+  off(type: string, listener: (value: unknown) => void): unknown;
+  start?(): void;
+  close(): void;
+}
+
 /** Piscina task: serve the control API on `port` until close(). */
-export default async function serve({ port }: { port: MessagePort }): Promise<void> {
+export default async function serve({ port }: { port: ControlPort }): Promise<void> {
   const host = new CpuHost();
   Comlink.expose(host, nodeEndpoint(port));
   await host.closed;
