@@ -1,11 +1,11 @@
 import { cpus } from 'node:os';
-import { benchIpi as benchIpiHarness } from '../src/harness/bench/ipi.js';
 import { formatNs } from '../src/harness/bench/output.js';
 import { benchPolicies } from '../src/harness/bench/policies.js';
 import { benchShootdown } from '../src/harness/bench/shootdown.js';
 import { CpuPool } from '../src/harness/pool.js';
 import { findScenario } from '../scenarios/index.js';
 import { benchIpi } from './ipi.js';
+import { benchOversubscription } from './oversubscription.js';
 import { benchPool } from './pool.js';
 
 /** `npm run bench`: every benchmark, each against a baseline measured in the same run. */
@@ -24,12 +24,8 @@ async function main(): Promise<void> {
     for (const l of bp.lines) console.log(l);
     ok &&= bp.ok;
 
-    // Short versions of `smpsim bench ipi | shootdown | policies`.
-    console.log('\n== smpsim bench ipi (short) ==');
-    const hi = await benchIpiHarness(pool, { samples: 4000, rounds: 10 });
-    console.log(`IPI round trip: p50 ${formatNs(hi.ipi.p50Ns)}, p99 ${formatNs(hi.ipi.p99Ns)}; raw ping-pong: p50 ${formatNs(hi.raw.p50Ns)}, p99 ${formatNs(hi.raw.p99Ns)}`);
-    console.log(`IPI / raw ping-pong: ratio ${hi.ratioP50.toFixed(2)} at p50, ${hi.ratioP99.toFixed(2)} at p99`);
-
+    // Short versions of `smpsim bench shootdown | policies` (bench/ipi above is `smpsim bench ipi` itself).
+    const hi = ipi.ipi;
     console.log('\n== smpsim bench shootdown (short: 1, 2, 4 CPUs) ==');
     const sd = await benchShootdown(pool, { cpus: [1, 2, 4], samples: 300, ops: 60, budgetMs: 300, minSamples: 5, minOps: 4 });
     for (const p of sd.points) {
@@ -39,6 +35,11 @@ async function main(): Promise<void> {
           `munmap+touch ${p.munmapOpsPerSecond.toFixed(0)}/s${p.oversubscribed ? ` (past ${sd.hostCores} host cores: threads share cores)` : ''}`,
       );
     }
+
+    console.log('\n== bench/oversubscription: the host-core gate against the host scheduler alone ==');
+    const ov = await benchOversubscription(pool, { iterations: 300, rounds: 3, catchIterations: 30 });
+    for (const l of ov.lines) console.log(l);
+    ok &&= ov.ok;
 
     console.log('\n== smpsim bench policies itlb-exec-policy (short) ==');
     const s = findScenario('itlb-exec-policy');
