@@ -11,7 +11,7 @@ import { CpuPool, IterationAbandoned } from './pool.js';
 import { encodeReplay } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
-import { checkOutputFile } from './output-file.js';
+import { checkOutputFile, outputTarget } from './output-file.js';
 import { preflight } from './preflight.js';
 import { ScenarioError, parseScenario } from './scenario-schema.js';
 import { type Shard, checkShard, shardIterations } from './shard.js';
@@ -64,8 +64,10 @@ export interface RunOptions {
   mode?: 'stress' | 'pct';
   /** PCT depth: d - 1 priority change points (default 3). */
   depth?: number;
-  /** Write the first failing iteration (or the last) as Chrome trace-event JSON here. */
+  /** Write the first failing iteration (or the last) as Chrome trace-event JSON here (docs/trace.md). */
   trace?: string;
+  /** Called once the trace is written, with what it holds (not called when no iteration finished). */
+  onTrace?: (t: TraceWritten) => void;
   /** Stop a combination at its first violating iteration (not with `shard`: a shard cannot know where another stopped). */
   stopAtFirst?: boolean;
   /** Run only this shard's iterations (src/harness/shard.ts: iteration i belongs to shard (i mod n) + 1). */
@@ -74,6 +76,18 @@ export interface RunOptions {
   ipiTimeoutMs?: number;
 }
 
+
+/** What a run wrote to its `trace` file. */
+export interface TraceWritten {
+  /** The file written (a symbolic link's target). */
+  file: string;
+  /** The combination, "arch / hw", the iteration traced and its seed. */
+  label: string;
+  iteration: number;
+  seed: number;
+  /** The iteration is the run's first violating one (else the last iteration of the last combination). */
+  violating: boolean;
+}
 
 /** The seed of iteration `it` of a run seeded `seed`. */
 export function iterationSeed(seed: number, it: number): number {
@@ -216,7 +230,7 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
   let interrupted = false;
-  let traced: { events: number[][]; label: string } | null = null;
+  let traced: { events: number[][]; label: string; iteration: number; seed: number; violating: boolean } | null = null;
   const scenario = o.ipiTimeoutMs ? { ...s, machine: { ...s.machine, ipiTimeoutMs: o.ipiTimeoutMs } } : s;
   try {
     for (let ci = 0; ci < combos.length && !interrupted; ci++) {
@@ -274,18 +288,21 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
         o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: exec.iterations, iterations: own, violations: exec.violations, index: it, seed: iseed });
         if (firstViolation && o.trace && traced === null) {
           const events = mode === 'pct' ? await record(it, iseed) : out.events!;
-          if (events) traced = { events, label };
+          if (events) traced = { events, label, iteration: it, seed: iseed, violating: true };
         }
         if (o.stopAtFirst && out.violations.total > 0) break;
       }
       if (o.trace && traced === null && ci === combos.length - 1 && last >= 0) {
         // No violation anywhere: trace the last iteration.
         const events = mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!;
-        if (events) traced = { events, label };
+        if (events) traced = { events, label, iteration: last, seed: iterationSeed(seed, last), violating: false };
       }
       reports.push(exec.report());
     }
-    if (o.trace && traced) writeTrace(o.trace, traced.events, { scenario: s.name, label: traced.label, mode });
+    if (o.trace && traced) {
+      writeTrace(o.trace, traced.events, { scenario: s.name, label: traced.label, mode, iteration: traced.iteration, seed: traced.seed });
+      o.onTrace?.({ file: outputTarget(o.trace), label: traced.label, iteration: traced.iteration, seed: traced.seed, violating: traced.violating });
+    }
   } finally {
     if (!o.pool) await pool.close();
   }
