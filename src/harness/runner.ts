@@ -13,6 +13,7 @@ import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
 import { checkOutputFile, outputTarget } from './output-file.js';
 import { preflight } from './preflight.js';
+import { provenance } from './provenance.js';
 import { ScenarioError, parseScenario } from './scenario-schema.js';
 import { type Shard, checkShard, shardIterations } from './shard.js';
 import { writeTrace } from './trace.js';
@@ -74,6 +75,8 @@ export interface RunOptions {
   shard?: Shard;
   /** Watchdog: an IPI not acknowledged within this many ms ends the run (default: the machine's, 2 s). */
   ipiTimeoutMs?: number;
+  /** The command line the report's provenance records (default: this process's arguments). */
+  argv?: readonly string[];
 }
 
 
@@ -229,6 +232,8 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
   const [from, step] = o.shard ? [o.shard.k - 1, o.shard.n] : [0, 1];
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
+  // Read when the run starts: the date is the run's, not the report's.
+  const made = provenance(o.argv);
   let interrupted = false;
   let traced: { events: number[][]; label: string; iteration: number; seed: number; violating: boolean } | null = null;
   const scenario = o.ipiTimeoutMs ? { ...s, machine: { ...s.machine, ipiTimeoutMs: o.ipiTimeoutMs } } : s;
@@ -322,5 +327,6 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
     combinations: reports,
     ok: reports.every((r) => r.asExpected !== false),
     interrupted,
+    provenance: made,
   };
 }
