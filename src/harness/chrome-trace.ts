@@ -72,7 +72,7 @@ export const TIME_BASES = {
 /**
  * A timestamp or duration in µs from whole ns. A fraction carries an extra
  * half nanosecond: Perfetto reads µs × 1000 truncated to an integer, and
- * 1234.567 × 1000 is 1234566.9999…, which would move the event by 1 ns and
+ * 1.001 × 1000 is 1000.9999…, which would move the event by 1 ns and
  * could break the nesting of slices that end together.
  */
 export function micros(ns: number): number {
