@@ -26,6 +26,10 @@ import { type Provenance, provenance } from './provenance.js';
  * (a campaign merged as its shards finish). Missing shards are allowed: the
  * report says which (`merged.missing`, `merged.incomplete`) and the notes
  * name them.
+ *
+ * The merged report's `provenance` is the merge's own; `merged.parts` keeps
+ * each shard report's (null for one made before provenance), a merged
+ * report's parts standing in for it.
  */
 export class MergeError extends Error {
   readonly usage = true;
