@@ -45,7 +45,9 @@ export function layoutEvents(perCpu: readonly number[][], mode: 'stress' | 'pct'
     for (let i = 0; i < data.length; i += EV_FIELDS) out.push({ t: data[i], cpu: data[i + 1], kind: data[i + 2], a: data[i + 3], b: data[i + 4], c: data[i + 5] });
     return out;
   });
-  const raw = cpus.map((evs) => (mode === 'pct' ? stepTimes(evs) : wallTimes(evs, Math.min(...cpus.flatMap((e) => (e.length ? [e[0].t] : [Infinity]))))));
+  // stress: the iteration's first event, over every CPU, is time 0.
+  const t0 = Math.min(...cpus.map((e) => (e.length ? e[0].t : Infinity)));
+  const raw = cpus.map((evs) => (mode === 'pct' ? stepTimes(evs) : wallTimes(evs, t0)));
   return place(cpus, raw);
 }
 
