@@ -10,4 +10,6 @@ export type { ScriptCommand, ScriptResult } from './harness/thread/script.js';
 export type { ChurnArgs, ChurnResult } from './harness/thread/selfcheck-roles.js';
 export { CombinationRunner, iterationSeed, type IterationOutcome } from './harness/runner.js';
 export { CombinationExecution } from './harness/run-execution.js';
-export { toChromeTrace, interleavingText, mergeEvents, eventsHash } from './harness/trace.js';
+export { toChromeTrace, interleavingText, mergeEvents, eventsHash, writeTrace } from './harness/trace.js';
+export { checkTrace, TRACE_RULES } from './harness/trace-check.js';
+export { reportCsv } from './harness/report-csv.js';

@@ -7,6 +7,8 @@ import { flushNotes } from './alias-note.js';
  */
 export interface CliContext {
   checkOnly: boolean;
+  /** The command line (after node and the script), for the provenance of the reports written; default: process.argv's. */
+  argv?: readonly string[];
 }
 
 export const RUN_FOR_REAL: CliContext = { checkOnly: false };

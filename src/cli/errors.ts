@@ -1,8 +1,8 @@
 /** Process exit codes of the smpsim CLI. */
 export const ExitCode = {
-  /** No violation; for a matrix, every combination as the scenario expects. */
+  /** Every combination run came out as expected (one without expectation is reported only). */
   OK: 0,
-  /** Violations found; for a matrix, some combination differs from its expectation. */
+  /** Some combination came out otherwise than expected (src/cli/render.ts, failing). */
   VIOLATIONS: 1,
   /** Bad command line or input (unknown name, invalid number, unreadable scenario file). */
   USAGE: 2,

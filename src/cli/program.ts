@@ -82,12 +82,14 @@ export function buildProgram(result: { code: number }, ctx: CliContext = RUN_FOR
     .addOption(new Option('--mode <mode>', 'stress: free-running threads; pct: deterministic PCT scheduling').choices(['stress', 'pct']).default('stress'))
     .option('--depth <d>', 'PCT depth, d - 1 priority change points (with --mode pct; default 3)', parseDepth)
     .option('--json', 'print the run report as one JSON document on stdout (see docs/json-report.md)')
-    .option('--trace <file>', 'write the first failing iteration (else the last) as Chrome trace-event JSON')
+    .addOption(new Option('--expect <outcome>', 'the outcome every combination run must have: for one the scenario does not declare (else reported only), or to override the scenario\'s').choices(['caught', 'clean']))
+    .option('--trace <file>', 'write the first violating iteration (else the last) as Trace Event Format JSON for https://ui.perfetto.dev (see docs/trace.md)')
     .addOption(new Option('--ipi-timeout <time>', 'watchdog: a CPU that does not acknowledge an IPI within this long is stuck (exit 3; default 2s)').argParser(parseDuration))
     .option('--shard <k/n>', 'run shard K of N: iterations i with i mod N = K - 1 of every combination, with the seeds the whole run gives them (see docs/scale-out.md; `smpsim merge` adds the shards up)', parseShard)
     .option('--report <file>', 'also write the JSON report to this file, whole or not at all (checked before the run)')
     .addOption(new Option('--shrink <time>', 'after a violation, look this long for a smaller schedule that fails the same way, and print its token (5s default; off skips it)').argParser(parseBound))
     .addOption(new Option('--token-search <time>', 'after a stress violation, run the combination under the PCT scheduler this long for a replay token (10s default; off skips it)').argParser(parseBound))
+    .option('--csv <file>', 'also write the report as CSV, one row per combination, to this file (whole or not at all); - prints it on stdout instead of the text report')
     .addHelpText(
       'after',
       `
@@ -97,18 +99,23 @@ a replay token (shrunk; after a stress run, one the PCT scheduler found for
 the same combination), else the exact command. In a matrix, combinations that
 differ from expectation get the same.
 
-Exit codes: 0 no violation (several combinations: every one as the scenario
-expects), 1 violations (or a combination that differs from expectation),
+Exit codes: 0 every combination run came out as expected, 1 some combination
+did not (caught where clean was expected, or clean where caught was),
 2 usage or input error, 3 internal failure, 130/143/129 interrupted by
 SIGINT/SIGTERM/SIGHUP (the first stops after the current iteration and prints
 the partial report; an iteration still running 1 s later, or at a second
 signal, is abandoned and not counted; a third quits without a report).
+A combination's expectation is the scenario's, or --expect's; one without
+any (a combination the scenario does not declare, or one it declares with
+expect: null) is reported only and never changes the exit code.
 
 Examples:
   smpsim run arm-delayed-free
   smpsim run arm-delayed-free --arch arm-2.6.37 --hw arm11mpcore --iterations 20
   smpsim run arm-delayed-free --arch arm-2.6.38,generic-range:itlb=always --hw armv7-mp --duration 10s
   smpsim run ./my-scenario.ts --json > report.json
+  smpsim run arm-delayed-free --arch arm-2.6.37 --hw x86 --expect caught
+  smpsim run arm-delayed-free --csv results.csv
   smpsim run arm-delayed-free --mode pct --shard 2/4 --report shard-2.json`,
     )
     .action(act('run', (scenario: string, o: RunCommandOptions) => runCommand(scenario, o, ctx)));
@@ -131,7 +138,7 @@ one line). Missing shards are named on stderr and in the report
 Example:
   smpsim merge shard-1.json shard-2.json shard-3.json shard-4.json --report campaign.json`,
     )
-    .action(act('merge', mergeCommand));
+    .action(act('merge', (files: string[], o: Parameters<typeof mergeCommand>[1]) => mergeCommand(files, o, ctx)));
 
   program
     .command('replay')
@@ -199,7 +206,7 @@ the whole-mm flush after freeing page tables?
  */
 export async function main(argv: string[], ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const result = { code: ExitCode.OK as number };
-  const program = buildProgram(result, ctx);
+  const program = buildProgram(result, { ...ctx, argv: argv.slice(2) });
   try {
     await program.parseAsync(argv);
     flushNotes();

@@ -14,15 +14,19 @@ export function pairing(c: { hypothetical: boolean }): string {
   return c.hypothetical ? 'hypothetical' : 'real';
 }
 
-/** Combinations that count against the run: not as expected, or caught where nothing was expected. */
+/**
+ * The one rule, for one combination as for many, in the text, the JSON
+ * report's `ok` and the exit code alike: a combination counts against the
+ * run only if it has an expectation and came out otherwise. A combination
+ * without expectation (expected null) is reported, never judged.
+ */
 export function failing(report: RunReport): CombinationReport[] {
-  return report.combinations.filter((c) => c.asExpected === false || (c.expected === null && c.outcome === 'caught'));
+  return report.combinations.filter((c) => c.asExpected === false);
 }
 
-/** The exit code a finished run maps to. */
-export function exitCodeFor(report: RunReport, matrix = report.combinations.length > 1): number {
+/** The exit code a finished run maps to: 0 every combination as expected, 1 otherwise (see failing). */
+export function exitCodeFor(report: RunReport): number {
   if (report.interrupted) return ExitCode.INTERRUPTED;
-  if (!matrix) return report.combinations[0].violations > 0 ? ExitCode.VIOLATIONS : ExitCode.OK;
   return failing(report).length ? ExitCode.VIOLATIONS : ExitCode.OK;
 }
 
@@ -80,18 +84,21 @@ export function renderVerdict(report: RunReport, matrix = report.combinations.le
   if (!matrix) {
     const c = all[0];
     const what = c.outcome === 'caught' ? `caught: ${n(c.violations)} violations in ${n(c.violatingIterations)} of ${n(c.iterations)} iterations` : `clean: no violation in ${n(c.iterations)} iterations`;
-    const exp = c.expected === null ? 'the scenario states no expectation for it' : c.asExpected ? `as the scenario expects` : `the scenario expects ${c.expected}`;
+    const exp = c.expected === null ? `no expectation, reported only; --expect caught|clean sets one` : c.asExpected ? `as expected` : `expected ${c.expected}`;
     return `${pre}${what} (${exp})`;
   }
   const bad = failing(report);
-  const caught = all.filter((c) => c.outcome === 'caught').length;
-  const summary = `${caught} caught, ${all.length - caught} clean`;
-  if (bad.length === 0) {
-    const open = all.filter((c) => c.expected === null).length;
-    return `${pre}all ${all.length} combinations as expected (${summary}${open ? `; ${open} without expectation, all clean` : ''})`;
-  }
-  const list = bad.map((c) => `${comboName(c)} (${c.expected === null ? 'no expectation' : `expected ${c.expected}`}, ${c.outcome})`).join('; ');
-  return `${pre}${bad.length} of ${all.length} combinations differ from expectation: ${list}`;
+  const count = (list: CombinationReport[]): string => {
+    const caught = list.filter((c) => c.outcome === 'caught').length;
+    return `${caught} caught, ${list.length - caught} clean`;
+  };
+  const open = all.filter((c) => c.expected === null);
+  const judged = all.length - open.length;
+  const reportOnly = open.length ? `; ${open.length} without expectation, reported only (${count(open)})` : '';
+  if (judged === 0) return `${pre}no combination has an expectation: reported only (${count(all)}; --expect caught|clean sets one)`;
+  if (bad.length === 0) return `${pre}all ${judged} combinations${open.length ? ' with an expectation' : ''} as expected (${count(all.filter((c) => c.expected !== null))}${reportOnly})`;
+  const list = bad.map((c) => `${comboName(c)} (expected ${c.expected}, ${c.outcome})`).join('; ');
+  return `${pre}${bad.length} of ${judged} combinations differ from expectation: ${list}${reportOnly}`;
 }
 
 const owner = (o: number): string => (o < 0 ? 'none (free)' : `address space ${o}`);

@@ -1,6 +1,7 @@
 import { emptyStats, addStats } from '../kernel/index.js';
-import { type CombinationReport, type KindReport, type RunReport, addTotals, emptyTotals } from './report.js';
+import { type CombinationReport, type KindReport, type MergeInfo, type RunReport, addTotals, emptyTotals } from './report.js';
 import { parseRunReport } from './report-schema.js';
+import { type Provenance, provenance } from './provenance.js';
 
 /**
  * `smpsim merge`: the run reports of a campaign's shards (src/harness/shard.ts)
@@ -25,6 +26,10 @@ import { parseRunReport } from './report-schema.js';
  * (a campaign merged as its shards finish). Missing shards are allowed: the
  * report says which (`merged.missing`, `merged.incomplete`) and the notes
  * name them.
+ *
+ * The merged report's `provenance` is the merge's own; `merged.parts` keeps
+ * each shard report's (null for one made before provenance), a merged
+ * report's parts standing in for it.
  */
 export class MergeError extends Error {
   readonly usage = true;
@@ -162,8 +167,14 @@ function mergeCombination(template: CombinationReport, parts: readonly Combinati
   };
 }
 
-/** Merge the reports of one campaign's shards (see the header). */
-export function mergeReports(all: readonly NamedReport[]): MergeResult {
+/** What a report is made of: its own shards and provenance, or, merged, its parts. */
+function parts(r: RunReport): MergeInfo['parts'] {
+  if (r.merged) return r.merged.parts.length ? r.merged.parts : [{ shards: r.merged.shards, provenance: r.provenance ?? null }];
+  return [{ shards: coverage(r).shards, provenance: r.provenance ?? null }];
+}
+
+/** Merge the reports of one campaign's shards (see the header); `made` is the merge's own provenance. */
+export function mergeReports(all: readonly NamedReport[], made: Provenance = provenance()): MergeResult {
   const { n, present } = checkCampaign(all);
   const combos = checkCombinations(all);
   const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !present.includes(k));
@@ -190,7 +201,8 @@ export function mergeReports(all: readonly NamedReport[]): MergeResult {
     combinations,
     ok: combinations.every((c) => c.asExpected !== false),
     interrupted: all.some((r) => r.report.interrupted),
-    merged: { n, shards: present, missing, incomplete: missing.length > 0 },
+    merged: { n, shards: present, missing, incomplete: missing.length > 0, parts: all.flatMap((r) => parts(r.report)).sort((x, y) => x.shards[0] - y.shards[0]) },
+    provenance: made,
   };
   const notes: string[] = [];
   if (missing.length) notes.push(`incomplete: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${n} missing; the counts cover shard${present.length > 1 ? 's' : ''} ${present.join(', ')} only`);

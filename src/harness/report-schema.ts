@@ -6,8 +6,10 @@ import { type RunReport, emptyTotals } from './report.js';
  * The shape of a run report read back from JSON (`smpsim merge`): a file
  * that is not one is refused with one line naming the first field that is
  * wrong, before anything is added up. The fields are those of
- * docs/json-report.md (a test compares the two); every field is required,
- * and fields this version does not know are dropped.
+ * docs/json-report.md (a test compares the two); every field is required
+ * but `merged` and `provenance` (and `merged.parts`, read as [] when absent),
+ * which reports of earlier versions lack, and fields this version does not
+ * know are dropped.
  */
 
 /** The counters of a template object (all numbers, maybe nested): the same keys, each a number. */
@@ -77,7 +79,24 @@ export const combinationSchema = z.object({
 
 const shard = z.object({ k: int.min(1), n: int.min(1) }).refine((s) => s.k <= s.n, { message: 'k is larger than n' });
 
-export const mergeInfoSchema = z.object({ n: int.min(1), shards: z.array(int.min(1)), missing: z.array(int.min(1)), incomplete: z.boolean() });
+export const provenanceSchema = z.object({
+  smpsim: z.string(),
+  node: z.string(),
+  hostCores: int.min(0),
+  cpuModel: z.string(),
+  platform: z.string(),
+  date: z.string(),
+  argv: z.array(z.string()),
+});
+
+/** Merged reports of versions before provenance have no parts: read as none. */
+export const mergeInfoSchema = z.object({
+  n: int.min(1),
+  shards: z.array(int.min(1)),
+  missing: z.array(int.min(1)),
+  incomplete: z.boolean(),
+  parts: z.array(z.object({ shards: z.array(int.min(1)), provenance: provenanceSchema.nullable() })).default([]),
+});
 
 export const runReportSchema = z.object({
   tool: z.literal('smpsim'),
@@ -96,6 +115,8 @@ export const runReportSchema = z.object({
   ok: z.boolean(),
   interrupted: z.boolean(),
   merged: mergeInfoSchema.optional(),
+  // Optional: reports of versions before it have none, and still merge.
+  provenance: provenanceSchema.optional(),
 });
 
 /** `x` as a run report, or the first thing wrong with it ("combinations.2.kinds: ..."). */

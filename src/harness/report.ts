@@ -2,6 +2,7 @@ import { type GatherStats, addStats, emptyStats, kernelOpName } from '../kernel/
 import type { Violation } from '../machine/checker.js';
 import { CPU_OP_NAMES, FRAME_KIND_NAMES, VIOLATION_KIND_NAMES } from '../machine/constants.js';
 import type { CpuCounters } from '../machine/machine.js';
+import type { Provenance } from './provenance.js';
 import type { Shard } from './shard.js';
 
 /** A violation as reports print it: codes decoded, addresses as bytes (4 KiB pages). */
@@ -206,6 +207,8 @@ export interface RunReport {
   interrupted: boolean;
   /** Only in a report `smpsim merge` wrote: the shards it adds up. */
   merged?: MergeInfo;
+  /** Where the report was made (smpsim and Node versions, host, date, command line); absent in reports of versions before it. */
+  provenance?: Provenance;
 }
 
 /** What a merged report is made of. */
@@ -217,6 +220,8 @@ export interface MergeInfo {
   missing: number[];
   /** Some shard is missing: the sums cover only the shards merged. */
   incomplete: boolean;
+  /** Each shard report merged (a merged one's own parts in its place): its shards and where it was made (null: a report without provenance). */
+  parts: { shards: number[]; provenance: Provenance | null }[];
 }
 
 export { addStats, emptyStats };

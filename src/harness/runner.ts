@@ -13,8 +13,9 @@ import { CpuPool, IterationAbandoned } from './pool.js';
 import { type ReplaySpec, encodeReplay, scheduleOf, TOKEN_SHA_DIGITS } from './replay-token.js';
 import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
-import { checkOutputFile } from './output-file.js';
+import { checkOutputFile, outputTarget } from './output-file.js';
 import { preflight } from './preflight.js';
+import { provenance } from './provenance.js';
 import { ScenarioError, parseScenario } from './scenario-schema.js';
 import { type Shard, checkShard, shardIterations } from './shard.js';
 import { writeTrace } from './trace.js';
@@ -72,16 +73,32 @@ export interface RunOptions {
   mode?: 'stress' | 'pct';
   /** PCT depth: d - 1 priority change points (default 3). */
   depth?: number;
-  /** Write the first failing iteration (or the last) as Chrome trace-event JSON here. */
+  /** Write the first failing iteration (or the last) as Chrome trace-event JSON here (docs/trace.md). */
   trace?: string;
+  /** Called once the trace is written, with what it holds (not called when no iteration finished). */
+  onTrace?: (t: TraceWritten) => void;
   /** Stop a combination at its first violating iteration (not with `shard`: a shard cannot know where another stopped). */
   stopAtFirst?: boolean;
   /** Run only this shard's iterations (src/harness/shard.ts: iteration i belongs to shard (i mod n) + 1). */
   shard?: Shard;
   /** Watchdog: an IPI not acknowledged within this many ms ends the run (default: the machine's, 2 s). */
   ipiTimeoutMs?: number;
+  /** The command line the report's provenance records (default: this process's arguments). */
+  argv?: readonly string[];
 }
 
+
+/** What a run wrote to its `trace` file. */
+export interface TraceWritten {
+  /** The file written (a symbolic link's target). */
+  file: string;
+  /** The combination, "arch / hw", the iteration traced and its seed. */
+  label: string;
+  iteration: number;
+  seed: number;
+  /** The iteration is the run's first violating one (else the last iteration of the last combination). */
+  violating: boolean;
+}
 
 /** The seed of iteration `it` of a run seeded `seed`. */
 export function iterationSeed(seed: number, it: number): number {
@@ -260,8 +277,10 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
   const [from, step] = o.shard ? [o.shard.k - 1, o.shard.n] : [0, 1];
   const pool = o.pool ?? new CpuPool();
   const reports: CombinationReport[] = [];
+  // Read when the run starts: the date is the run's, not the report's.
+  const made = provenance(o.argv);
   let interrupted = false;
-  let traced: { events: number[][]; label: string } | null = null;
+  let traced: { events: number[][]; label: string; iteration: number; seed: number; violating: boolean } | null = null;
   const scenario = o.ipiTimeoutMs ? { ...s, machine: { ...s.machine, ipiTimeoutMs: o.ipiTimeoutMs } } : s;
   try {
     for (let ci = 0; ci < combos.length && !interrupted; ci++) {
@@ -322,18 +341,21 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
         o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: exec.iterations, iterations: own, violations: exec.violations, index: it, seed: iseed });
         if (firstViolation && o.trace && traced === null) {
           const events = mode === 'pct' ? await record(it, iseed) : out.events!;
-          if (events) traced = { events, label };
+          if (events) traced = { events, label, iteration: it, seed: iseed, violating: true };
         }
         if (o.stopAtFirst && out.violations.total > 0) break;
       }
       if (o.trace && traced === null && ci === combos.length - 1 && last >= 0) {
         // No violation anywhere: trace the last iteration.
         const events = mode === 'pct' ? await record(last, iterationSeed(seed, last)) : lastEvents!;
-        if (events) traced = { events, label };
+        if (events) traced = { events, label, iteration: last, seed: iterationSeed(seed, last), violating: false };
       }
       reports.push(exec.report());
     }
-    if (o.trace && traced) writeTrace(o.trace, traced.events, { scenario: s.name, label: traced.label, mode });
+    if (o.trace && traced) {
+      writeTrace(o.trace, traced.events, { scenario: s.name, label: traced.label, mode, iteration: traced.iteration, seed: traced.seed });
+      o.onTrace?.({ file: outputTarget(o.trace), label: traced.label, iteration: traced.iteration, seed: traced.seed, violating: traced.violating });
+    }
   } finally {
     if (!o.pool) await pool.close();
   }
@@ -353,5 +375,6 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
     combinations: reports,
     ok: reports.every((r) => r.asExpected !== false),
     interrupted,
+    provenance: made,
   };
 }

@@ -21,6 +21,9 @@ describe('output files and streams are checked before the run and failures are s
     [['--trace', '/nonexistent-dir/t.json'], /^smpsim: --trace: cannot write the trace '\/nonexistent-dir\/t\.json': directory \/nonexistent-dir does not exist\n$/],
     [['--trace', 'DIR/t.json/'], /^smpsim: --trace: cannot write the trace '.*t\.json\/': it names a directory \(it ends in '\/'\)\n$/],
     [['--hw', ''], /^smpsim: empty hardware flavour name \(known: arm11mpcore, .*\)\n$/],
+    [['--csv', '/nonexistent-dir/r.csv'], /^smpsim: --csv: cannot write the CSV report '\/nonexistent-dir\/r\.csv': directory \/nonexistent-dir does not exist\n$/],
+    [['--csv', '-', '--json'], /^smpsim: --csv - and --json both print on stdout: give --csv a file, or use --report FILE for the JSON\n$/],
+    [['--expect', 'sometimes'], /^smpsim: option '--expect <outcome>' argument 'sometimes' is invalid\. Allowed choices are caught, clean\.\n$/],
   ])('refused before any thread runs: %j', async (extra, message) => {
     const args = [...RUN.filter((a, i) => !(extra[0] === '--hw' && (a === '--hw' || RUN[i - 1] === '--hw'))), ...extra.map((a) => a.replace('DIR', dir))];
     const r = await cli(args);

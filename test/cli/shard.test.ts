@@ -13,9 +13,9 @@ let dir: string;
 const file = (name: string): string => join(dir, name);
 const read = (name: string) => JSON.parse(readFileSync(file(name), 'utf8'));
 
-/** A report without what host time decides (and without what says it was merged). */
+/** A report without what host time decides (and without what says it was merged, and where it was made). */
 function comparable(r: Record<string, unknown>): unknown {
-  const { merged: _merged, ...rest } = r;
+  const { merged: _merged, provenance: _provenance, ...rest } = r;
   return {
     ...rest,
     combinations: (r.combinations as Record<string, unknown>[]).map(({ wallMs: _w, iterationsPerSecond: _i, timeToFirstMs: _t, ...c }) => c),
@@ -62,7 +62,11 @@ describe('run --shard K/N, then merge, in pct mode', () => {
     expect(m.stderr).toBe('');
     const merged = JSON.parse(m.stdout);
     expect(read('merged.json')).toEqual(merged);
-    expect(merged.merged).toEqual({ n: N, shards: [1, 2, 3, 4], missing: [], incomplete: false });
+    expect(merged.merged).toMatchObject({ n: N, shards: [1, 2, 3, 4], missing: [], incomplete: false });
+    // Where each shard ran, and where the merge did.
+    expect(merged.merged.parts.map((p: { shards: number[] }) => p.shards)).toEqual([[1], [2], [3], [4]]);
+    merged.merged.parts.forEach((p: { provenance: { argv: string[] } }, i: number) => expect(p.provenance.argv).toEqual([...PCT, '--shard', `${i + 1}/${N}`, '--report', file(`shard-${i + 1}.json`)]));
+    expect(merged.provenance.argv[0]).toBe('merge');
     expect(merged.shard).toBe(null);
     expect(comparable(merged)).toEqual(comparable(whole.report));
     expect(m.code).toBe(whole.code);
@@ -78,9 +82,26 @@ describe('run --shard K/N, then merge, in pct mode', () => {
     const part = await cli(['merge', file('shard-3.json'), file('shard-1.json'), '--report', file('part.json')]);
     expect(part.stderr).toMatch(/^smpsim: incomplete: shards 2, 4 of 4 missing; the counts cover shards 1, 3 only$/m);
     expect(part.stdout).toContain('merged from shards 1, 3 of 4 (incomplete: 2, 4 missing)');
-    expect(read('part.json').merged).toEqual({ n: N, shards: [1, 3], missing: [2, 4], incomplete: true });
+    expect(read('part.json').merged).toMatchObject({ n: N, shards: [1, 3], missing: [2, 4], incomplete: true });
     const all = await cli(['merge', file('shard-4.json'), file('part.json'), file('shard-2.json'), '--json']);
-    expect(comparable(JSON.parse(all.stdout))).toEqual(comparable(whole.report));
+    const merged = JSON.parse(all.stdout);
+    expect(comparable(merged)).toEqual(comparable(whole.report));
+    // The merged part's shards keep their own provenance.
+    expect(merged.merged.parts.map((p: { shards: number[]; provenance: { argv: string[] } }) => [p.shards, p.provenance.argv.includes(`${p.shards[0]}/${N}`)])).toEqual([1, 2, 3, 4].map((k) => [[k], true]));
+  });
+
+  it('merges reports of versions before provenance (none in them): the parts say so with null', async () => {
+    const old = [1, 2, 3, 4].map((k) => {
+      const { provenance: _p, ...r } = read(`shard-${k}.json`);
+      writeFileSync(file(`old-${k}.json`), JSON.stringify(r));
+      return file(`old-${k}.json`);
+    });
+    const m = await cli(['merge', ...old, '--json']);
+    expect(m.stderr).toBe('');
+    const merged = JSON.parse(m.stdout);
+    expect(comparable(merged)).toEqual(comparable(whole.report));
+    expect(merged.merged.parts).toEqual([1, 2, 3, 4].map((k) => ({ shards: [k], provenance: null })));
+    expect(merged.provenance.argv[0]).toBe('merge');
   });
 
   it('--require-complete refuses a campaign with shards missing', async () => {

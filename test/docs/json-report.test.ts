@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { combinationSchema, kindSchema, mergeInfoSchema, parseRunReport, runReportSchema, violationSchema } from '../../src/harness/report-schema.js';
+import { combinationSchema, kindSchema, mergeInfoSchema, parseRunReport, provenanceSchema, runReportSchema, violationSchema } from '../../src/harness/report-schema.js';
+import { CSV_COLUMNS } from '../../src/harness/report-csv.js';
 import { VIOLATION_KINDS } from '../../src/machine/constants.js';
 
 const doc = readFileSync(new URL('../../docs/json-report.md', import.meta.url), 'utf8');
@@ -28,8 +29,17 @@ describe('docs/json-report.md and the schema merge reads reports with', () => {
     ['KindReport', kindSchema],
     ['MergeInfo', mergeInfoSchema],
     ['ViolationReport', violationSchema],
+    ['Provenance', provenanceSchema],
   ])('%s: the table lists exactly the fields of the schema, in its order', (heading, schema) => {
     expect(fields(heading)).toEqual(Object.keys(schema.shape));
+  });
+
+  it('the CSV section names every column reportCsv writes, and no other', () => {
+    const start = doc.indexOf('\n## `smpsim run --csv`');
+    expect(start).toBeGreaterThan(0);
+    const table = doc.slice(doc.indexOf('| column |', start), doc.indexOf('\n\n', doc.indexOf('| column |', start)));
+    const named = [...table.matchAll(/^\| ([^|]+) \|/gm)].slice(1).flatMap((m) => [...m[1].matchAll(/`([a-z_]+)`/g)].map((x) => x[1]));
+    expect(new Set(named)).toEqual(new Set(CSV_COLUMNS));
   });
 
   it('the example is a report the schema accepts', () => {

@@ -100,6 +100,9 @@ const runBad: [string, fc.Arbitrary<string[]>][] = [
   ['--depth without --mode pct', fc.integer({ min: 1, max: MAX_PCT_DEPTH }).map((d) => ['--depth', String(d)])],
   ['--depth out of range in pct mode', badInteger(1, MAX_PCT_DEPTH).map((d) => ['--mode', 'pct', `--depth=${d}`])],
   ['--trace in a missing directory, on a directory, or ending in /', fc.constantFrom('{dir}/missing/t.json', '{dir}', '{dir}/t.json/').map((t) => ['--trace', t])],
+  ['--csv in a missing directory, on a directory, or ending in /', fc.constantFrom('{dir}/missing/r.csv', '{dir}', '{dir}/r.csv/').map((t) => ['--csv', t])],
+  ['--csv - with --json (both on stdout)', fc.constant(['--csv', '-', '--json'])],
+  ['--expect not caught or clean', option('--expect', unknownName.filter((s) => s !== 'caught' && s !== 'clean'))],
   ['an unknown option', unknownFlag.map((f) => [f])],
 ];
 

@@ -5,6 +5,8 @@ import type { LatencySummary } from '../../harness/bench/histogram.js';
 import { asRunReport, mergeReports } from '../../harness/merge.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { exitCodeFor } from '../render.js';
+import { type CliContext, RUN_FOR_REAL } from '../context.js';
+import { provenance } from '../../harness/provenance.js';
 import { renderTable } from '../table.js';
 import { writeErr, writeOut } from '../io.js';
 import { checkOutput, printReport, writeJsonFile } from './run.js';
@@ -40,7 +42,7 @@ const isBench = (x: unknown): x is { bench: unknown } => typeof x === 'object' &
  * the merged report (0 clean / as expected, 1 violations / not as
  * expected), 2 for reports that do not belong together.
  */
-export async function mergeCommand(files: string[], o: MergeCommandOptions): Promise<number> {
+export async function mergeCommand(files: string[], o: MergeCommandOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const out = o.report === undefined ? undefined : checkOutput('--report', o.report, 'the merged report');
   const docs = files.map((name) => ({ name, json: readJson(name) }));
   const bench = docs.filter((d) => isBench(d.json));
@@ -50,7 +52,10 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions): Pro
   }
   if (bench.length) return mergeBench(docs.map((d) => asBenchReport(d.name, d.json as { bench: unknown })), o, out);
 
-  const { report, notes } = mergeReports(docs.map((d) => asRunReport(d.name, d.json)));
+  const { report, notes } = mergeReports(
+    docs.map((d) => asRunReport(d.name, d.json)),
+    provenance(ctx.argv),
+  );
   const m = report.merged!;
   if (o.requireComplete && m.incomplete) throw new UsageError(`shard${m.missing.length > 1 ? 's' : ''} ${m.missing.join(', ')} of ${m.n} missing (--require-complete)`);
   for (const note of notes) writeErr(`smpsim: ${note}\n`);
@@ -58,7 +63,7 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions): Pro
   printReport(report, report.scenarioFile?.path ?? report.scenario, o.json, matrix);
   if (out && !writeJsonFile('--report', out, report)) return ExitCode.INTERNAL;
   // A shard's interruption is said above; the merge itself ran to its end.
-  return exitCodeFor({ ...report, interrupted: false }, matrix);
+  return exitCodeFor({ ...report, interrupted: false });
 }
 
 function mergeBench(all: { name: string; report: MergeableBenchReport }[], o: MergeCommandOptions, out: string | undefined): number {

@@ -1,8 +1,9 @@
 import { checkOutputFile, writeFileAtomic } from '../../harness/output-file.js';
 import { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
-import { type RunOptions, checkRun, machineConfigFor, runChecked } from '../../harness/runner.js';
-import type { Combination, Scenario } from '../../harness/scenario.js';
+import { reportCsv } from '../../harness/report-csv.js';
+import { type RunOptions, type TraceWritten, checkRun, machineConfigFor, runChecked } from '../../harness/runner.js';
+import { type Combination, type Scenario, archLabel } from '../../harness/scenario.js';
 import { type Shard, shardLabel } from '../../harness/shard.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
@@ -40,6 +41,10 @@ export interface RunCommandOptions {
   shrink?: number;
   /** Bound of the pct search for a token after a stress violation (ms; 0: off; default DEFAULT_SEARCH_MS). */
   tokenSearch?: number;
+  /** Write the report as CSV to this file, or to stdout for '-' (in place of the text report). */
+  csv?: string;
+  /** The expectation of every combination run (an ad hoc one has none; a declared one's is overridden). */
+  expect?: 'caught' | 'clean';
 }
 
 /** An output file, checked before the run (one line, exit 2); a symbolic link writes its target. */
@@ -58,6 +63,8 @@ export interface PreparedRun {
   file?: { path: string; sha256: string };
   combos: Combination[];
   cpus: number;
+  /** Combinations whose declared expectation --expect overrides with another. */
+  overridden: Combination[];
 }
 
 /**
@@ -67,11 +74,14 @@ export interface PreparedRun {
  */
 export async function prepareRun(scenarioArg: string, o: RunCommandOptions): Promise<PreparedRun> {
   if (o.depth !== undefined && o.mode !== 'pct') throw new UsageError('--depth applies only to --mode pct');
+  if (o.csv === '-' && o.json) throw new UsageError('--csv - and --json both print on stdout: give --csv a file, or use --report FILE for the JSON');
   const specs = o.arch ? parseArchList(o.arch) : undefined;
   if (o.arch && specs!.length === 0) throw new UsageError('--arch needs at least one policy name');
   const hw = o.hw === undefined ? undefined : checkHw(o.hw);
   const { scenario, ref, file } = await loadScenario(scenarioArg);
-  const combos = chooseCombinations(scenario, specs, hw);
+  const chosen = chooseCombinations(scenario, specs, hw);
+  const overridden = o.expect ? chosen.filter((c) => c.expect !== null && c.expect !== o.expect) : [];
+  const combos = o.expect ? chosen.map((c) => ({ ...c, expect: o.expect! })) : chosen;
   const cpus = o.cpus ?? scenario.cpus ?? 4;
   for (const c of combos) {
     try {
@@ -85,14 +95,18 @@ export async function prepareRun(scenarioArg: string, o: RunCommandOptions): Pro
     const given = o.iterations !== undefined ? '--iterations' : `the scenario's default`;
     if (iterations < o.shard.n) throw new UsageError(`--shard ${shardLabel(o.shard)}: ${iterations} iterations per combination (${given}) leave some of ${o.shard.n} shards nothing to run; give --iterations ${o.shard.n} or more`);
   }
-  return { scenario, ref, file, combos, cpus };
+  return { scenario, ref, file, combos, cpus, overridden };
 }
 
 /** `smpsim run <scenario>`: returns the exit code. */
 export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const trace = o.trace === undefined ? undefined : checkOutput('--trace', o.trace, 'the trace');
   const reportFile = o.report === undefined ? undefined : checkOutput('--report', o.report, 'the report');
-  const { scenario, ref, file, combos, cpus } = await prepareRun(scenarioArg, o);
+  const csvFile = o.csv === undefined || o.csv === '-' ? undefined : checkOutput('--csv', o.csv, 'the CSV report');
+  const { scenario, ref, file, combos, cpus, overridden } = await prepareRun(scenarioArg, o);
+  if (overridden.length)
+    writeErr(`smpsim: --expect ${o.expect} overrides the scenario's expectation of ${overridden.map((c) => `${archLabel(c)} / ${c.hw} (${c.expect})`).join(', ')}\n`);
+  let traced: TraceWritten | undefined;
   const options: RunOptions = {
     scenario,
     // Exactly the chosen ones (ad-hoc ones carry expect: null: "no expectation").
@@ -107,7 +121,9 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
     mode: o.mode,
     depth: o.depth,
     trace,
+    onTrace: (t) => (traced = t),
     ipiTimeoutMs: o.ipiTimeout,
+    argv: ctx.argv,
   };
   // Signals are answered from here on: the preflight runs the scenario's workload function, and a
   // signal during it stops the run before its first iteration, with the (empty) partial report.
@@ -124,7 +140,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
     report = await runChecked({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort }, checked);
     progress.stop();
     // The JSON report is the run's, as it ran; the text output adds a shrunk token (and one found for a stress violation).
-    if (!o.json && !report.interrupted) {
+    if (!o.json && o.csv !== '-' && !report.interrupted) {
       for (const ci of toReproduce(report, matrix)) {
         if (interrupt.requested) break;
         reproductions.set(ci, await reproduceWithProgress(report, ci, { ...options, combos, pool, o, shouldStop: interrupt.shouldStop }));
@@ -135,14 +151,17 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
     interrupt.dispose();
     if (pool) await atMost(pool.close(), 5000);
   }
-  printReport(report, scenarioArg, o.json, matrix, reproductions);
+  if (o.csv === '-') writeOut(reportCsv(report));
+  else printReport(report, scenarioArg, o.json, matrix, reproductions);
+  if (trace) writeErr(traced ? `smpsim: trace written to ${traced.file}: ${traced.label}, iteration ${traced.iteration}${traced.violating ? ' (the first violating one)' : ' (the last; no violation)'}; open it in https://ui.perfetto.dev\n` : 'smpsim: --trace: no trace written (no iteration finished)\n');
   if (interrupt.requested && !report.interrupted) {
     writeErr('smpsim: interrupted while looking for a replay token: the output above has what was found\n');
     return interrupt.exitCode;
   }
   if (reportFile && !writeJsonFile('--report', reportFile, report)) return ExitCode.INTERNAL;
+  if (csvFile && !writeTextFile('--csv', csvFile, reportCsv(report))) return ExitCode.INTERNAL;
   // Interrupted: 128 + the signal that asked (130 for Ctrl-C, 143 for SIGTERM).
-  return report.interrupted ? interrupt.exitCode : exitCodeFor(report, matrix);
+  return report.interrupted ? interrupt.exitCode : exitCodeFor(report);
 }
 
 /**
@@ -151,8 +170,13 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
  * and the caller exits 3 (the report was printed on stdout all the same).
  */
 export function writeJsonFile(option: string, file: string, doc: unknown): boolean {
+  return writeTextFile(option, file, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/** `text` written to `file` whole or not at all; false (one line said) if it cannot be. */
+export function writeTextFile(option: string, file: string, text: string): boolean {
   try {
-    writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
+    writeFileAtomic(file, text);
     return true;
   } catch (e) {
     writeErr(`smpsim: ${option}: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
