@@ -89,7 +89,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
       rows,
     ),
     '',
-    `host: ${r.hostCores} cores (os.availableParallelism()); past ${r.hostCores} simulated CPUs the CPU threads share cores, and latency measures the host's scheduler as much as the simulator.`,
+    `host: ${r.hostCores} cores (os.availableParallelism()); past ${r.hostCores} simulated CPUs the CPU threads share cores, taking turns through the host-core gate (docs/architecture.md); a latency then includes the hand-offs.`,
   ].join('\n');
   const csv = toCsv(
     ['cpus', 'flavour', 'hw', 'samples', 'p50_ns', 'p90_ns', 'p99_ns', 'p999_ns', 'max_ns', 'shootdowns_per_s', 'munmap_touch_per_s', 'munmap_touch_p50_ns', 'madvise_touch_per_s', 'madvise_touch_p50_ns', 'madvise_touch_p99_ns', 'modelled_cycles', 'host_cores', 'oversubscribed'],

@@ -174,6 +174,6 @@ export function shootdownSvg(r: ShootdownBenchResult): string {
       { title: 'one shootdown to every CPU: p50 and p99', yLabel: 'latency', yLog: true, yNs: true, series: latency },
       { title: 'throughput', yLabel: 'operations per second', yLog: true, series: throughput },
     ],
-    { xLog2: true, note: `Past ${r.hostCores} simulated CPUs the CPU threads share the host's ${r.hostCores} cores: latency then measures the host's scheduler.` },
+    { xLog2: true, note: `Past ${r.hostCores} simulated CPUs the CPU threads share the host's ${r.hostCores} cores, taking turns through the host-core gate.` },
   );
 }
