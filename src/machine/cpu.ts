@@ -26,6 +26,8 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
 const YD = Pte.YOUNG | Pte.DIRTY;
 /** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
 const KERNEL_WINDOW_ODDS = 6;
+/** What one kernel action counts for against a host-core slice (in CPU steps): a long kernel operation takes turns too. */
+const KERNEL_ACTION_STEPS = 16;
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
@@ -160,13 +162,14 @@ export class Cpu {
    * A visible action of the kernel (a page-table write, an allocation or a
    * free, a new kernel point). Under a controlled run's gate: one step done,
    * wait for the next turn. Under the host-core gate: the kernel is between
-   * two actions, inside whatever window it has open, and may stall there
+   * two actions, inside whatever window it has open, and may stall there; a
+   * long kernel operation also hands its core on when its slice is used up
    * (cores.ts). Only between instructions (EPOCH even): an action inside an
    * instruction (gup_fast dropping its reference) never splits it.
    */
   yieldPoint(progress: boolean): void {
     if (this.gate.controlling) this.gate.point(progress);
-    else if ((this.epoch & 1) === 0 && this.cores.holding && this.cores.windowDue(KERNEL_WINDOW_ODDS)) this.handOverCore();
+    else if ((this.epoch & 1) === 0 && this.cores.holding && (this.cores.sliceDue(KERNEL_ACTION_STEPS) || this.cores.windowDue(KERNEL_WINDOW_ODDS))) this.handOverCore();
   }
 
   /**
