@@ -64,10 +64,11 @@ export function cachesText(kind: number, which: number, m: StoryMachine): string
 }
 
 /**
- * One line of text for an event. `which` is the caches a FLUSH covered (from
- * its FLUSH_DONE), when known.
+ * One line of text for an event (the trace's text too: trace-events.ts
+ * describeEvent). `which` is the caches a FLUSH covered (from its
+ * FLUSH_DONE), when known, and `m` the machine that tells what they hold.
  */
-export function eventText(e: TraceEvent, m: StoryMachine, which?: number): string {
+export function eventText(e: TraceEvent, m?: StoryMachine, which?: number): string {
   switch (e.kind) {
     case Ev.ACCESS:
       return `${ACCESS_NAMES[e.a]} ${addr(e.b)} → ${RESULT_NAMES[e.c] ?? e.c}`;
@@ -91,7 +92,7 @@ export function eventText(e: TraceEvent, m: StoryMachine, which?: number): strin
       return `allocate frame ${e.a} as ${frameKind(e.b)}`;
     case Ev.FLUSH: {
       const span = e.a === FlushKind.RANGE ? ` [${addr(e.b)}, ${addr(e.c)})` : '';
-      return `flush ${FLUSH_KIND_NAMES[e.a]}${span}${which === undefined ? '' : ` of ${cachesText(e.a, which, m)}`}`;
+      return `flush ${FLUSH_KIND_NAMES[e.a]}${span}${which === undefined || m === undefined ? '' : ` of ${cachesText(e.a, which, m)}`}`;
     }
     case Ev.FLUSH_DONE:
       return 'flush complete';

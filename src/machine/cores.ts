@@ -124,6 +124,11 @@ export class CoreGate {
     return this.holding && Atomics.load(this.i32, H.CORE_QUEUED) !== 0;
   }
 
+  /** Whether a thread whose wait has ended is queued (a plain hint, read without the lock). */
+  urgentQueued(): boolean {
+    return this.holding && Atomics.load(this.i32, H.CORE_URGENT) !== 0;
+  }
+
   /** Join: returns holding a core (a no-op when the gate is not armed). */
   enter(): void {
     if (!this.armed || this.holding) return;

@@ -26,6 +26,9 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
 const YD = Pte.YOUNG | Pte.DIRTY;
 /** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
 const KERNEL_WINDOW_ODDS = 6;
+/** The same inside an open window (an entry cleared, not flushed yet), and at a free inside one. */
+const OPEN_WINDOW_ODDS = 3;
+const FREE_IN_WINDOW_ODDS = 1;
 /** What one kernel action counts for against a host-core slice (in CPU steps): a long kernel operation takes turns too. */
 const KERNEL_ACTION_STEPS = 16;
 
@@ -151,10 +154,14 @@ export class Cpu {
     this.gup = new GupFast(this);
     // Page-table writes, allocations and frees are the kernel's visible
     // actions: yield points of a controlled run, events of a trace.
-    this.pt.onWrite = () => this.yieldPoint(true);
+    this.pt.onWrite = (cleared) => {
+      // A cleared entry opens a window that this CPU's next flush closes.
+      if (cleared) this.unflushed = true;
+      this.yieldPoint(true, cleared ? OPEN_WINDOW_ODDS : KERNEL_WINDOW_ODDS);
+    };
     this.alloc.onChange = (frame, kind, freed) => {
       if (this.rec !== null) this.rec.ev(freed ? Ev.FREE : Ev.ALLOC, frame, kind);
-      this.yieldPoint(true);
+      this.yieldPoint(true, freed && this.unflushed ? FREE_IN_WINDOW_ODDS : this.unflushed ? OPEN_WINDOW_ODDS : KERNEL_WINDOW_ODDS);
     };
   }
 
@@ -167,21 +174,32 @@ export class Cpu {
    * (cores.ts). Only between instructions (EPOCH even): an action inside an
    * instruction (gup_fast dropping its reference) never splits it.
    */
-  yieldPoint(progress: boolean): void {
+  yieldPoint(progress: boolean, odds: number = this.unflushed ? OPEN_WINDOW_ODDS : KERNEL_WINDOW_ODDS): void {
     if (this.gate.controlling) this.gate.point(progress);
-    else if ((this.epoch & 1) === 0 && this.cores.holding && (this.cores.sliceDue(KERNEL_ACTION_STEPS) || this.cores.windowDue(KERNEL_WINDOW_ODDS))) this.handOverCore();
+    else if ((this.epoch & 1) === 0 && this.cores.holding && (this.cores.sliceDue(KERNEL_ACTION_STEPS) || this.cores.windowDue(odds))) this.handOverCore();
   }
 
   /**
+   * Whether this CPU's kernel has cleared a page-table entry since its last
+   * flush: other CPUs may still hold the translation, the window a buggy
+   * policy frees into. The host-core gate stalls the kernel there more often.
+   */
+  private unflushed = false;
+
+  /**
    * A step inside a race window (cores.ts): under the host-core gate, hand
-   * the core over now and then when another CPU thread waits for one;
+   * the core over now and then when another CPU thread waits for one, and
+   * always when a thread whose wait has ended does;
    * without the gate (every CPU thread has a core), stall now and then for a
    * few microseconds. Quiescent meanwhile, as off its core: see handOverCore.
    */
   window(gateOdds: number, stallOdds: number): void {
     const cores = this.cores;
     if (cores.holding) {
-      if (cores.windowDue(gateOdds)) this.handOverCore();
+      // A finished wait is queued (often the kernel, back from waiting for
+      // the workload): it gets this core here, inside the window, rather
+      // than at the next quantum boundary.
+      if (cores.urgentQueued() || cores.windowDue(gateOdds)) this.handOverCore();
       return;
     }
     const us = cores.stallDue(stallOdds);
@@ -734,6 +752,7 @@ export class Cpu {
    * `mask`, or by hardware broadcast), and return once none can use it.
    */
   flush(r: FlushRequest, mask: number): void {
+    this.unflushed = false;
     this.flusher.flush(r, mask);
   }
 

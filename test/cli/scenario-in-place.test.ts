@@ -87,7 +87,7 @@ describe('a TypeScript scenario in a read-only folder', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('in-place');
-    expect(r.stdout).toMatch(/^verdict: clean: no violation in 3 iterations \(as the scenario expects\)$/m);
+    expect(r.stdout).toMatch(/^verdict: clean: no violation in 3 iterations \(as expected\)$/m);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 

@@ -9,7 +9,11 @@ describe('scenario shift-arg-pages (domain 5.3)', () => {
   testExpectations(scenario, {
     pool,
     seed: 1,
-    caughtWithin: 30,
+    // arm-2.6.37 / arm11mpcore needs a walker to refill its walk cache between move_page_tables' last
+    // flush and free_pgtables' pmd_clear: about 1 stress iteration in 14 at 4 CPUs, on threads that
+    // share the host's cores through the host-core gate or have one each (the PCT scheduler, which
+    // never interleaves inside an access, does not find it).
+    caughtWithin: 120,
     cleanIterations: 50,
     // Demand and speculative walks of the old stack go through the walk cache to the freed table.
     kinds: ['walker-read-freed-table'],
