@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { median, quantile } from './stats.js';
 
 /**
- * `node dist/bench/hitpath.js [--against <root>] [--rounds N] [--samples N] [--steps N]`
+ * `node dist/bench/hitpath.js [--against <root>] [--only hit|ipi] [--rounds N] [--samples N] [--steps N]`
  *
  * The two figures of the run loop's hot paths, each against its baseline in
  * the same threads: the TLB-hit access rate against a raw typed-array read
@@ -66,6 +66,12 @@ async function main(): Promise<void> {
     console.error('--against wants the root of another built checkout');
     process.exit(2);
   }
+  const oi = process.argv.indexOf('--only');
+  const only = oi >= 0 ? process.argv[oi + 1] : '';
+  if (oi >= 0 && only !== 'hit' && only !== 'ipi') {
+    console.error(`--only wants hit or ipi, got ${JSON.stringify(only)}`);
+    process.exit(2);
+  }
   const here = resolve(new URL('../..', import.meta.url).pathname);
   const builds = [await load('this', here)];
   if (ai >= 0) builds.unshift(await load('against', resolve(process.argv[ai + 1])));
@@ -76,11 +82,18 @@ async function main(): Promise<void> {
       const order = k % 2 === 0 ? builds : [...builds].reverse();
       const line: string[] = [];
       for (const b of order) {
-        const h = await hitRatio(b, steps);
-        const r = await b.benchIpi(b.pool, { samples, rounds: 2, warmup: 500 });
-        hit.get(b.name)!.push(h);
-        ipi.get(b.name)!.push(r.ratioP50);
-        line.push(`${b.name}: hit ${h.toFixed(3)}, ipi p50 ${r.ratioP50.toFixed(2)} (${r.ipi.p50Ns.toFixed(0)} / ${r.raw.p50Ns.toFixed(0)} ns)`);
+        const parts: string[] = [];
+        if (only !== 'ipi') {
+          const h = await hitRatio(b, steps);
+          hit.get(b.name)!.push(h);
+          parts.push(`hit ${h.toFixed(3)}`);
+        }
+        if (only !== 'hit') {
+          const r = await b.benchIpi(b.pool, { samples, rounds: 2, warmup: 500 });
+          ipi.get(b.name)!.push(r.ratioP50);
+          parts.push(`ipi p50 ${r.ratioP50.toFixed(2)} (${r.ipi.p50Ns.toFixed(0)} / ${r.raw.p50Ns.toFixed(0)} ns)`);
+        }
+        line.push(`${b.name}: ${parts.join(', ')}`);
       }
       console.log(`round ${k + 1}: ${line.join('; ')}`);
     }
@@ -89,7 +102,10 @@ async function main(): Promise<void> {
   }
   const spread = (xs: number[], d: number): string => `median ${median(xs).toFixed(d)} [${quantile(xs, 0).toFixed(d)} .. ${quantile(xs, 1).toFixed(d)}]`;
   for (const b of builds) {
-    console.log(`${b.name}: TLB-hit / raw read ${spread(hit.get(b.name)!, 3)}; IPI / raw ping-pong p50 ${spread(ipi.get(b.name)!, 2)}`);
+    const parts: string[] = [];
+    if (only !== 'ipi') parts.push(`TLB-hit / raw read ${spread(hit.get(b.name)!, 3)}`);
+    if (only !== 'hit') parts.push(`IPI / raw ping-pong p50 ${spread(ipi.get(b.name)!, 2)}`);
+    console.log(`${b.name}: ${parts.join('; ')}`);
   }
 }
 

@@ -94,7 +94,9 @@ if (HIT_COPIES.some(([copy, original]) => copy !== original)) throw new Error('c
  * broadcast initiator invalidates the remote entries, then waits until every
  * CPU's EPOCH is even or has changed: like the DSB after a broadcast TLBI, that
  * waits for memory accesses that used the old translations to complete, but
- * not for a software walker with interrupts off (flush-initiator.ts).
+ * not for a software walker with interrupts off (flush-initiator.ts). (A
+ * machine that flushes only by IPI has no broadcast initiator: there the CPU
+ * publishes EPOCH with plain stores, for the reports alone.)
  *
  * Fills racing an invalidation. After publishing a TLB or walk-cache entry the
  * filler re-reads the page-table entry it came from, and for a TLB entry the
@@ -151,6 +153,7 @@ export class Cpu {
   /** This CPU's IPI inbox state word (IpiState.POSTED: a request waits). */
   readonly inboxAt: number;
   private readonly epochAt: number;
+  private readonly curOpAt: number;
   private readonly watchersAt: number;
   /** Shadow (generation at write) of the entry returned by the last readEntry (read by gup-fast.ts too). */
   lastShadow = 0;
@@ -192,6 +195,7 @@ export class Cpu {
     this.remoteInvalidation = L.cfg.flush !== 'ipi';
     this.inboxAt = L.inbox(id, M.STATE);
     this.epochAt = L.cpu(id, C.EPOCH);
+    this.curOpAt = L.cpu(id, C.CUR_OP);
     this.watchersAt = L.cpu(id, C.EPOCH_WATCHERS);
     this.epoch = Atomics.load(this.i32, this.epochAt);
     this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
@@ -360,9 +364,14 @@ export class Cpu {
     if (on) this.pollIpis();
   }
 
+  /**
+   * Name the operation in progress. CUR_OP is for reports only (the watchdog's
+   * stuck-CPU error, a controlled run's deadlock report), read long after it
+   * was written or across the gate's handshakes: a plain store.
+   */
   setOp(op: number): void {
     this.op = op;
-    Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_OP), op);
+    this.i32[this.curOpAt] = op;
   }
 
   /**
@@ -436,6 +445,13 @@ export class Cpu {
   }
   private publishEpoch(e: number): boolean {
     this.epoch = e | 0;
+    // Only a broadcast initiator waits for EPOCH. On a machine that flushes
+    // only by IPI there is none: a plain store keeps the word right for the
+    // reports (gate.ts) without the cost of an SC store on every IPI sent.
+    if (!this.remoteInvalidation) {
+      this.i32[this.epochAt] = this.epoch;
+      return false;
+    }
     Atomics.store(this.i32, this.epochAt, this.epoch);
     if (Atomics.load(this.i32, this.watchersAt) === 0) return false;
     Atomics.notify(this.i32, this.epochAt);
