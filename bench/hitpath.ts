@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median, quantile } from './stats.js';
@@ -74,7 +75,14 @@ async function main(): Promise<void> {
   }
   const here = resolve(new URL('../..', import.meta.url).pathname);
   const builds = [await load('this', here)];
-  if (ai >= 0) builds.unshift(await load('against', resolve(process.argv[ai + 1])));
+  if (ai >= 0) {
+    const other = resolve(process.argv[ai + 1]);
+    if (!existsSync(resolve(other, 'dist/src/harness/pool.js'))) {
+      console.error(`--against ${other}: no built checkout there (dist/src/harness/pool.js is missing; run npm ci && npm run build in it)`);
+      process.exit(2);
+    }
+    builds.unshift(await load('against', other));
+  }
   const hit = new Map<string, number[]>(builds.map((b) => [b.name, []]));
   const ipi = new Map<string, number[]>(builds.map((b) => [b.name, []]));
   try {
