@@ -34,6 +34,51 @@ const KERNEL_ACTION_STEPS = 16;
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
+/** Cpu.hit: not a TLB hit that hit() completes; nothing done. */
+export const NOT_HIT = -1;
+
+/**
+ * Literal copies of the constants Cpu.hit uses. tsc writes a const enum's
+ * members as numbers, where a property of an imported constant object costs
+ * about ten bytes of bytecode; that keeps hit() inside the JIT's budget for
+ * inlining it into the run loop.
+ */
+const enum Hit {
+  LOAD = 0,
+  STORE = 1,
+  FETCH = 2,
+  WRITE = 1 << 21,
+  EXEC = 1 << 22,
+  DIRTY = 1 << 24,
+  WRITE_DIRTY = WRITE | DIRTY,
+  FRAME_MASK = (1 << 20) - 1,
+  ENTRY_WORDS = 3,
+  F_WORDS = 12,
+  F_GEN = 1,
+  F_KIND = 0,
+  DATA = 1,
+  OK = 0,
+  NOT_HIT = -1,
+}
+// Each copy must equal its original: checked once, as the module loads.
+const HIT_COPIES: [number, number][] = [
+  [Hit.LOAD, Access.LOAD],
+  [Hit.STORE, Access.STORE],
+  [Hit.FETCH, Access.FETCH],
+  [Hit.WRITE, Pte.WRITE],
+  [Hit.EXEC, Pte.EXEC],
+  [Hit.DIRTY, Pte.DIRTY],
+  [Hit.WRITE_DIRTY, Pte.WRITE | Pte.DIRTY],
+  [Hit.FRAME_MASK, PTE_FRAME_MASK],
+  [Hit.ENTRY_WORDS, TLB_ENTRY_WORDS],
+  [Hit.F_WORDS, F.WORDS],
+  [Hit.F_GEN, F.GEN],
+  [Hit.F_KIND, F.KIND],
+  [Hit.DATA, FrameKind.DATA],
+  [Hit.OK, AccessResult.OK],
+  [Hit.NOT_HIT, NOT_HIT],
+];
+if (HIT_COPIES.some(([copy, original]) => copy !== original)) throw new Error('cpu.ts: a constant of the hit path (enum Hit) differs from its original');
 
 /**
  * One simulated CPU: its TLBs and walk cache, its view of the page tables
@@ -54,7 +99,9 @@ export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
  * broadcast initiator invalidates the remote entries, then waits until every
  * CPU's EPOCH is even or has changed: like the DSB after a broadcast TLBI, that
  * waits for memory accesses that used the old translations to complete, but
- * not for a software walker with interrupts off (flush-initiator.ts).
+ * not for a software walker with interrupts off (flush-initiator.ts). (A
+ * machine that flushes only by IPI has no broadcast initiator: there the CPU
+ * publishes EPOCH with plain stores, for the reports alone.)
  *
  * Fills racing an invalidation. After publishing a TLB or walk-cache entry the
  * filler re-reads the page-table entry it came from, and for a TLB entry the
@@ -98,14 +145,20 @@ export class Cpu {
   private readonly dBase: number;
   private readonly dSetMask: number;
   private readonly dWays: number;
+  private readonly dSetWords: number;
+  /** Words of a set's entries (without its victim word). */
+  private readonly dSetEntries: number;
   private readonly iBase: number;
   private readonly iSetMask: number;
   private readonly iWays: number;
+  private readonly iSetWords: number;
+  private readonly iSetEntries: number;
   private readonly wcBase: number;
   private readonly wcN: number;
   /** This CPU's IPI inbox state word (IpiState.POSTED: a request waits). */
   readonly inboxAt: number;
   private readonly epochAt: number;
+  private readonly curOpAt: number;
   private readonly watchersAt: number;
   /** Shadow (generation at write) of the entry returned by the last readEntry (read by gup-fast.ts too). */
   lastShadow = 0;
@@ -134,15 +187,20 @@ export class Cpu {
     this.dBase = L.dtlbBase(id);
     this.dSetMask = L.cfg.dtlb.sets - 1;
     this.dWays = L.cfg.dtlb.ways;
+    this.dSetEntries = this.dWays * TLB_ENTRY_WORDS;
+    this.dSetWords = this.dSetEntries + 1;
     this.iBase = L.itlbBase(id);
     this.iSetMask = L.cfg.itlb.sets - 1;
     this.iWays = L.cfg.itlb.ways;
+    this.iSetEntries = this.iWays * TLB_ENTRY_WORDS;
+    this.iSetWords = this.iSetEntries + 1;
     this.wcBase = L.wcBase(id);
     this.wcN = L.cfg.walkCache;
     // Any flavour with a hardware-broadcast path lets other CPUs clear this CPU's entries.
     this.remoteInvalidation = L.cfg.flush !== 'ipi';
     this.inboxAt = L.inbox(id, M.STATE);
     this.epochAt = L.cpu(id, C.EPOCH);
+    this.curOpAt = L.cpu(id, C.CUR_OP);
     this.watchersAt = L.cpu(id, C.EPOCH_WATCHERS);
     this.epoch = Atomics.load(this.i32, this.epochAt);
     this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
@@ -327,9 +385,14 @@ export class Cpu {
     if (on) this.pollIpis();
   }
 
+  /**
+   * Name the operation in progress. CUR_OP is for reports only (the watchdog's
+   * stuck-CPU error, a controlled run's deadlock report), read long after it
+   * was written or across the gate's handshakes: a plain store.
+   */
   setOp(op: number): void {
     this.op = op;
-    Atomics.store(this.i32, this.L.cpu(this.id, C.CUR_OP), op);
+    this.i32[this.curOpAt] = op;
   }
 
   /**
@@ -403,6 +466,13 @@ export class Cpu {
   }
   private publishEpoch(e: number): boolean {
     this.epoch = e | 0;
+    // Only a broadcast initiator waits for EPOCH. On a machine that flushes
+    // only by IPI there is none: a plain store keeps the word right for the
+    // reports (gate.ts) without the cost of an SC store on every IPI sent.
+    if (!this.remoteInvalidation) {
+      this.i32[this.epochAt] = this.epoch;
+      return false;
+    }
     Atomics.store(this.i32, this.epochAt, this.epoch);
     if (Atomics.load(this.i32, this.watchersAt) === 0) return false;
     Atomics.notify(this.i32, this.epochAt);
@@ -413,43 +483,85 @@ export class Cpu {
 
   /**
    * One load, store or instruction fetch of word `off` of page `vpn` in the
-   * current address space. Returns AccessResult.
+   * current address space. Returns AccessResult. Counts what it did; the run
+   * loop calls hit() and accessMiss() itself and batches the counts of hits.
    */
   access(type: AccessCode, vpn: number, off: number, value = 0): number {
-    // Kept small so that the JIT inlines it into the run loop: the TLB-hit
-    // path is here, everything else (no mm, misses, dirty-bit walks) is out
-    // of line.
-    this.op = type + 1; // CpuOp.LOAD, STORE, FETCH
-    const asid = this.asid;
-    if (asid < 0) return this.fault();
-    const fetch = type === Access.FETCH;
-    const at = this.lookup(fetch, tlbTag(asid, vpn), vpn);
-    if (at < 0) return this.miss(type, vpn, off, value);
-    // Value and generation are written only by this CPU (fillTlb).
-    const pte = this.i32[at + 1];
-    // A store through a clean entry re-walks to set the dirty bit (x86 does).
-    if (type === Access.STORE && (pte & (Pte.DIRTY | Pte.WRITE)) === Pte.WRITE) return this.miss(type, vpn, off, value);
-    this.f64[this.ctr + (fetch ? K.itlbHits : K.dtlbHits)]++;
-    return this.complete(type, vpn, off, value, pte, this.i32[at + 2]);
+    const res = this.hit(type, vpn, off, value);
+    if (res === NOT_HIT) return this.accessMiss(type, vpn, off, value);
+    this.countHits(type, res === AccessResult.FAULT ? 0 : 1, 1);
+    return res;
   }
 
   /**
-   * The TLB entry for `tag` (I-TLB when `fetch`), or -1. Tags are read with SC
-   * loads where a broadcast can clear them (the quiescence handshake orders
-   * this CPU's later lookups after the remote invalidation); with IPI flushes
-   * this CPU is the only writer of its TLBs and plain loads see everything
-   * there is to see.
+   * The TLB-hit path of access(), counting nothing (the caller counts the hit
+   * with countHits): a lookup that hits, with no dirty bit to set, then the
+   * permission check, the memory access and the checker's look. Returns an
+   * AccessResult, or NOT_HIT having changed nothing but `op` (no mm, a miss,
+   * or a store through a clean entry): accessMiss() then makes the access.
+   * Kept small (the lookup inline, everything rare out of line) so that the
+   * JIT inlines it into the run loop along with the draws.
    */
-  private lookup(fetch: boolean, tag: number, vpn: number): number {
+  hit(type: AccessCode, vpn: number, off: number, value: number): number {
+    this.op = type + 1; // CpuOp.LOAD, STORE, FETCH
+    const asid = this.asid;
+    if (asid < 0) return Hit.NOT_HIT;
     const i32 = this.i32;
-    const ways = fetch ? this.iWays : this.dWays;
-    const sb = fetch ? this.iBase + (vpn & this.iSetMask) * (ways * TLB_ENTRY_WORDS + 1) : this.dBase + (vpn & this.dSetMask) * (ways * TLB_ENTRY_WORDS + 1);
-    if (this.remoteInvalidation) {
-      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) if (Atomics.load(i32, a) === tag) return a;
+    const fetch = type === Hit.FETCH;
+    const tag = tlbTag(asid, vpn);
+    let at = fetch ? this.iBase + (vpn & this.iSetMask) * this.iSetWords : this.dBase + (vpn & this.dSetMask) * this.dSetWords;
+    const end = at + (fetch ? this.iSetEntries : this.dSetEntries);
+    // Tags are read with SC loads where a broadcast can clear them (the
+    // quiescence handshake orders this CPU's later lookups after the remote
+    // invalidation); with IPI flushes this CPU is the only writer of its TLBs
+    // and plain loads see everything there is to see.
+    if (this.remoteInvalidation) while (at < end && Atomics.load(i32, at) !== tag) at += Hit.ENTRY_WORDS;
+    else while (at < end && i32[at] !== tag) at += Hit.ENTRY_WORDS;
+    if (at === end) return Hit.NOT_HIT;
+    // Value and generation are written only by this CPU (fillTlb).
+    const pte = i32[at + 1];
+    // From here on complete()'s steps, written out: the run loop's inlining
+    // budget does not stretch to a call to it.
+    if (type !== Hit.LOAD && (fetch ? !(pte & Hit.EXEC) : (pte & Hit.WRITE_DIRTY) !== Hit.WRITE_DIRTY)) return this.unusualHit(type, pte);
+    const frame = pte & Hit.FRAME_MASK;
+    const wAt = this.contents + frame * this.W + off;
+    if (type === Hit.STORE) i32[wAt] = value;
+    else this.sink ^= i32[wAt];
+    const gen = i32[at + 2];
+    const fm = this.frameMeta + frame * Hit.F_WORDS;
+    if (i32[fm + Hit.F_GEN] !== gen || i32[fm + Hit.F_KIND] !== Hit.DATA) return this.stale(fetch, vpn, frame, gen);
+    return Hit.OK;
+  }
+
+  /**
+   * hit() found an entry a store or a fetch cannot use as it is: a permission
+   * fault, or (a store through a clean entry) NOT_HIT: the access re-walks to
+   * set the dirty bit, as x86 does.
+   */
+  private unusualHit(type: AccessCode, pte: number): number {
+    return type === Access.STORE && pte & Pte.WRITE ? NOT_HIT : this.fault();
+  }
+
+  /**
+   * Count `hits` TLB hits of accesses of `type` (I-TLB for fetches), of which
+   * `done` passed the permission check and accessed memory.
+   */
+  countHits(type: AccessCode, done: number, hits: number): void {
+    const f64 = this.f64;
+    const ctr = this.ctr;
+    if (type === Access.FETCH) {
+      f64[ctr + K.itlbHits] += hits;
+      f64[ctr + K.fetches] += done;
     } else {
-      for (let w = 0, a = sb; w < ways; w++, a += TLB_ENTRY_WORDS) if (i32[a] === tag) return a;
+      f64[ctr + K.dtlbHits] += hits;
+      f64[ctr + (type === Access.STORE ? K.stores : K.loads)] += done;
     }
-    return -1;
+  }
+
+  /** access() after hit() returned NOT_HIT: a fault without an mm, else a walk (a miss, or a store that sets the dirty bit). */
+  accessMiss(type: AccessCode, vpn: number, off: number, value: number): number {
+    if (this.asid < 0) return this.fault();
+    return this.miss(type, vpn, off, value);
   }
 
   private fault(): number {
@@ -462,23 +574,23 @@ export class Cpu {
     this.f64[this.ctr + (type === Access.FETCH ? K.itlbMisses : K.dtlbMisses)]++;
     const pte = this.walkAndFill(vpn, type, false);
     if (pte <= 0) return pte === 0 ? this.fault() : AccessResult.VIOLATION;
-    return this.complete(type, vpn, off, value, pte, this.lastShadow);
+    const res = this.complete(type, vpn, off, pte, value, this.lastShadow);
+    if (res !== AccessResult.FAULT) this.f64[this.ctr + (type === Access.FETCH ? K.fetches : type === Access.STORE ? K.stores : K.loads)]++;
+    return res;
   }
 
-  /** Permission check, the memory access, and the checker's look at the frame. */
-  private complete(type: AccessCode, vpn: number, off: number, value: number, pte: number, gen: number): number {
+  /**
+   * Permission check, the memory access, and the checker's look at the frame.
+   * Counts faults; the caller counts the access (hits are counted in batches).
+   */
+  private complete(type: AccessCode, vpn: number, off: number, pte: number, value: number, gen: number): number {
     const i32 = this.i32;
     const fetch = type === Access.FETCH;
     if ((type === Access.STORE && !(pte & Pte.WRITE)) || (fetch && !(pte & Pte.EXEC))) return this.fault();
     const frame = pte & PTE_FRAME_MASK;
     const wAt = this.contents + frame * this.W + off;
-    if (type === Access.STORE) {
-      i32[wAt] = value;
-      this.f64[this.ctr + K.stores]++;
-    } else {
-      this.sink ^= i32[wAt];
-      this.f64[this.ctr + (fetch ? K.fetches : K.loads)]++;
-    }
+    if (type === Access.STORE) i32[wAt] = value;
+    else this.sink ^= i32[wAt];
     // The checker: the frame must still be the allocation the translation was
     // made for. Looked at after the access, so a free that the access raced is
     // seen. Plain loads cannot fire falsely: under a correct policy the free
@@ -486,11 +598,14 @@ export class Cpu {
     // the quiescence handshake), so these loads cannot see it. This is
     // checker.ts's frameIsCurrent, inline with plain loads: the TLB-hit path.
     const fm = this.frameMeta + frame * F.WORDS;
-    if (i32[fm + F.GEN] !== gen || i32[fm + F.KIND] !== FrameKind.DATA) {
-      this.violation(fetch ? ViolationKind.STALE_FETCH : ViolationKind.STALE_DATA, vpn, frame, gen, 0);
-      return AccessResult.VIOLATION;
-    }
+    if (i32[fm + F.GEN] !== gen || i32[fm + F.KIND] !== FrameKind.DATA) return this.stale(fetch, vpn, frame, gen);
     return AccessResult.OK;
+  }
+
+  /** complete() found the frame freed or reallocated: record the violation. */
+  private stale(fetch: boolean, vpn: number, frame: number, gen: number): number {
+    this.violation(fetch ? ViolationKind.STALE_FETCH : ViolationKind.STALE_DATA, vpn, frame, gen, 0);
+    return AccessResult.VIOLATION;
   }
 
   /**

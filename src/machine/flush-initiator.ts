@@ -1,7 +1,7 @@
 import type { MachineConfig } from './config.js';
 import { FlushKind } from './constants.js';
 import type { Cpu } from './cpu.js';
-import { IpiState, acked, ipiTimeout, post, tryClaim } from './ipi.js';
+import { IpiState, ackedIn, ipiTimeout, post, tryClaim } from './ipi.js';
 import { C, K, M, type Layout } from './layout.js';
 import { Ev } from './recorder.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
@@ -70,6 +70,8 @@ export class FlushInitiator {
   private readonly ctr: number;
   /** Sequence numbers of the IPIs in flight, by target. */
   private readonly seqs = new Int32Array(32);
+  /** By target: the inbox STATE this CPU last saw it acknowledge with (tryClaim's guess). */
+  private readonly lastSeen = new Int32Array(32);
   private readonly waitingOnAt: number;
   private readonly poll: () => boolean;
 
@@ -77,10 +79,13 @@ export class FlushInitiator {
   // the CPU and sequence the wait in progress is about are fields.
   private target = 0;
   private seq = 0;
+  /** The target's inbox STATE word, and the value the ack wait read there last. */
+  private ackAt = 0;
+  private seen = 0;
   private claimed = -1;
   private epochAt = 0;
   private epochSeen = 0;
-  private readonly ackedFn = (): boolean => acked(this.i32, this.L, this.target, this.seq);
+  private readonly ackedFn = (): boolean => ackedIn((this.seen = Atomics.load(this.i32, this.ackAt)), this.seq);
   private readonly claimFn = (): boolean => (this.claimed = tryClaim(this.i32, this.L, this.target)) >= 0;
   private readonly epochMovedFn = (): boolean => Atomics.load(this.i32, this.epochAt) !== this.epochSeen;
   private readonly ackWait: WaitOptions;
@@ -199,7 +204,7 @@ export class FlushInitiator {
     try {
       for (let t = 0; t < n; t++) {
         if (!(targets & (1 << t))) continue;
-        let seq = tryClaim(i32, L, t);
+        let seq = tryClaim(i32, L, t, this.lastSeen[t]);
         if (seq < 0) seq = this.waitClaim(t);
         seqs[t] = seq;
         const serial = ++this.f64[this.ctr + K.ipisSent];
@@ -211,11 +216,14 @@ export class FlushInitiator {
         if (!(targets & (1 << t))) continue;
         this.target = t;
         this.seq = seqs[t];
+        this.ackAt = L.inbox(t, M.STATE);
         // Whom this CPU waits for, for a controlled run's deadlock report (a
         // stress run's wait records it once it sleeps, see ackWait).
         if (cpu.gate.controlling) Atomics.store(i32, this.waitingOnAt, t + 1);
         waitUntil(i32, this.ackedFn, this.ackWait);
-        if (Atomics.load(i32, this.waitingOnAt) !== 0) Atomics.store(i32, this.waitingOnAt, 0);
+        this.lastSeen[t] = this.seen;
+        // Only this CPU writes its WAITING_ON: a plain load sees its own last store.
+        if (i32[this.waitingOnAt] !== 0) Atomics.store(i32, this.waitingOnAt, 0);
       }
     } finally {
       if (wasRunning) cpu.resume();

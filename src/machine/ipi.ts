@@ -47,10 +47,20 @@ export function ipiPosted(i32: Int32Array, L: Layout, target: number): boolean {
   return (Atomics.load(i32, L.inbox(target, M.STATE)) & 3) === IpiState.POSTED;
 }
 
-/** Try to claim `target`'s inbox; returns the sequence number the post will carry, or -1. */
-export function tryClaim(i32: Int32Array, L: Layout, target: number): number {
+/**
+ * Try to claim `target`'s inbox; returns the sequence number the post will
+ * carry, or -1. `guess` is the STATE value the caller expects (the DONE it
+ * last saw there): when it is right, the claim is one compare-and-swap, with
+ * no load first; when not, the swap's result is the value to try again with.
+ */
+export function tryClaim(i32: Int32Array, L: Layout, target: number, guess = -1): number {
   const at = L.inbox(target, M.STATE);
-  const v = Atomics.load(i32, at);
+  let v = guess;
+  if ((v & 3) === IpiState.FREE || (v & 3) === IpiState.DONE) {
+    const seen = Atomics.compareExchange(i32, at, v, (v & ~3) | IpiState.CLAIMED);
+    if (seen === v) return ((v >>> 2) + 1) & 0x3fffffff;
+    v = seen;
+  } else v = Atomics.load(i32, at);
   const st = v & 3;
   if (st !== IpiState.FREE && st !== IpiState.DONE) return -1;
   if (Atomics.compareExchange(i32, at, v, (v & ~3) | IpiState.CLAIMED) !== v) return -1;
@@ -100,9 +110,11 @@ export function handlePosted(i32: Int32Array, L: Layout, target: number, r: Flus
   return 1;
 }
 
-/** Whether `target` has acknowledged the request the sender posted as `seq`. */
-export function acked(i32: Int32Array, L: Layout, target: number, seq: number): boolean {
-  const v = Atomics.load(i32, L.inbox(target, M.STATE));
+/**
+ * Whether inbox STATE value `v` (read with an SC load) shows the request the
+ * sender posted as `seq` acknowledged.
+ */
+export function ackedIn(v: number, seq: number): boolean {
   const later = (((v >>> 2) - seq) << 2) >> 2; // sequence difference, wrap-safe
   return later > 0 || (later === 0 && (v & 3) === IpiState.DONE);
 }

@@ -350,6 +350,12 @@ export function wcTag(asid: number, level: number, prefix: number): number {
  */
 export const DROP_SLOTS = 128;
 
+/** The slot of TLB tag `tag` in a drop shadow. */
+export function dropHash(tag: number): number {
+  // Tags are tlbTag(asid, vpn): fold the ASID into the vpn's low bits.
+  return ((tag & TAG_VPN_MASK) + (tag >>> TAG_VPN_BITS) * 37) & (DROP_SLOTS - 1);
+}
+
 /**
  * Kernel points reached, per CPU: one word per kernel step code (kernel/ops.ts
  * STEPS), a bit per system-call code that has reached that step in this
@@ -465,9 +471,11 @@ export class Layout {
   }
   /** The drop-shadow slot of TLB tag `tag` (I-TLB when `itlb`) on CPU `c`. */
   dropSlot(c: number, itlb: boolean, tag: number): number {
-    // Tags are tlbTag(asid, vpn): fold the ASID into the vpn's low bits.
-    const h = ((tag & TAG_VPN_MASK) + (tag >>> TAG_VPN_BITS) * 37) & (DROP_SLOTS - 1);
-    return this.drops + (c * 2 + (itlb ? 1 : 0)) * DROP_SLOTS + h;
+    return this.dropShadow(c, itlb) + dropHash(tag);
+  }
+  /** The first word of CPU `c`'s drop shadow for its D-TLB (I-TLB when `itlb`): slot dropHash(tag) of it holds tag. */
+  dropShadow(c: number, itlb: boolean): number {
+    return this.drops + (c * 2 + (itlb ? 1 : 0)) * DROP_SLOTS;
   }
   gateWord(field: number): number {
     return this.gate + field;

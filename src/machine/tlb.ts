@@ -1,5 +1,5 @@
 import { FlushKind, TAG_VPN_BITS, TAG_VPN_MASK, WC_LEVEL_SHIFT, WC_PREFIX_MASK, Which } from './constants.js';
-import { C, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout } from './layout.js';
+import { C, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, dropHash } from './layout.js';
 
 /**
  * Invalidation of one CPU's translation caches, used both by the CPU itself
@@ -29,36 +29,34 @@ function tlbMatches(tag: number, kind: number, asid: number, start: number, end:
   return vpn >= start && vpn < end;
 }
 
-/** Where a scan records the tags it drops: the CPU's drop shadow (see layout.ts DROP_SLOTS). */
-interface DropLog {
-  L: Layout;
-  cpu: number;
-  itlb: boolean;
-}
-
-function invalidateSet(i32: Int32Array, sb: number, ways: number, r: FlushRequest, local: boolean, log: DropLog): number {
+/**
+ * Drop the entries of one set that `r` covers; each dropped tag goes to the
+ * CPU's drop shadow that starts at `drops` (layout.ts dropShadow, the
+ * D-TLB's or the I-TLB's). Returns how many it dropped.
+ */
+function invalidateSet(i32: Int32Array, sb: number, ways: number, r: FlushRequest, local: boolean, drops: number): number {
   let dropped = 0;
   for (let w = 0, at = sb; w < ways; w++, at += TLB_ENTRY_WORDS) {
     const tag = local ? i32[at] : Atomics.load(i32, at);
     if (tag !== 0 && tlbMatches(tag, r.kind, r.asid, r.start, r.end)) {
       if (Atomics.compareExchange(i32, at, tag, 0) === tag) {
         dropped++;
-        Atomics.store(i32, log.L.dropSlot(log.cpu, log.itlb, tag), tag);
+        Atomics.store(i32, drops + dropHash(tag), tag);
       }
     }
   }
   return dropped;
 }
 
-function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest, local: boolean, log: DropLog): number {
+function invalidateSets(i32: Int32Array, base: number, sets: number, ways: number, r: FlushRequest, local: boolean, drops: number): number {
   let dropped = 0;
   const setWords = ways * TLB_ENTRY_WORDS + 1;
   if (r.kind === FlushKind.RANGE && r.end - r.start < sets) {
     // A short range looks only at the sets its pages index (invlpg per page).
-    for (let v = r.start; v < r.end; v++) dropped += invalidateSet(i32, base + (v & (sets - 1)) * setWords, ways, r, local, log);
+    for (let v = r.start; v < r.end; v++) dropped += invalidateSet(i32, base + (v & (sets - 1)) * setWords, ways, r, local, drops);
     return dropped;
   }
-  for (let s = 0; s < sets; s++) dropped += invalidateSet(i32, base + s * setWords, ways, r, local, log);
+  for (let s = 0; s < sets; s++) dropped += invalidateSet(i32, base + s * setWords, ways, r, local, drops);
   return dropped;
 }
 
@@ -81,8 +79,11 @@ function wcMatches(tag: number, r: FlushRequest, shift: number, leafDrops: boole
 }
 
 function invalidateWalkCache(i32: Int32Array, base: number, n: number, r: FlushRequest, shift: number, leafDrops: boolean, local: boolean): number {
+  // A leaf range flush on hardware that keeps walk-cache entries on leaf invalidates matches none.
+  if (r.kind === FlushKind.RANGE && !(r.which & Which.WALK) && !leafDrops) return 0;
   let dropped = 0;
-  for (let e = 0, at = base; e < n; e++, at += WC_ENTRY_WORDS) {
+  const end = base + n * WC_ENTRY_WORDS;
+  for (let at = base; at < end; at += WC_ENTRY_WORDS) {
     const tag = local ? i32[at] : Atomics.load(i32, at);
     if (tag !== 0 && wcMatches(tag, r, shift, leafDrops)) {
       if (Atomics.compareExchange(i32, at, tag, 0) === tag) dropped++;
@@ -91,14 +92,10 @@ function invalidateWalkCache(i32: Int32Array, base: number, n: number, r: FlushR
   return dropped;
 }
 
-export interface Dropped {
-  dtlb: number;
-  itlb: number;
-  walk: number;
-}
-
 /**
- * Apply a flush request to `cpu`'s caches; returns the entries dropped.
+ * Apply a flush request to `cpu`'s caches; returns how many entries it
+ * dropped (the CPU's INVAL_* words count them by cache). Allocates nothing:
+ * an IPI handler runs it on the IPI's round trip.
  *
  * `local`: the caller is `cpu` itself. It may then look at its tags with plain
  * loads: it is the only thread that ever writes a non-zero tag there, so a
@@ -107,22 +104,24 @@ export interface Dropped {
  * initiator must use SC loads: the fill-revalidation handshake (cpu.ts)
  * depends on its scan being ordered after its page-table update.
  */
-export function invalidateCpu(i32: Int32Array, L: Layout, cpu: number, r: FlushRequest, local: boolean): Dropped {
-  const out: Dropped = { dtlb: 0, itlb: 0, walk: 0 };
-  if (r.kind === FlushKind.SYNC) return out;
+export function invalidateCpu(i32: Int32Array, L: Layout, cpu: number, r: FlushRequest, local: boolean): number {
+  if (r.kind === FlushKind.SYNC) return 0;
   const cfg = L.cfg;
+  let dtlb = 0;
+  let itlb = 0;
+  let walk = 0;
   // Data-side requests cover data TLB; a request that names the walk cache alone
   // (a pure table flush) still drops leaf entries of the range, as a non-leaf
   // TLBI does.
-  if (r.which & (Which.DTLB | Which.WALK)) out.dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r, local, { L, cpu, itlb: false });
-  if (r.which & Which.ITLB) out.itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r, local, { L, cpu, itlb: true });
+  if (r.which & (Which.DTLB | Which.WALK)) dtlb = invalidateSets(i32, L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways, r, local, L.dropShadow(cpu, false));
+  if (r.which & Which.ITLB) itlb = invalidateSets(i32, L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways, r, local, L.dropShadow(cpu, true));
   if (cfg.walkCache > 0 && r.which & (Which.DTLB | Which.ITLB | Which.WALK)) {
-    out.walk = invalidateWalkCache(i32, L.wcBase(cpu), cfg.walkCache, r, L.shift, cfg.leafDropsWalkCache, local);
+    walk = invalidateWalkCache(i32, L.wcBase(cpu), cfg.walkCache, r, L.shift, cfg.leafDropsWalkCache, local);
   }
-  if (out.dtlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_DTLB), out.dtlb);
-  if (out.itlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_ITLB), out.itlb);
-  if (out.walk) Atomics.add(i32, L.cpu(cpu, C.INVAL_WALK), out.walk);
-  return out;
+  if (dtlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_DTLB), dtlb);
+  if (itlb) Atomics.add(i32, L.cpu(cpu, C.INVAL_ITLB), itlb);
+  if (walk) Atomics.add(i32, L.cpu(cpu, C.INVAL_WALK), walk);
+  return dtlb + itlb + walk;
 }
 
 /** One valid entry of a TLB or walk cache, decoded (for inspection and tests). */

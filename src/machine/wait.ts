@@ -90,6 +90,21 @@ export interface WaitOptions {
   awaited?: () => number;
 }
 
+/**
+ * One stress-mode round: the waiter's own work and the condition, in the
+ * caller's order; returns whether the condition holds. (A function of its
+ * own, not a closure made per wait: an IPI's round trip waits once.)
+ */
+function round(done: () => boolean, poll: () => boolean, checkFirst: boolean): boolean {
+  if (checkFirst) {
+    if (done()) return true;
+    poll();
+    return false;
+  }
+  poll();
+  return done();
+}
+
 /** Block until `done()` holds, by the rules in the header. */
 export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions): void {
   const poll = o.poll;
@@ -111,30 +126,19 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
       gate.point(progressed);
     }
   }
-  // One stress-mode round: the waiter's own work and the condition, in the caller's order.
-  const round = checkFirst
-    ? (): boolean => {
-        if (done()) return true;
-        poll();
-        return false;
-      }
-    : (): boolean => {
-        poll();
-        return done();
-      };
   // Under the host-core gate (cores.ts), no spinning while another CPU
   // thread is queued for a core: the thread this one waits for may be it.
   const cores = gate !== null ? gate.cores : null;
   const yieldEarly = cores !== null && o.awaitsRunning !== true;
   for (let i = 0; i < o.spin; i++) {
-    if (round()) return;
+    if (round(done, poll, checkFirst)) return;
     if (yieldEarly && cores!.contended()) break;
   }
   // Whether this wait gave its core away (then it takes one back at the end).
   let gave = false;
   const t0 = performance.now();
   for (;;) {
-    if (round()) {
+    if (round(done, poll, checkFirst)) {
       if (gave) cores!.resume();
       return;
     }
