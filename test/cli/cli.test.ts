@@ -72,7 +72,8 @@ describe('smpsim list', () => {
   });
 });
 
-describe('--help', () => {
+// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
+describe.concurrent('--help', () => {
   it.each([[[]], [['list']], [['run']], [['replay']]])('%j --help exits 0 with usage', async (cmd) => {
     const r = await cli([...cmd, '--help']);
     expect(r.code).toBe(0);
@@ -220,7 +221,8 @@ describe('scenario files', () => {
   });
 });
 
-describe('usage errors exit 2 with one line on stderr and no stack trace', () => {
+// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
+describe.concurrent('usage errors exit 2 with one line on stderr and no stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['run', 'arm-delayed-fre'], /unknown scenario 'arm-delayed-fre' \(did you mean 'arm-delayed-free'\?/],
     [['run', 'arm-delayed-free', '--arch', 'arm-2.6.73'], /unknown architecture policy 'arm-2\.6\.73' \(did you mean 'arm-2\.6\.37' or 'arm-2\.6\.38'\?/],

@@ -10,7 +10,8 @@ function provenanceTexts(p: Provenance): string[] {
   return [p.version, p.tree, ...(p.commit ? [p.commit] : []), ...p.files, ...p.deviations];
 }
 
-describe('smpsim list', () => {
+// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
+describe.concurrent('smpsim list', () => {
   it('prints a section of kernel points, one line each, and the system calls a point may name', async () => {
     const r = await cli(['list']);
     expect(r.code).toBe(0);
@@ -33,7 +34,7 @@ describe('smpsim list', () => {
   });
 });
 
-describe('smpsim list --arch NAME', () => {
+describe.concurrent('smpsim list --arch NAME', () => {
   it.each(policyNames())('%s: prints its provenance and the options it reads', async (name) => {
     const r = await cli(['list', '--arch', name]);
     expect(r.code).toBe(0);
@@ -65,7 +66,7 @@ describe('smpsim list --arch NAME', () => {
   });
 });
 
-describe('smpsim list --hw NAME', () => {
+describe.concurrent('smpsim list --hw NAME', () => {
   it.each(flavourNames())('%s: prints its parameters and provenance', async (name) => {
     const r = await cli(['list', '--hw', name]);
     expect(r.code).toBe(0);
@@ -93,7 +94,7 @@ describe('smpsim list --hw NAME', () => {
   });
 });
 
-describe('smpsim list with an unknown name', () => {
+describe.concurrent('smpsim list with an unknown name', () => {
   // A registered name with its last character dropped: a typo the suggestion must catch.
   const cases: [string, string, string][] = [
     ['--arch', policyNames()[0].slice(0, -1), policyNames()[0]],

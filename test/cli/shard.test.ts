@@ -34,10 +34,12 @@ let shardCodes: (number | null)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smpsim-shard-'));
+  // The whole run and N shard processes, as N machines would run them, all at
+  // once: pct runs are deterministic for their seed whatever else the host runs.
+  const shards = Array.from({ length: N }, (_, i) => cli([...PCT, '--shard', `${i + 1}/${N}`, '--report', file(`shard-${i + 1}.json`)]));
   const w = await cli([...PCT, '--json']);
   whole = { code: w.code, report: JSON.parse(w.stdout) };
-  // N shard processes, as N machines would run them.
-  for (let k = 1; k <= N; k++) shardCodes.push((await cli([...PCT, '--shard', `${k}/${N}`, '--report', file(`shard-${k}.json`)])).code);
+  shardCodes = (await Promise.all(shards)).map((r) => r.code);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -91,7 +93,8 @@ describe('run --shard K/N, then merge, in pct mode', () => {
   });
 });
 
-describe('merge refuses reports that are not one campaign (exit 2, one line)', () => {
+// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
+describe.concurrent('merge refuses reports that are not one campaign (exit 2, one line)', () => {
   const variant = (name: string, change: (r: Record<string, unknown>) => void): string => {
     const r = read('shard-2.json');
     change(r);
@@ -134,7 +137,8 @@ describe('merge refuses reports that are not one campaign (exit 2, one line)', (
   });
 });
 
-describe('bad --shard values (exit 2, one line)', () => {
+// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
+describe.concurrent('bad --shard values (exit 2, one line)', () => {
   const RUN = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.38', '--hw', 'arm11mpcore', '--cpus', '2', '--iterations', '4'];
   it.each([
     ['0/4', /argument '0\/4' is invalid\. shard K\/N needs K from 1 to N/],
