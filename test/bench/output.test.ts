@@ -78,16 +78,16 @@ describe('bench outputs', () => {
 
   it('bench ipi --json parses and has the histogram summaries; --plot writes an SVG via a temporary file', async () => {
     const plot = join(dir, 'ipi.svg');
-    const r = await cli(['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot]);
+    const r = await cli(['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     // stderr is not a terminal: no progress bar, only the note that the plot was written.
     expect(r.stderr).toBe(`smpsim: plot written to ${plot}\n`);
     const j = JSON.parse(r.stdout);
     expect(j.bench).toBe('ipi');
     expect(parseBenchReport(j)).not.toHaveProperty('error');
-    expect(j.provenance).toMatchObject({ smpsim: j.version, node: process.version, argv: ['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot] });
+    expect(j.provenance).toMatchObject({ smpsim: j.version, node: process.version, argv: ['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json', '--plot', plot] });
     for (const s of [j.ipi, j.raw]) {
-      expect(s.count).toBe(200);
+      expect(s.count).toBe(40);
       for (const k of ['p50Ns', 'p90Ns', 'p99Ns', 'p999Ns', 'maxNs']) expect(s[k]).toBeGreaterThan(0);
       expect(s.p50Ns).toBeLessThanOrEqual(s.p99Ns);
       expect(s.p999Ns).toBeLessThanOrEqual(s.maxNs);

@@ -171,7 +171,7 @@ describe.concurrent('bad --shard values (exit 2, one line)', () => {
 
 describe('merge of bench reports', () => {
   it('adds up bench ipi and bench shootdown reports by their histograms, and refuses to mix the two', async () => {
-    const IPI = ['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json'];
+    const IPI = ['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json'];
     const SD = ['bench', 'shootdown', '--cpus', '1,2', '--flavour', 'ipi', '--samples', '30', '--ops', '6', '--budget', '50ms', '--json'];
     for (const [name, argv] of [['ipi-1', IPI], ['ipi-2', IPI], ['sd-1', SD], ['sd-2', SD]] as const) {
       const r = await cli([...argv]);
@@ -181,10 +181,10 @@ describe('merge of bench reports', () => {
     const ipi = await cli(['merge', file('ipi-1.json'), file('ipi-2.json'), '--json']);
     expect(ipi.code, ipi.stderr).toBe(0);
     const m = JSON.parse(ipi.stdout);
-    expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 400, rounds: 4, merged: { reports: 2 } });
+    expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 80, rounds: 4, merged: { reports: 2 } });
     expect(m.provenance.argv[0]).toBe('merge');
     expect(m.merged.sources.map((s: { file: string; provenance: { argv: string[] } }) => [s.file, s.provenance.argv[1]])).toEqual([[file('ipi-1.json'), 'ipi'], [file('ipi-2.json'), 'ipi']]);
-    expect(m.ipi.count).toBe(400);
+    expect(m.ipi.count).toBe(80);
     expect(m.ipi.maxNs).toBe(Math.max(read('ipi-1.json').ipi.maxNs, read('ipi-2.json').ipi.maxNs));
     expect(m.ipi.p99Ns).toBeLessThanOrEqual(m.ipi.maxNs);
     expect(m.ratioP50).toBeCloseTo(m.ipi.p50Ns / m.raw.p50Ns, 9);
