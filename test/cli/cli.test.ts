@@ -7,7 +7,7 @@ import { flavourNames } from '../../src/machine/flavours.js';
 import { builtinScenarios, findScenario } from '../../scenarios/index.js';
 import { decodeReplay } from '../../src/harness/replay-token.js';
 import { workloadBudget } from '../../src/harness/runner.js';
-import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
+import { type CliResult, MAIN, STACK_LINE, cli, cliInProcess, signalsOn } from './helpers.js';
 
 // The seed's bug, and its fix, on the same hardware; small runs.
 const BUGGY = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11mpcore', '--iterations', '20', '--cpus', '3'];
@@ -221,8 +221,7 @@ describe('scenario files', () => {
   });
 });
 
-// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
-describe.concurrent('usage errors exit 2 with one line on stderr and no stack trace', () => {
+describe('usage errors exit 2 with one line on stderr and no stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['run', 'arm-delayed-fre'], /unknown scenario 'arm-delayed-fre' \(did you mean 'arm-delayed-free'\?/],
     [['run', 'arm-delayed-free', '--arch', 'arm-2.6.73'], /unknown architecture policy 'arm-2\.6\.73' \(did you mean 'arm-2\.6\.37' or 'arm-2\.6\.38'\?/],
@@ -247,14 +246,28 @@ describe.concurrent('usage errors exit 2 with one line on stderr and no stack tr
     [['run', 'arm-delayed-free', '--frobnicate'], /unknown option '--frobnicate'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
-  it.each(cases)('%j', async (args, message) => {
-    const r = await cli(args);
+  const refused = (r: CliResult, message: RegExp): void => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^smpsim: /);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(STACK_LINE);
+  };
+  // In this process, stopping once the inputs are checked (cliInProcess): a case that got past the
+  // checks comes back with exit 0.
+  it.each(cases)('%j', async (args, message) => {
+    refused(await cliInProcess(args), message);
+  });
+  // A real process for a refusal of each origin (commander, an input check, a replay token, a file),
+  // side by side: exit code and stderr as in this process.
+  it('a real process refuses them the same way', async () => {
+    const some = [cases[0], cases[7], cases[16], cases[18], cases[21]];
+    const spawned = await Promise.all(some.map(([args]) => cli(args)));
+    for (const [i, [args, message]] of some.entries()) {
+      refused(spawned[i], message);
+      expect(spawned[i].stderr, args.join(' ')).toBe((await cliInProcess(args)).stderr);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, cli } from './helpers.js';
+import { STACK_LINE, cli, cliInProcess } from './helpers.js';
 
 // The seed's bug on both its hardware: a first violation that is not in
 // iteration 0 on one, two kinds of violation on the other.
@@ -93,8 +93,9 @@ describe('run --shard K/N, then merge, in pct mode', () => {
   });
 });
 
-// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
-describe.concurrent('merge refuses reports that are not one campaign (exit 2, one line)', () => {
+// Refusals are checked in this process (cliInProcess: a case that got past the checks would exit 0),
+// one case of each group in a real process.
+describe('merge refuses reports that are not one campaign (exit 2, one line)', () => {
   const variant = (name: string, change: (r: Record<string, unknown>) => void): string => {
     const r = read('shard-2.json');
     change(r);
@@ -112,13 +113,13 @@ describe.concurrent('merge refuses reports that are not one campaign (exit 2, on
     ['other combinations', (r: Record<string, unknown>) => (r.combinations as unknown[]).reverse(), /: its combination 1 is arm-2\.6\.37 \/ armv7-mp, where .* has arm-2\.6\.37 \/ arm11mpcore/],
     ['an overlapping shard', (r: Record<string, unknown>) => (r.shard = { k: 1, n: 4 }), /^smpsim: shard 1\/4 is in both .*shard-1\.json and .*: shards overlap$/],
   ])('%s', async (name, change, message) => {
-    const r = await cli(['merge', file('shard-1.json'), variant(`${name}.json`, change)]);
+    const r = await cliInProcess(['merge', file('shard-1.json'), variant(`${name}.json`, change)]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(message);
     expect(r.stdout).toBe('');
   });
 
-  it('the same shard twice', async () => {
+  it('the same shard twice (a real process)', async () => {
     const r = await cli(['merge', file('shard-1.json'), file('shard-2.json'), file('shard-1.json')]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(/^smpsim: shard 1\/4 is in both .*shard-1\.json and .*shard-1\.json: shards overlap$/);
@@ -131,14 +132,13 @@ describe.concurrent('merge refuses reports that are not one campaign (exit 2, on
     ['bench.json', '{"bench": "policies"}', /^smpsim: .*bench\.json is a bench report and .*shard-1\.json is not: merge takes reports of one kind$/],
   ])('%s', async (name, text, message) => {
     if (text !== null) writeFileSync(file(name), text);
-    const r = await cli(['merge', file('shard-1.json'), file(name)]);
+    const r = await cliInProcess(['merge', file('shard-1.json'), file(name)]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(message);
   });
 });
 
-// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
-describe.concurrent('bad --shard values (exit 2, one line)', () => {
+describe('bad --shard values (exit 2, one line)', () => {
   const RUN = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.38', '--hw', 'arm11mpcore', '--cpus', '2', '--iterations', '4'];
   it.each([
     ['0/4', /argument '0\/4' is invalid\. shard K\/N needs K from 1 to N/],
@@ -150,20 +150,20 @@ describe.concurrent('bad --shard values (exit 2, one line)', () => {
     ['2', /argument '2' is invalid\. shard must be K\/N/],
     ['1/8', /^smpsim: --shard 1\/8: 4 iterations per combination \(--iterations\) leave some of 8 shards nothing to run; give --iterations 8 or more$/],
   ])('%s', async (shard, message) => {
-    const r = await cli([...RUN, '--shard', shard]);
+    const r = await cliInProcess([...RUN, '--shard', shard]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(message);
     expect(r.stdout).toBe('');
   });
 
-  it("more shards than the scenario's default iterations", async () => {
+  it("more shards than the scenario's default iterations (a real process)", async () => {
     const r = await cli(['run', 'arm-delayed-free', '--shard', '1/201']);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(/200 iterations per combination \(the scenario's default\) leave some of 201 shards nothing to run/);
   });
 
   it('replay takes no shard', async () => {
-    const r = await cli(['replay', 'smp1.x', '--shard', '1/2']);
+    const r = await cliInProcess(['replay', 'smp1.x', '--shard', '1/2']);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toBe("smpsim: unknown option '--shard'");
   });
