@@ -72,10 +72,10 @@ describe('smpsim list', () => {
   });
 });
 
-// Each test only spawns the CLI, which exits before any CPU thread starts: they run concurrently, on both cores.
-describe.concurrent('--help', () => {
+describe('--help', () => {
+  // The first in a real process, the others in this one (cliInProcess).
   it.each([[[]], [['list']], [['run']], [['replay']]])('%j --help exits 0 with usage', async (cmd) => {
-    const r = await cli([...cmd, '--help']);
+    const r = cmd.length === 0 ? await cli(['--help']) : await cliInProcess([...cmd, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: smpsim/);
   });
@@ -315,7 +315,7 @@ describe('pct mode and smpsim replay', () => {
     ['not-a-token', /^smpsim: not a replay token/],
     ['smp1.%%%', /^smpsim: replay token is damaged/],
   ])('a bad token %j exits 2', async (bad, message) => {
-    const r = await cli(['replay', bad]);
+    const r = await cliInProcess(['replay', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
