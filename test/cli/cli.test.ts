@@ -276,14 +276,14 @@ describe('pct mode and smpsim replay', () => {
   let token = '';
 
   it('a pct run prints a replay token for the first violation', async () => {
-    const r = await cli(PCT);
+    // pct runs are deterministic for their seed: the text and the JSON run side by side.
+    const [r, j] = await Promise.all([cli(PCT), cli([...PCT, '--json'])]);
     expect(r.code).toBe(1);
     const m = /^replay: smpsim replay (smp2\.\S+)$/m.exec(r.stdout);
     expect(m).not.toBe(null);
     token = m![1];
     // The text prints the shrunk schedule's token; the JSON report the run's own (unshrunk) one.
     expect(r.stdout).toMatch(/^shrunk: /m);
-    const j = await cli([...PCT, '--json']);
     const report = JSON.parse(j.stdout);
     expect(report.mode).toBe('pct');
     expect(report.combinations[0].replay).toMatch(/^smp2\./);
@@ -298,12 +298,12 @@ describe('pct mode and smpsim replay', () => {
 
   it('smpsim replay <token> reproduces it (exit 1)', async () => {
     expect(token).not.toBe('');
-    const r = await cli(['replay', token]);
+    // A replay is deterministic: the text and the JSON one side by side.
+    const [r, j] = await Promise.all([cli(['replay', token]), cli(['replay', token, '--json'])]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('combination: arm-2.6.37 / arm11mpcore');
     expect(r.stdout).toContain('first violation:');
     expect(r.stdout).toContain('verdict: caught: the replay reproduces the violation');
-    const j = await cli(['replay', token, '--json']);
     expect(j.code).toBe(1);
     const result = JSON.parse(j.stdout);
     expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore' });
