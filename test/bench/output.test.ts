@@ -9,7 +9,7 @@ import { parseCosts, modelledCycles, DEFAULT_COSTS } from '../../src/harness/ben
 import { toCsv } from '../../src/harness/bench/output.js';
 import { parseBenchReport } from '../../src/harness/bench/report-schema.js';
 import { groupedBarsSvg, histogramSvg, lineChartSvg } from '../../src/harness/bench/svg.js';
-import { cli } from '../cli/helpers.js';
+import { cli, cliInProcess } from '../cli/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,16 +78,16 @@ describe('bench outputs', () => {
 
   it('bench ipi --json parses and has the histogram summaries; --plot writes an SVG via a temporary file', async () => {
     const plot = join(dir, 'ipi.svg');
-    const r = await cli(['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot]);
+    const r = await cli(['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     // stderr is not a terminal: no progress bar, only the note that the plot was written.
     expect(r.stderr).toBe(`smpsim: plot written to ${plot}\n`);
     const j = JSON.parse(r.stdout);
     expect(j.bench).toBe('ipi');
     expect(parseBenchReport(j)).not.toHaveProperty('error');
-    expect(j.provenance).toMatchObject({ smpsim: j.version, node: process.version, argv: ['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json', '--plot', plot] });
+    expect(j.provenance).toMatchObject({ smpsim: j.version, node: process.version, argv: ['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json', '--plot', plot] });
     for (const s of [j.ipi, j.raw]) {
-      expect(s.count).toBe(200);
+      expect(s.count).toBe(40);
       for (const k of ['p50Ns', 'p90Ns', 'p99Ns', 'p999Ns', 'maxNs']) expect(s[k]).toBeGreaterThan(0);
       expect(s.p50Ns).toBeLessThanOrEqual(s.p99Ns);
       expect(s.p999Ns).toBeLessThanOrEqual(s.maxNs);
@@ -141,7 +141,7 @@ describe('bench outputs', () => {
   });
 
   it('bad input: one line on stderr, exit 2', async () => {
-    for (const args of [
+    const bad = [
       ['bench', 'shootdown', '--cpus', '1,x'],
       ['bench', 'shootdown', '--cpus', '0'],
       ['bench', 'shootdown', '--flavour', 'smoke'],
@@ -153,8 +153,15 @@ describe('bench outputs', () => {
       ['bench', 'policies', 'no-such-scenario'],
       ['bench', 'policies', 'itlb-exec-policy', '--arch', 'arm-9'],
       ['bench', 'policies', 'itlb-exec-policy', '--hw', 'vax'],
-    ]) {
-      const r = await cli(args);
+    ];
+    // Refused before anything is measured: in this process (cliInProcess: a case that got past the
+    // checks would exit 0), and the first and last in real processes too.
+    const results = [];
+    for (const args of bad) results.push(await cliInProcess(args));
+    results.push(...(await Promise.all([bad[0], bad[bad.length - 1]].map((args) => cli(args)))));
+    const argvs = [...bad, bad[0], bad[bad.length - 1]];
+    for (const [i, r] of results.entries()) {
+      const args = argvs[i];
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -7,7 +7,7 @@ import { flavourNames } from '../../src/machine/flavours.js';
 import { builtinScenarios, findScenario } from '../../scenarios/index.js';
 import { decodeReplay } from '../../src/harness/replay-token.js';
 import { workloadBudget } from '../../src/harness/runner.js';
-import { MAIN, STACK_LINE, cli, signalsOn } from './helpers.js';
+import { type CliResult, MAIN, STACK_LINE, cli, cliInProcess, signalsOn } from './helpers.js';
 
 // The seed's bug, and its fix, on the same hardware; small runs.
 const BUGGY = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--hw', 'arm11mpcore', '--iterations', '20', '--cpus', '3'];
@@ -73,8 +73,9 @@ describe('smpsim list', () => {
 });
 
 describe('--help', () => {
+  // The first in a real process, the others in this one (cliInProcess).
   it.each([[[]], [['list']], [['run']], [['replay']]])('%j --help exits 0 with usage', async (cmd) => {
-    const r = await cli([...cmd, '--help']);
+    const r = cmd.length === 0 ? await cli(['--help']) : await cliInProcess([...cmd, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: smpsim/);
   });
@@ -288,14 +289,28 @@ describe('usage errors exit 2 with one line on stderr and no stack trace', () =>
     [['run', 'arm-delayed-free', '--frobnicate'], /unknown option '--frobnicate'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
-  it.each(cases)('%j', async (args, message) => {
-    const r = await cli(args);
+  const refused = (r: CliResult, message: RegExp): void => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^smpsim: /);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(STACK_LINE);
+  };
+  // In this process, stopping once the inputs are checked (cliInProcess): a case that got past the
+  // checks comes back with exit 0.
+  it.each(cases)('%j', async (args, message) => {
+    refused(await cliInProcess(args), message);
+  });
+  // A real process for a refusal of each origin (commander, an input check, a replay token, a file),
+  // side by side: exit code and stderr as in this process.
+  it('a real process refuses them the same way', async () => {
+    const some = [cases[0], cases[7], cases[16], cases[18], cases[21]];
+    const spawned = await Promise.all(some.map(([args]) => cli(args)));
+    for (const [i, [args, message]] of some.entries()) {
+      refused(spawned[i], message);
+      expect(spawned[i].stderr, args.join(' ')).toBe((await cliInProcess(args)).stderr);
+    }
   });
 });
 
@@ -304,14 +319,15 @@ describe('pct mode and smpsim replay', () => {
   let token = '';
 
   it('a pct run prints a replay token for the first violation', async () => {
-    const r = await cli(PCT);
+    // pct runs are deterministic for their seed: the text and the JSON run side by side.
+    const [r, j] = await Promise.all([cli(PCT), cli([...PCT, '--json'])]);
+    // Caught, as the scenario expects: exit 0.
     expect(r.code).toBe(0);
     const m = /^replay: smpsim replay (smp2\.\S+)$/m.exec(r.stdout);
     expect(m).not.toBe(null);
     token = m![1];
     // The text prints the shrunk schedule's token; the JSON report the run's own (unshrunk) one.
     expect(r.stdout).toMatch(/^shrunk: /m);
-    const j = await cli([...PCT, '--json']);
     const report = JSON.parse(j.stdout);
     expect(report.mode).toBe('pct');
     expect(report.combinations[0].replay).toMatch(/^smp2\./);
@@ -326,12 +342,12 @@ describe('pct mode and smpsim replay', () => {
 
   it('smpsim replay <token> reproduces it (exit 1)', async () => {
     expect(token).not.toBe('');
-    const r = await cli(['replay', token]);
+    // A replay is deterministic: the text and the JSON one side by side.
+    const [r, j] = await Promise.all([cli(['replay', token]), cli(['replay', token, '--json'])]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('combination: arm-2.6.37 / arm11mpcore');
     expect(r.stdout).toContain('first violation:');
     expect(r.stdout).toContain('verdict: caught: the replay reproduces the violation');
-    const j = await cli(['replay', token, '--json']);
     expect(j.code).toBe(1);
     const result = JSON.parse(j.stdout);
     expect(result.spec).toMatchObject({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'arm11mpcore' });
@@ -343,7 +359,7 @@ describe('pct mode and smpsim replay', () => {
     ['not-a-token', /^smpsim: not a replay token/],
     ['smp1.%%%', /^smpsim: replay token is damaged/],
   ])('a bad token %j exits 2', async (bad, message) => {
-    const r = await cli(['replay', bad]);
+    const r = await cliInProcess(['replay', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

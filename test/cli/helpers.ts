@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RUN_FOR_REAL } from '../../src/cli/context.js';
+import { runCli } from '../../src/cli/program.js';
 
 /** The built CLI (the `pretest` script builds it). */
 export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -31,6 +33,21 @@ export function cli(
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * The CLI's main() in this process, its output captured (runCli), for the
+ * many cases that need no process of their own: a refused input (with
+ * `checkOnly`, it stops once the inputs are checked, so an input that should
+ * have been refused comes back with exit 0 and nothing printed) or `smpsim
+ * list`. Half a second of process start saved a case; the fuzz test checks
+ * that a spawned CLI prints the same, and every file that uses this spawns a
+ * few of its cases too. One call at a time (never in concurrent tests): the
+ * capture is the CLI's only one.
+ */
+export async function cliInProcess(args: string[], opts: { checkOnly?: boolean } = {}): Promise<CliResult> {
+  const r = await runCli(args, opts.checkOnly === false ? RUN_FOR_REAL : { checkOnly: true });
+  return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A Node stack trace line. */

@@ -3,7 +3,10 @@ import { KERNEL_POINTS, POLICY_OPTIONS, POLICY_REGISTRY, SYSCALL_NAMES, policyNa
 import { FLAVOURS, flavourNames } from '../../src/machine/flavours.js';
 import type { Provenance } from '../../src/machine/provenance.js';
 import { builtinScenarios } from '../../scenarios/index.js';
-import { cli } from './helpers.js';
+import { cli, cliInProcess } from './helpers.js';
+
+/** `smpsim list ...` in this process (see cliInProcess); the first test below runs the real process. */
+const list = (args: string[]) => cliInProcess(args, { checkOnly: false });
 
 /** Every field of a provenance record, as the text output must show it. */
 function provenanceTexts(p: Provenance): string[] {
@@ -24,10 +27,10 @@ describe('smpsim list', () => {
   });
 
   it('lists every shipped scenario (those with several kernel CPUs too) and, with --json, the kernel points', async () => {
-    const r = await cli(['list']);
+    const r = await list(['list']);
     for (const s of builtinScenarios()) expect(r.stdout).toMatch(new RegExp(`^  ${s.name}\\s`, 'm'));
     expect(builtinScenarios().filter((s) => s.kernelCpus?.length).map((s) => s.name)).toEqual(expect.arrayContaining(['parallel-madv-dontneed', 'nested-gather-freed-tables']));
-    const doc = JSON.parse((await cli(['list', '--json'])).stdout);
+    const doc = JSON.parse((await list(['list', '--json'])).stdout);
     expect(doc.kernelPoints).toEqual(KERNEL_POINTS.map((p) => ({ name: p.name, where: p.where })));
     expect(doc.syscalls).toEqual(SYSCALL_NAMES.slice(1));
   });
@@ -35,7 +38,7 @@ describe('smpsim list', () => {
 
 describe('smpsim list --arch NAME', () => {
   it.each(policyNames())('%s: prints its provenance and the options it reads', async (name) => {
-    const r = await cli(['list', '--arch', name]);
+    const r = await list(['list', '--arch', name]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const entry = POLICY_REGISTRY[name];
@@ -46,7 +49,7 @@ describe('smpsim list --arch NAME', () => {
   });
 
   it.each(policyNames())('%s --json: the same record as a JSON document', async (name) => {
-    const r = await cli(['list', '--arch', name, '--json']);
+    const r = await list(['list', '--arch', name, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     const entry = POLICY_REGISTRY[name];
@@ -59,7 +62,7 @@ describe('smpsim list --arch NAME', () => {
   it('accepts the --arch spelling with options (NAME:KEY=VALUE), as `run` does', async () => {
     const name = policyNames().find((n) => POLICY_REGISTRY[n].options.length > 0)!;
     const o = POLICY_REGISTRY[name].options[0];
-    const r = await cli(['list', '--arch', `${name}:${o.key}=${String(o.values[0])}`]);
+    const r = await list(['list', '--arch', `${name}:${o.key}=${String(o.values[0])}`]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(POLICY_REGISTRY[name].provenance.tree);
   });
@@ -67,7 +70,7 @@ describe('smpsim list --arch NAME', () => {
 
 describe('smpsim list --hw NAME', () => {
   it.each(flavourNames())('%s: prints its parameters and provenance', async (name) => {
-    const r = await cli(['list', '--hw', name]);
+    const r = await list(['list', '--hw', name]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(FLAVOURS[name].description);
@@ -75,7 +78,7 @@ describe('smpsim list --hw NAME', () => {
   });
 
   it.each(flavourNames())('%s --json: the same record as a JSON document', async (name) => {
-    const r = await cli(['list', '--hw', name, '--json']);
+    const r = await list(['list', '--hw', name, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.flavour).toEqual({ name, description: FLAVOURS[name].description, config: FLAVOURS[name].config, provenance: FLAVOURS[name].provenance });
@@ -85,7 +88,7 @@ describe('smpsim list --hw NAME', () => {
   it('--arch and --hw together print both', async () => {
     const [arch] = policyNames();
     const [hw] = flavourNames();
-    const r = await cli(['list', '--arch', arch, '--hw', hw, '--json']);
+    const r = await list(['list', '--arch', arch, '--hw', hw, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.policy.name).toBe(arch);
@@ -101,7 +104,7 @@ describe('smpsim list with an unknown name', () => {
   ];
   it.each(cases)('%s %s: one line naming the closest, exit 2, nothing on stdout', async (flag, typo, meant) => {
     for (const json of [[], ['--json']]) {
-      const r = await cli(['list', flag, typo, ...json]);
+      const r = await list(['list', flag, typo, ...json]);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -111,7 +114,7 @@ describe('smpsim list with an unknown name', () => {
   });
 
   it('a bad --hw is reported even when --arch is good, before anything is printed', async () => {
-    const r = await cli(['list', '--arch', policyNames()[0], '--hw', 'no-such-hardware']);
+    const r = await list(['list', '--arch', policyNames()[0], '--hw', 'no-such-hardware']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
   });

@@ -12,7 +12,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // The calibrating iteration of a pct run of the delayed-free bug on ARMv7 (no change points): a walker reads a freed PTE table.
 const TOKEN = encodeReplay({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'armv7-mp', cpus: 2, iteration: 0, seed: 3862385333, depth: 3, schedule: { priorities: [6, 4], changes: [] }, budget: 640 });
 
-describe('smpsim replay output', () => {
+// A replay is deterministic (one CPU thread steps at a time, in the token's order), and the refusals
+// start no thread: the processes run side by side.
+describe.concurrent('smpsim replay output', () => {
   it('prints the story, ending at the violation with the step the violation block reports', async () => {
     const r = await cli(['replay', TOKEN]);
     expect(r.code).toBe(1);
@@ -24,10 +26,10 @@ describe('smpsim replay output', () => {
   });
 
   it('--full prints every event up to the violation', async () => {
-    const r = await cli(['replay', TOKEN, '--full']);
+    const [r, story] = await Promise.all([cli(['replay', TOKEN, '--full']), cli(['replay', TOKEN])]);
     expect(r.code).toBe(1);
     const block = r.stdout.split('\n\n').find((b) => b.startsWith('every event up to the first violation:'))!.split('\n').slice(1);
-    const total = Number(/\((\d+) events in all/.exec((await cli(['replay', TOKEN])).stdout)![1]);
+    const total = Number(/\((\d+) events in all/.exec(story.stdout)![1]);
     expect(block).toHaveLength(total);
     expect(block.at(-1)).toMatch(/VIOLATION walker-read-freed-table/);
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, cli } from './helpers.js';
+import { STACK_LINE, cli, cliInProcess } from './helpers.js';
 
 // The seed's bug on both its hardware: a first violation that is not in
 // iteration 0 on one, two kinds of violation on the other.
@@ -34,10 +34,12 @@ let shardCodes: (number | null)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smpsim-shard-'));
+  // The whole run and N shard processes, as N machines would run them, all at
+  // once: pct runs are deterministic for their seed whatever else the host runs.
+  const shards = Array.from({ length: N }, (_, i) => cli([...PCT, '--shard', `${i + 1}/${N}`, '--report', file(`shard-${i + 1}.json`)]));
   const w = await cli([...PCT, '--json']);
   whole = { code: w.code, report: JSON.parse(w.stdout) };
-  // N shard processes, as N machines would run them.
-  for (let k = 1; k <= N; k++) shardCodes.push((await cli([...PCT, '--shard', `${k}/${N}`, '--report', file(`shard-${k}.json`)])).code);
+  shardCodes = (await Promise.all(shards)).map((r) => r.code);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -112,6 +114,8 @@ describe('run --shard K/N, then merge, in pct mode', () => {
   });
 });
 
+// Refusals are checked in this process (cliInProcess: a case that got past the checks would exit 0),
+// one case of each group in a real process.
 describe('merge refuses reports that are not one campaign (exit 2, one line)', () => {
   const variant = (name: string, change: (r: Record<string, unknown>) => void): string => {
     const r = read('shard-2.json');
@@ -130,13 +134,13 @@ describe('merge refuses reports that are not one campaign (exit 2, one line)', (
     ['other combinations', (r: Record<string, unknown>) => (r.combinations as unknown[]).reverse(), /: its combination 1 is arm-2\.6\.37 \/ armv7-mp, where .* has arm-2\.6\.37 \/ arm11mpcore/],
     ['an overlapping shard', (r: Record<string, unknown>) => (r.shard = { k: 1, n: 4 }), /^smpsim: shard 1\/4 is in both .*shard-1\.json and .*: shards overlap$/],
   ])('%s', async (name, change, message) => {
-    const r = await cli(['merge', file('shard-1.json'), variant(`${name}.json`, change)]);
+    const r = await cliInProcess(['merge', file('shard-1.json'), variant(`${name}.json`, change)]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(message);
     expect(r.stdout).toBe('');
   });
 
-  it('the same shard twice', async () => {
+  it('the same shard twice (a real process)', async () => {
     const r = await cli(['merge', file('shard-1.json'), file('shard-2.json'), file('shard-1.json')]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(/^smpsim: shard 1\/4 is in both .*shard-1\.json and .*shard-1\.json: shards overlap$/);
@@ -149,7 +153,7 @@ describe('merge refuses reports that are not one campaign (exit 2, one line)', (
     ['bench.json', '{"bench": "policies"}', /^smpsim: .*bench\.json is a bench report and .*shard-1\.json is not: merge takes reports of one kind$/],
   ])('%s', async (name, text, message) => {
     if (text !== null) writeFileSync(file(name), text);
-    const r = await cli(['merge', file('shard-1.json'), file(name)]);
+    const r = await cliInProcess(['merge', file('shard-1.json'), file(name)]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(message);
   });
@@ -167,20 +171,20 @@ describe('bad --shard values (exit 2, one line)', () => {
     ['2', /argument '2' is invalid\. shard must be K\/N/],
     ['1/8', /^smpsim: --shard 1\/8: 4 iterations per combination \(--iterations\) leave some of 8 shards nothing to run; give --iterations 8 or more$/],
   ])('%s', async (shard, message) => {
-    const r = await cli([...RUN, '--shard', shard]);
+    const r = await cliInProcess([...RUN, '--shard', shard]);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(message);
     expect(r.stdout).toBe('');
   });
 
-  it("more shards than the scenario's default iterations", async () => {
+  it("more shards than the scenario's default iterations (a real process)", async () => {
     const r = await cli(['run', 'arm-delayed-free', '--shard', '1/201']);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toMatch(/200 iterations per combination \(the scenario's default\) leave some of 201 shards nothing to run/);
   });
 
   it('replay takes no shard', async () => {
-    const r = await cli(['replay', 'smp1.x', '--shard', '1/2']);
+    const r = await cliInProcess(['replay', 'smp1.x', '--shard', '1/2']);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toBe("smpsim: unknown option '--shard'");
   });
@@ -188,7 +192,7 @@ describe('bad --shard values (exit 2, one line)', () => {
 
 describe('merge of bench reports', () => {
   it('adds up bench ipi and bench shootdown reports by their histograms, and refuses to mix the two', async () => {
-    const IPI = ['bench', 'ipi', '--samples', '200', '--rounds', '2', '--json'];
+    const IPI = ['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json'];
     const SD = ['bench', 'shootdown', '--cpus', '1,2', '--flavour', 'ipi', '--samples', '30', '--ops', '6', '--budget', '50ms', '--json'];
     for (const [name, argv] of [['ipi-1', IPI], ['ipi-2', IPI], ['sd-1', SD], ['sd-2', SD]] as const) {
       const r = await cli([...argv]);
@@ -198,10 +202,10 @@ describe('merge of bench reports', () => {
     const ipi = await cli(['merge', file('ipi-1.json'), file('ipi-2.json'), '--json']);
     expect(ipi.code, ipi.stderr).toBe(0);
     const m = JSON.parse(ipi.stdout);
-    expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 400, rounds: 4, merged: { reports: 2 } });
+    expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 80, rounds: 4, merged: { reports: 2 } });
     expect(m.provenance.argv[0]).toBe('merge');
     expect(m.merged.sources.map((s: { file: string; provenance: { argv: string[] } }) => [s.file, s.provenance.argv[1]])).toEqual([[file('ipi-1.json'), 'ipi'], [file('ipi-2.json'), 'ipi']]);
-    expect(m.ipi.count).toBe(400);
+    expect(m.ipi.count).toBe(80);
     expect(m.ipi.maxNs).toBe(Math.max(read('ipi-1.json').ipi.maxNs, read('ipi-2.json').ipi.maxNs));
     expect(m.ipi.p99Ns).toBeLessThanOrEqual(m.ipi.maxNs);
     expect(m.ratioP50).toBeCloseTo(m.ipi.p50Ns / m.raw.p50Ns, 9);

@@ -6,6 +6,7 @@ import { FrameKind, PTE_FRAME_MASK, Pte } from '../../src/machine/constants.js';
 import { F } from '../../src/machine/layout.js';
 import type { Machine } from '../../src/machine/machine.js';
 import { usePool } from '../helpers.js';
+import { shortOrLong } from '../long.js';
 import { CORRECT, PCT_ITERATIONS, STRESS_ITERATIONS, WARM, expectClean, scenario } from './concurrent-helpers.js';
 
 /**
@@ -98,6 +99,8 @@ function consistent(machine: Machine): number {
 }
 
 const pool = usePool();
+/** Iterations checked one by one for agreement, per combination and mode (10 in `npm run test:long`). */
+const AGREEMENT_ITERATIONS = shortOrLong(4, 10);
 
 describe('three kernel CPUs on one file: truncate, faults, mremap', () => {
   it(`clean over ${STRESS_ITERATIONS} stress and ${PCT_ITERATIONS} pct iterations on each combination`, async () => {
@@ -110,7 +113,7 @@ describe('three kernel CPUs on one file: truncate, faults, mremap', () => {
       for (const mode of ['stress', 'pct'] as const) {
         const runner = new CombinationRunner(race(mode === 'pct'), c, 4, pool(), mode);
         await runner.bind();
-        for (let it = 0; it < 10; it++) {
+        for (let it = 0; it < AGREEMENT_ITERATIONS; it++) {
           const out = await runner.iteration(it, iterationSeed(7, it));
           expect(out.violations.total).toBe(0);
           const atC = consistent(runner.machine);

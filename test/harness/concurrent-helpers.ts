@@ -4,6 +4,7 @@ import type { CombinationReport } from '../../src/harness/report.js';
 import { runScenario } from '../../src/harness/runner.js';
 import { type Combination, type CoordinatorCommand, type KernelCpu, type Scenario, defineScenario } from '../../src/harness/scenario.js';
 import type { Workload } from '../../src/machine/workload.js';
+import { shortOrLong } from '../long.js';
 
 /**
  * Scenarios built in tests, with kernel code on several CPUs under policies
@@ -18,8 +19,12 @@ export const CORRECT: Combination[] = [
   { arch: 'arm-2.6.38', hw: 'armv7-mp', expect: 'clean' },
 ];
 
-export const STRESS_ITERATIONS = 100;
-export const PCT_ITERATIONS = 30;
+/**
+ * Iterations of each false-positive hunt below, per combination: short in
+ * `npm test`, the long hunt (100 stress, 30 pct) in `npm run test:long`.
+ */
+export const STRESS_ITERATIONS = shortOrLong(20, 100);
+export const PCT_ITERATIONS = shortOrLong(8, 30);
 
 /**
  * 16 entries a table (machine.wordsPerPage), so each range below of 16

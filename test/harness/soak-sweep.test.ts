@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import gupFast from '../../scenarios/gup-fast-vs-table-free.js';
 import { knobsLabel, sweepKnobs, withKnobs } from '../../src/harness/soak.js';
 import { usePool } from '../helpers.js';
+import { shortOrLong } from '../long.js';
 import { checkCombination } from '../../src/harness/check.js';
 
 const pool = usePool();
-/** Iterations per clean combination and knob setting (the soak runs more, with at least 4 CPUs). */
-const SWEEP_ITERATIONS = 10;
+/**
+ * Iterations per clean combination and knob setting: every setting is checked
+ * here, briefly; `npm run soak` sweeps every clean combination of every shipped
+ * scenario under every setting (20 iterations each, at least 4 CPUs), and
+ * `npm run test:long` runs this file with 10.
+ */
+const SWEEP_ITERATIONS = shortOrLong(3, 10);
 /** Stress iterations a caught combination may take before the PCT scheduler is asked. */
 const CATCH_WITHIN = 40;
 

@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { ScriptCommand } from '../../src/harness/thread/script.js';
 import { FrameKind, Machine, Which } from '../../src/machine/index.js';
 import { mapRange, usePool } from '../helpers.js';
+import { shortOrLong } from '../long.js';
 
 const pool = usePool();
+/**
+ * Churn rounds of 16 pages each (250 in `npm run test:long`). The broadcast
+ * race below keeps its 400 rounds: fewer may end before the other CPUs fill.
+ */
+const INVALIDATE_ROUNDS = 400;
+const CHURN_ROUNDS = shortOrLong(125, 250);
 
 function script(commands: ScriptCommand[]) {
   return { role: 'script', args: commands };
@@ -107,13 +114,13 @@ describe('hardware-broadcast invalidation', () => {
     await pool().bind(m);
     const wl = { role: 'workload', args: { workload: { spaces: [0], ranges: [{ start: 0, pages: 8 }], mix: { load: 1, store: 1 } }, seed: 3 }, barrier: 4 };
     const [init] = await pool().run([
-      { role: 'invalidateRace', args: { asid: 0, start: 0, pages: 8, rounds: 400, settle: 200, seed: 1 }, barrier: 4 },
+      { role: 'invalidateRace', args: { asid: 0, start: 0, pages: 8, rounds: INVALIDATE_ROUNDS, settle: 200, seed: 1 }, barrier: 4 },
       wl,
       wl,
       wl,
     ]);
     const r = init.result as { survivors: number; rounds: number };
-    expect(r.rounds).toBe(400);
+    expect(r.rounds).toBe(INVALIDATE_ROUNDS);
     expect(r.survivors).toBe(0);
     // The race was real: the other CPUs filled entries that the broadcasts dropped.
     const dropped = [1, 2, 3].reduce((s, c) => s + m.counters(c).invalidatedDtlb, 0);
@@ -167,11 +174,11 @@ describe('the use-after-free checker', () => {
         m.pt.createSpace(0);
         mapRange(m, 0, 0, 128);
         const wl = { role: 'workload', args: { workload: { spaces: [0], ranges: [{ start: 0, pages: 128 }] }, seed: 5 }, barrier: 4 };
-        const [init] = await pool().run([{ role: 'churn', args: { asid: 0, start: 0, pages: 128, rounds: 250, batch: 16, order, seed: 9 }, barrier: 4 }, wl, wl, wl]);
+        const [init] = await pool().run([{ role: 'churn', args: { asid: 0, start: 0, pages: 128, rounds: CHURN_ROUNDS, batch: 16, order, seed: 9 }, barrier: 4 }, wl, wl, wl]);
         return { freed: (init.result as { pagesFreed: number }).pagesFreed, violations: m.violations().total };
       };
       const good = await run('flush-then-free');
-      expect(good.freed).toBe(250 * 16);
+      expect(good.freed).toBe(CHURN_ROUNDS * 16);
       expect(good.violations).toBe(0);
       const bad = await run('free-no-flush');
       expect(bad.violations).toBeGreaterThan(0);

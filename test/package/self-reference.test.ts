@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import * as bySelfName from 'smpsim';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
@@ -31,10 +32,11 @@ describe('shipped scenarios import smpsim by name', () => {
   // a cycle, which must work whichever module a program imports first.
   const scenarios = scenarioFiles.filter((f) => /^export default /m.test(readFileSync(`${ROOT}scenarios/${f}`, 'utf8')));
   it('every shipped scenario is tried', () => expect(scenarios).toHaveLength(bySource.builtinScenarios().length));
-  it.each(scenarios)('under Node, smpsim/scenarios/%s works as the first import', (f) => {
+  // One Node process each, side by side (they only import): concurrent tests.
+  it.concurrent.each(scenarios)('under Node, smpsim/scenarios/%s works as the first import', async (f) => {
     const name = f.replace(/\.ts$/, '');
     const code = `const m = await import('smpsim/scenarios/${name}'); const s = await import('smpsim'); process.stdout.write(JSON.stringify([m.default.name, s.findScenario(m.default.name) === m.default]));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual([name, true]);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(stdout)).toEqual([name, true]);
   });
 });

@@ -10,7 +10,6 @@ describe('scenario arm-delayed-free (domain 5.1)', () => {
     pool,
     seed: 1,
     caughtWithin: 20,
-    cleanIterations: 50,
     // The other CPUs load and store through TLB entries to pages munmap freed while zapping; on
     // armv7-mp arm-2.6.37 also frees the PTE table under the speculative walkers' walk caches, and
     // that is seen first in about half the seeds.

@@ -3,6 +3,7 @@ import scenario from '../../scenarios/gup-fast-vs-table-free.js';
 import { runScenario } from '../../src/harness/runner.js';
 import type { Combination } from '../../src/harness/scenario.js';
 import { usePool } from '../helpers.js';
+import { shortOrLong } from '../long.js';
 import { runCombination } from './helpers.js';
 
 const pool = usePool();
@@ -10,6 +11,9 @@ const pool = usePool();
 /** The gather flushes and frees after every page: the batch size that exposed the false positive. */
 const SMALLEST_BATCH = 1;
 const BROADCAST = ['armv7-mp', 'arm64'] as const;
+/** The clean runs' iterations (150 stress and 30 pct in `npm run test:long`; the soak's knob sweep runs batch capacity 1 too). */
+const STRESS_ITERATIONS = shortOrLong(30, 150);
+const PCT_ITERATIONS = shortOrLong(10, 30);
 
 describe('gup_fast takes its references as each kernel did', () => {
   const tiny = { ...scenario, batchCapacity: SMALLEST_BATCH };
@@ -17,13 +21,13 @@ describe('gup_fast takes its references as each kernel did', () => {
   for (const hw of BROADCAST) {
     const c: Combination = { arch: 'linux-6', hw, expect: 'clean' };
     it(`linux-6 on ${hw} with batch capacity ${SMALLEST_BATCH}: clean in stress mode, the speculative reference backing off instead`, async () => {
-      const r = await runCombination(tiny, c, { pool: pool(), iterations: 150, seed: 1 });
+      const r = await runCombination(tiny, c, { pool: pool(), iterations: STRESS_ITERATIONS, seed: 1 });
       expect(r.violations, JSON.stringify(r.firstViolation)).toBe(0);
       expect(r.machine.gupPins).toBeGreaterThan(0);
     });
 
     it(`linux-6 on ${hw} with batch capacity ${SMALLEST_BATCH}: clean under the PCT scheduler, which makes the walk meet the free`, async () => {
-      const r = await runCombination(tiny, c, { pool: pool(), iterations: 30, seed: 1, mode: 'pct' });
+      const r = await runCombination(tiny, c, { pool: pool(), iterations: PCT_ITERATIONS, seed: 1, mode: 'pct' });
       expect(r.violations, JSON.stringify(r.firstViolation)).toBe(0);
       // Pages were freed under walks in flight: the reference failed or the recheck saw the change.
       expect(r.machine.gupBackoffs).toBeGreaterThan(0);
@@ -32,7 +36,8 @@ describe('gup_fast takes its references as each kernel did', () => {
 
   it('the irq-off get_page of the 2.6 era pins a freed page when nothing waits for the walker (generic-2011-series on arm64)', async () => {
     const c: Combination = { arch: 'generic-2011-series', hw: 'arm64', expect: 'caught' };
-    const r = await runCombination(tiny, c, { pool: pool(), iterations: 40, seed: 1, mode: 'pct' });
+    // Stops at the first violating iteration: no gup_fast backed off in any iteration up to it.
+    const r = await runCombination(tiny, c, { pool: pool(), iterations: 40, seed: 1, mode: 'pct', stopAtFirst: true });
     expect(r.outcome).toBe('caught');
     expect(r.machine.gupBackoffs).toBe(0);
   });

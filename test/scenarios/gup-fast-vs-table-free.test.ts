@@ -10,7 +10,6 @@ describe('scenario gup-fast-vs-table-free (domain 5.4)', () => {
     pool,
     seed: 1,
     caughtWithin: 20,
-    cleanIterations: 40,
     kinds: ['gup-fast-read-freed-table', 'gup-fast-pinned-freed-page'],
     freedBy: /^munmap\//,
     exercised: (r) => {

@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import type { CpuPool } from '../../src/harness/pool.js';
 import type { CombinationReport } from '../../src/harness/report.js';
-import { MIN_CLEAN_CPUS, checkCombination } from '../../src/harness/check.js';
+import { DEFAULT_CLEAN_ITERATIONS, MIN_CLEAN_CPUS, checkCombination } from '../../src/harness/check.js';
+import { shortOrLong } from '../long.js';
 import { runScenario } from '../../src/harness/runner.js';
 import { type Combination, type Scenario, archLabel } from '../../src/harness/scenario.js';
 
@@ -44,8 +45,8 @@ export interface ExpectationOptions {
   seed: number;
   /** Caught combinations: stop at the first violating iteration, fail if none within this many. */
   caughtWithin: number;
-  /** Clean combinations: this many iterations without a violation. */
-  cleanIterations: number;
+  /** Clean combinations: this many iterations without a violation (default CLEAN_ITERATIONS). */
+  cleanIterations?: number;
   /** Violation kinds the first violation of a caught combination may have. */
   kinds: readonly string[];
   /** The kernel op that freed the frame of the first violation (e.g. /^munmap\//). */
@@ -61,7 +62,8 @@ export interface ExpectationOptions {
  * PCT scheduler; a clean one must run `cleanIterations` iterations, with at
  * least 4 CPUs, without any.
  */
-export function testExpectations(s: Scenario, o: ExpectationOptions): void {
+export function testExpectations(s: Scenario, options: ExpectationOptions): void {
+  const o = { ...options, cleanIterations: options.cleanIterations ?? CLEAN_ITERATIONS };
   for (const c of s.combinations) {
     const caught = c.expect === 'caught';
     const title = caught ? `caught within ${o.caughtWithin} stress iterations, or else by the PCT scheduler` : `clean over ${o.cleanIterations} iterations with at least ${MIN_CLEAN_CPUS} CPUs`;
@@ -83,3 +85,14 @@ export function testExpectations(s: Scenario, o: ExpectationOptions): void {
 
 /** Iterations the PCT scheduler gets when stress mode missed a caught combination. */
 const PCT_ITERATIONS = 40;
+
+/**
+ * Iterations a clean combination runs here. A clean check hunts false
+ * positives, and that hunt is long only in the soak: `npm run soak` runs every
+ * clean combination of every shipped scenario, 10,000 iterations in all, and
+ * then under every sweep knob. Here each clean combination still runs with at
+ * least 4 CPUs, through its race window, enough iterations for the checks of
+ * `exercised` to see the race's machinery at work; `npm run test:long` runs
+ * DEFAULT_CLEAN_ITERATIONS (raceTests' default) instead.
+ */
+export const CLEAN_ITERATIONS = shortOrLong(10, DEFAULT_CLEAN_ITERATIONS);

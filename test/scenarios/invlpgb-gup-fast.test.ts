@@ -10,7 +10,6 @@ describe('scenario invlpgb-gup-fast (domain 4, 5.4 on x86 with INVLPGB)', () => 
     pool,
     seed: 1,
     caughtWithin: 20,
-    cleanIterations: 40,
     // gup_fast reads a page table freed under it (or pins a page freed under it).
     kinds: ['gup-fast-read-freed-table', 'gup-fast-pinned-freed-page', 'walker-read-freed-table'],
     freedBy: /^munmap\//,

@@ -10,7 +10,6 @@ describe('scenario itlb-exec-policy (cost)', () => {
     pool,
     seed: 1,
     caughtWithin: 0,
-    cleanIterations: 25,
     kinds: [],
     exercised: (r) => {
       expect(r.kernel.frees.tables).toBe(2 * r.iterations);

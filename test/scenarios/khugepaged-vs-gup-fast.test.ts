@@ -10,7 +10,6 @@ describe('scenario khugepaged-vs-gup-fast (domain 5.10)', () => {
     pool,
     seed: 1,
     caughtWithin: 30,
-    cleanIterations: 20,
     // gup_fast reads the PTE table khugepaged freed (or, with the hardware walkers, a speculative walk does).
     kinds: ['gup-fast-read-freed-table', 'walker-read-freed-table'],
     freedBy: /^khugepaged\//,

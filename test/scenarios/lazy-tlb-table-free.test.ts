@@ -10,7 +10,6 @@ describe('scenario lazy-tlb-table-free (domain 5.6)', () => {
     pool,
     seed: 1,
     caughtWithin: 30,
-    cleanIterations: 30,
     // A lazy CPU's speculative walk reads a page table freed under its walk-cache pointer.
     kinds: ['walker-read-freed-table'],
     freedBy: /^(munmap|khugepaged)\//,

@@ -10,7 +10,6 @@ describe('scenario mremap-vs-truncate (domain 5.7, CVE-2018-18281)', () => {
     pool,
     seed: 1,
     caughtWithin: 20,
-    cleanIterations: 40,
     // A load through the old address reaches the page truncate freed, or truncate returns with the old address cached.
     kinds: ['stale-data-access', 'stale-translation-after-return'],
     freedBy: /^truncate\/truncate_inode_pages$/,

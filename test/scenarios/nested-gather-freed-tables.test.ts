@@ -10,7 +10,6 @@ describe('scenario nested-gather-freed-tables (domain 5.9)', () => {
     pool,
     seed: 1,
     caughtWithin: 20,
-    cleanIterations: 40,
     // A walk through the walk-cache entry to the PTE table the munmap freed.
     kinds: ['walker-read-freed-table'],
     freedBy: /^munmap\//,

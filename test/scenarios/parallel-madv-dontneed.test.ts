@@ -10,7 +10,6 @@ describe('scenario parallel-madv-dontneed (domain 5.8)', () => {
     pool,
     seed: 1,
     caughtWithin: 20,
-    cleanIterations: 40,
     // The 2011 kernels: CPU 1's madvise returns with the range still cached (stale-translation-after-return);
     // arm-2.6.37 and sh-2.6.38 also free each page while zapping, so a write to a freed page may come first.
     kinds: ['stale-translation-after-return', 'stale-data-access'],

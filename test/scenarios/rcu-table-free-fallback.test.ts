@@ -10,7 +10,6 @@ describe('scenario rcu-table-free-fallback (domain 5.5)', () => {
     pool,
     seed: 1,
     caughtWithin: 30,
-    cleanIterations: 40,
     // A speculative walk through the walk-cache entry to the PTE table tlb_remove_table_one freed.
     kinds: ['walker-read-freed-table'],
     freedBy: /^munmap\//,

@@ -11,7 +11,6 @@ describe('scenario speculative-table-walk (domain 5.2)', () => {
     pool,
     seed: 1,
     caughtWithin: 30,
-    cleanIterations: 50,
     // Only speculative walks go to the unmapped range, so only a walker can see the freed table.
     kinds: ['walker-read-freed-table'],
     freedBy: /^munmap\/(pte_free_tlb|tlb_finish_mmu|tlb_flush_mmu)$/,
