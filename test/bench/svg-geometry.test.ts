@@ -14,7 +14,8 @@ import { type Box, textBox } from '../../src/harness/bench/svg-layout.js';
 
 type Node = Record<string, unknown>;
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', textNodeName: '#text', parseAttributeValue: false });
+// Texts stay text: a label '-1e-6' must be measured as drawn, not as the number's other spelling '-0.000001'.
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', textNodeName: '#text', parseAttributeValue: false, parseTagValue: false });
 
 /** Every element of the document, with its attributes, text, and the attributes of its ancestors (inherited ones). */
 function elements(svg: string): { tag: string; a: Node; inherited: Node; text: string }[] {
