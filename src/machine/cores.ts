@@ -66,7 +66,7 @@ export const SLICE_MAX = 1024;
 
 /** Stall lengths (µs) of a window stall without the gate, uniformly. */
 export const STALL_MIN_US = 1;
-export const STALL_MAX_US = 64;
+export const STALL_MAX_US = 256;
 
 /** Arm the gate for an iteration: `tokens` cores (0: no gate). After Machine.reset. */
 export function armCores(i32: Int32Array, tokens: number): void {

@@ -26,11 +26,7 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
 const YD = Pte.YOUNG | Pte.DIRTY;
 /** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
 const KERNEL_WINDOW_ODDS = 6;
-/** The same inside an open window (an entry cleared, not flushed yet), and at a free inside one. */
-const OPEN_WINDOW_ODDS = 3;
-const FREE_IN_WINDOW_ODDS = 1;
-/** What one kernel action counts for against a host-core slice (in CPU steps): a long kernel operation takes turns too. */
-const KERNEL_ACTION_STEPS = 16;
+
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
@@ -212,14 +208,10 @@ export class Cpu {
     this.gup = new GupFast(this);
     // Page-table writes, allocations and frees are the kernel's visible
     // actions: yield points of a controlled run, events of a trace.
-    this.pt.onWrite = (cleared) => {
-      // A cleared entry opens a window that this CPU's next flush closes.
-      if (cleared) this.unflushed = true;
-      this.yieldPoint(true, cleared ? OPEN_WINDOW_ODDS : KERNEL_WINDOW_ODDS);
-    };
+    this.pt.onWrite = () => this.yieldPoint(true);
     this.alloc.onChange = (frame, kind, freed) => {
       if (this.rec !== null) this.rec.ev(freed ? Ev.FREE : Ev.ALLOC, frame, kind);
-      this.yieldPoint(true, freed && this.unflushed ? FREE_IN_WINDOW_ODDS : this.unflushed ? OPEN_WINDOW_ODDS : KERNEL_WINDOW_ODDS);
+      this.yieldPoint(true);
     };
   }
 
@@ -227,22 +219,17 @@ export class Cpu {
    * A visible action of the kernel (a page-table write, an allocation or a
    * free, a new kernel point). Under a controlled run's gate: one step done,
    * wait for the next turn. Under the host-core gate: the kernel is between
-   * two actions, inside whatever window it has open, and may stall there; a
-   * long kernel operation also hands its core on when its slice is used up
-   * (cores.ts). Only between instructions (EPOCH even): an action inside an
+   * two actions, inside whatever window it has open, and may stall there now
+   * and then; it hands its core at once to a thread whose wait has ended
+   * (cores.ts). It takes no slices: a kernel operation stalled in the middle
+   * lets a walker stalled across it finish its walk before the free, which
+   * closes the very window a gup_fast race needs. Only between instructions (EPOCH even): an action inside an
    * instruction (gup_fast dropping its reference) never splits it.
    */
-  yieldPoint(progress: boolean, odds: number = this.unflushed ? OPEN_WINDOW_ODDS : KERNEL_WINDOW_ODDS): void {
+  yieldPoint(progress: boolean): void {
     if (this.gate.controlling) this.gate.point(progress);
-    else if ((this.epoch & 1) === 0 && this.cores.holding && (this.cores.sliceDue(KERNEL_ACTION_STEPS) || this.cores.windowDue(odds))) this.handOverCore();
+    else if ((this.epoch & 1) === 0 && this.cores.holding && (this.cores.urgentQueued() || this.cores.windowDue(KERNEL_WINDOW_ODDS))) this.handOverCore();
   }
-
-  /**
-   * Whether this CPU's kernel has cleared a page-table entry since its last
-   * flush: other CPUs may still hold the translation, the window a buggy
-   * policy frees into. The host-core gate stalls the kernel there more often.
-   */
-  private unflushed = false;
 
   /**
    * A step inside a race window (cores.ts): under the host-core gate, hand
@@ -867,7 +854,6 @@ export class Cpu {
    * `mask`, or by hardware broadcast), and return once none can use it.
    */
   flush(r: FlushRequest, mask: number): void {
-    this.unflushed = false;
     this.flusher.flush(r, mask);
   }
 

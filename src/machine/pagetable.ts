@@ -24,8 +24,8 @@ import { A, F, type Layout } from './layout.js';
 export type TableAlloc = (kind: number, owner: number) => number;
 
 export class PageTables {
-  /** Called after every page-table write (a yield point of controlled runs); `cleared`: an entry was cleared. */
-  onWrite: ((cleared: boolean) => void) | null = null;
+  /** Called after every page-table write (a yield point of controlled runs). */
+  onWrite: (() => void) | null = null;
 
   constructor(
     private readonly i32: Int32Array,
@@ -75,13 +75,13 @@ export class PageTables {
     const gen = value & Pte.PRESENT ? Atomics.load(i32, L.frame(target, F.GEN)) : 0;
     Atomics.store(i32, L.shadowWord(table, idx), gen);
     Atomics.store(i32, L.word(table, idx), value);
-    this.onWrite?.(false);
+    this.onWrite?.();
   }
 
   /** Clear an entry, returning what it held (ptep_get_and_clear / pmd_clear). */
   clearEntry(table: number, idx: number): number {
     const old = Atomics.exchange(this.i32, this.L.word(table, idx), 0);
-    this.onWrite?.(true);
+    this.onWrite?.();
     return old;
   }
 

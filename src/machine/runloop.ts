@@ -23,7 +23,7 @@ const OP_IDLE = 6;
  */
 const GUP_WINDOW_ODDS = 1;
 /** Without the gate (a host core per CPU thread): odds that a walk stalls between two levels. */
-const GUP_STALL_ODDS = 4;
+const GUP_STALL_ODDS = 2;
 const IRQ_OFF_WINDOW_ODDS = 5;
 
 /**
