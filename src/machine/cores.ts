@@ -176,9 +176,12 @@ export class CoreGate {
     return STALL_MIN_US + ((this.rnd >>> 16) % (STALL_MAX_US - STALL_MIN_US + 1));
   }
 
-  /** Give the core to the next queued thread and queue behind it (returns holding a core again). */
-  handOver(): void {
-    this.release();
+  /**
+   * Give the core to the next queued thread (to CPU `prefer` if it is
+   * queued) and queue behind the others: returns holding a core again.
+   */
+  handOver(prefer = -1): void {
+    this.release(prefer);
     this.take(false);
   }
 

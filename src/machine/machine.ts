@@ -4,6 +4,7 @@ import { type MachineConfig, resolveConfig } from './config.js';
 import { A, C, COUNTER_NAMES, type CounterName, FI, G, H, K, Layout, MAGIC, Views } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { type TlbEntry, dumpCpuCaches } from './tlb.js';
+import type { Gate } from './gate.js';
 import { NO_POLL, waitUntil } from './wait.js';
 
 export type CpuCounters = Record<CounterName | 'invalidatedDtlb' | 'invalidatedItlb' | 'invalidatedWalk', number>;
@@ -112,8 +113,11 @@ export class Machine {
   /**
    * Start barrier for `parties` threads: everyone leaves together, so the
    * races of an iteration are not decided by who got its start message first.
+   * A thread that entered the host-core gate first passes its `gate`: while
+   * it waits it hands its core to the threads still to arrive (cores.ts), so
+   * the release is a hand-off, not a wake-up the host's scheduler delays.
    */
-  barrier(parties: number, timeoutMs = 10_000): void {
+  barrier(parties: number, timeoutMs = 10_000, gate: Gate | null = null): void {
     const i32 = this.views.i32;
     const gen = Atomics.load(i32, H.BARRIER_GEN);
     if (Atomics.add(i32, H.BARRIER_COUNT, 1) + 1 === parties) {
@@ -129,7 +133,9 @@ export class Machine {
       sleep: () => Atomics.wait(i32, H.BARRIER_GEN, gen, 50),
       timeoutMs,
       onTimeout: () => new Error(`start barrier: not all ${parties} threads arrived within ${timeoutMs} ms`),
-      gate: null,
+      // A thread under the host-core gate (it entered before the barrier)
+      // hands its core to those still arriving rather than sleeping on it.
+      gate: gate !== null && gate.cores !== null && gate.cores.holding ? gate : null,
     });
   }
 

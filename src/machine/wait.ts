@@ -31,8 +31,14 @@ import { MachineAborted } from './sync.js';
  *
  * Under the host-core gate of stress runs (cores.ts, reached as gate.cores)
  * a waiter stops spinning as soon as another CPU thread is queued for a
- * core, gives its core away before its first sleep, and takes one back,
- * ahead of the threads whose slice ran out, once its condition holds.
+ * core. While threads are queued it does not sleep: each round that finds
+ * its condition false hands its core on (to the CPU it waits for, if that one
+ * is queued) and it looks again when a core comes back round. Only with
+ * nobody queued does it sleep, having given its core away, and it takes one
+ * back, ahead of the threads whose slice ran out, once its condition holds.
+ * (Why: with every host core held by a running CPU thread, a sleeper's
+ * wake-up waits for the host's scheduler to preempt one, milliseconds on a
+ * small VM; a hand-off runs the next thread on the core the waiter leaves.)
  *
  * Under a controlled run's gate (gate.controlling) none of this: every round
  * is a gate.point(progressed) instead, with no spinning and no clock, so the
@@ -134,7 +140,7 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
     if (round(done, poll, checkFirst)) return;
     if (yieldEarly && cores!.contended()) break;
   }
-  // Whether this wait gave its core away (then it takes one back at the end).
+  // Whether this wait gave its core away to sleep (then it takes one back at the end).
   let gave = false;
   const t0 = performance.now();
   for (;;) {
@@ -145,7 +151,17 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
     if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
     const waited = performance.now() - t0;
     if (waited > o.timeoutMs) throw o.onTimeout(waited);
-    // A sleeping thread holds no core (a nested wait finds it given away already).
+    // Under the host-core gate, with another thread queued: hand the core
+    // over (to the awaited CPU if it is queued) and look again when it comes
+    // back round. No sleep, so no wake-up that waits for the host's
+    // scheduler to preempt a running CPU thread: the thread that takes the
+    // core runs on the host core this one leaves.
+    if (!gave && cores !== null && cores.contended()) {
+      cores.handOver(o.awaited !== undefined ? o.awaited() : -1);
+      continue;
+    }
+    // Nobody queued: sleep, holding no core (a nested wait finds it given
+    // away already), so a host core stays free for whoever wakes this one.
     if (!gave && cores !== null) gave = cores.suspend(o.awaited !== undefined ? o.awaited() : -1);
     o.sleep(o.timeoutMs - waited);
   }

@@ -68,10 +68,11 @@ export function kernelRole(cpu: Cpu, machine: Machine, a: KernelRoleArgs): Kerne
   try {
     const setup = run(a.setup, false);
     if (cpu.id === 0) {
-      machine.barrier(a.parties);
-      // A controlled run starts at the barrier: from here on, turns; a gated stress run needs a host core (cores.ts).
-      cpu.gate.enter();
+      // A gated stress run needs a host core from here on (cores.ts), the barrier included.
       cpu.cores.enter();
+      machine.barrier(a.parties, undefined, cpu.gate);
+      // A controlled run starts at the barrier: from here on, turns.
+      cpu.gate.enter();
     }
     const script = run(a.script, true);
     cpu.onKernelPoint = null;

@@ -58,11 +58,11 @@ export class CpuHost {
     const rec = task.record ? cpu.startRecording(task.record === 'steps' ? () => gate.step : wallMicros) : null;
     try {
       if (task.barrier) {
-        machine.barrier(task.barrier);
+        // A gated stress run: from here on, a host core is needed to execute (cores.ts), the barrier included.
+        cpu.cores.enter();
+        machine.barrier(task.barrier, undefined, gate);
         // A controlled run starts at the barrier: from here on, turns.
         gate.enter();
-        // A gated stress run too: from here on, a host core is needed to execute (cores.ts).
-        cpu.cores.enter();
       }
       const result = getRole(task.role)(cpu, machine, task.args);
       gate.finish();
