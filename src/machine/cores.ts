@@ -178,11 +178,13 @@ export class CoreGate {
 
   /**
    * Give the core to the next queued thread (to CPU `prefer` if it is
-   * queued) and queue behind the others: returns holding a core again.
+   * queued) and queue behind the others, or ahead of them when `urgent` (a
+   * wait that expects its condition within a few steps of that thread's):
+   * returns holding a core again.
    */
-  handOver(prefer = -1): void {
+  handOver(prefer = -1, urgent = false): void {
     this.release(prefer);
-    this.take(false);
+    this.take(urgent);
   }
 
   /**

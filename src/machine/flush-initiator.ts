@@ -116,6 +116,7 @@ export class FlushInitiator {
       onTimeout: (ms) => ipiTimeout(i32, this.f64, L, id, this.target, ms),
       gate: cpu.gate,
       awaited: () => this.target,
+      soon: true,
     };
     this.claimWait = {
       spin,
@@ -135,6 +136,7 @@ export class FlushInitiator {
       gate: cpu.gate,
       // The inbox frees when its target takes the IPI in it.
       awaited: () => this.target,
+      soon: true,
     };
     const epochTimeout = (ms: number): Error =>
       new Error(`CPU ${this.target} did not complete the instruction in flight during a broadcast invalidation from CPU ${id} within ${(ms / 1000).toFixed(1)} s`);

@@ -94,6 +94,13 @@ export interface WaitOptions {
   awaitsRunning?: boolean;
   /** The CPU this wait waits for, if one: it gets this thread's host core when the wait sleeps (cores.ts). */
   awaited?: () => number;
+  /**
+   * The awaited CPU makes the condition true within a step or two of getting
+   * a core (an IPI's acknowledgement, a free inbox): under the host-core gate
+   * the waiter that handed its core over queues ahead of the others, so it
+   * looks again at that CPU's next quantum boundary, not a whole slice later.
+   */
+  soon?: boolean;
 }
 
 /**
@@ -157,7 +164,7 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
     // scheduler to preempt a running CPU thread: the thread that takes the
     // core runs on the host core this one leaves.
     if (!gave && cores !== null && cores.contended()) {
-      cores.handOver(o.awaited !== undefined ? o.awaited() : -1);
+      cores.handOver(o.awaited !== undefined ? o.awaited() : -1, o.soon === true);
       continue;
     }
     // Nobody queued: sleep, holding no core (a nested wait finds it given
