@@ -17,21 +17,27 @@ import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
  * their cores the windows of two CPUs rarely overlap at all.
  *
  * The gate replaces the host's preemption with its own, at places the model
- * chooses. A thread executes only while it holds a core token:
+ * chooses, and every change of hands is a hand-off: the thread that gives a
+ * core away stops on the host core the next one runs on, so nobody waits for
+ * the host's scheduler to preempt a running thread (milliseconds on a small
+ * VM, where every core is busy with a CPU thread that holds a token). A
+ * thread executes only while it holds a core token:
  *
- *  - it takes one when its iteration starts (after the start barrier) and
- *    gives it back when it ends;
+ *  - it takes one when its iteration starts (before the start barrier, which
+ *    hands cores on like any wait) and gives it back when it ends;
  *  - a running CPU hands its core over after a randomized slice of steps, if
  *    some thread is queued for one (`sliceDue`); with nobody queued it runs on;
  *  - a thread that waits (wait.ts waitUntil: IPI acknowledgements, inboxes,
- *    quiescence points, locks, kernel points, step counts) gives its core
- *    away when it goes to sleep, and at once when another thread is queued
- *    (no spinning against a thread that has no core); it queues ahead of the
- *    slice-expired threads when its condition comes true (`resume`), since
- *    the condition usually means the awaited thread has just done its part,
- *    and a running CPU hands its core to such a thread at its next quantum
- *    boundary without waiting for its slice to end; a waiter that knows whom
- *    it waits for (an IPI's target) gives its core to that thread;
+ *    quiescence points, locks, kernel points, step counts) stops spinning at
+ *    once when another thread is queued (no spinning against a thread that
+ *    has no core), and while threads are queued it does not sleep: each
+ *    round that finds its condition false hands its core on (`handOver`, to
+ *    the CPU it waits for if that one is queued, queued ahead of the others
+ *    when that CPU answers within a step: `soon`) and looks again when a core
+ *    comes back round. With nobody queued it sleeps holding no core
+ *    (`suspend`) and, once its condition holds, queues ahead of the
+ *    slice-expired threads (`resume`); a running CPU hands its core to such a
+ *    thread at its next quantum boundary without waiting for its slice to end;
  *  - inside a race window (interrupts off, a gup_fast walk, a kernel point
  *    between two actions) a CPU hands over with a higher probability
  *    (`windowDue`), the way a real CPU stalls there on a cache miss or an
@@ -41,7 +47,9 @@ import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
  *
  * The threads inside the gate still race for real, on real cores; the
  * randomized slices keep the interleavings varied. With no more CPU threads
- * than cores the gate is not armed and nothing changes (tokens 0). Controlled
+ * than cores the gate is not armed (tokens 0): every CPU thread has a host
+ * core, and a window stalls in place now and then instead (`stallDue`,
+ * Cpu.window). Controlled
  * (pct) runs have their own step gate (gate.ts) and never arm this one.
  *
  * Protocol. The queue is the per-CPU CORE_STATE words (OUT, RUN, QUEUED,
