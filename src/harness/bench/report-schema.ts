@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { provenanceSchema } from '../report-schema.js';
 
 /**
  * The JSON reports of `smpsim bench ipi | shootdown | policies --json`, as
@@ -13,16 +14,8 @@ const int = z.number().int();
 /** A rate or a ratio: JSON writes a division by zero (Infinity, NaN) as null. */
 const real = z.number().nullable();
 
-/** Where the report came from (src/harness/provenance.ts). */
-export const provenanceSchema = z.object({
-  smpsim: z.string(),
-  node: z.string(),
-  hostCores: int.min(1),
-  cpuModel: z.string(),
-  platform: z.string(),
-  date: z.string(),
-  argv: z.array(z.string()),
-});
+/** Where the report came from: the same schema as a run report's (src/harness/provenance.ts). */
+export { provenanceSchema };
 
 /** A latency summary (src/harness/bench/histogram.ts): ns, HdrHistogram percentiles. */
 export const latencySchema = z.object({
