@@ -113,8 +113,13 @@ export function decodeReplay(token: string): ReplaySpec {
 }
 
 function parseJson(body: string): unknown {
+  const bytes = Buffer.from(body, 'base64url');
+  // base64url decoding skips what is not base64 and the unused low bits of
+  // the last character: a token that does not encode back to itself was
+  // altered, even if what it decodes to still makes sense.
+  if (bytes.toString('base64url') !== body) throw new BadTokenError('replay token is damaged (it is not as smpsim wrote it)');
   try {
-    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new BadTokenError('replay token is damaged (it does not decode)');
   }

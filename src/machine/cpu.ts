@@ -26,6 +26,9 @@ import { type FlushRequest, invalidateCpu } from './tlb.js';
 const YD = Pte.YOUNG | Pte.DIRTY;
 /** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
 const KERNEL_WINDOW_ODDS = 6;
+/** Odds (1 in 2^n) that a walk stalls between its PTE table pointer and the PTE: handing the host core over, or spinning without the gate. */
+const WALK_WINDOW_ODDS = 7;
+const WALK_STALL_ODDS = 6;
 
 
 /** Result of Cpu.access. */
@@ -253,6 +256,29 @@ export class Cpu {
     const until = performance.now() + us / 1000;
     while (performance.now() < until);
     if (running) this.resume();
+  }
+
+  /**
+   * A window inside a walk, which is one instruction: the walker holds a
+   * pointer to a PTE table it has not read yet. A hardware walk stalls there
+   * on a memory access (a software miss handler, on anything), and a kernel
+   * that frees the table without waiting for walks in flight frees it under
+   * the walker. Now and then the CPU stalls here: under the host-core gate it
+   * hands its core over (staying mid-instruction: its EPOCH stays odd, so a
+   * broadcast initiator still waits for the walk, and no IPI is taken), else
+   * it spins for a few microseconds. Never in a controlled run.
+   */
+  private walkWindow(): void {
+    const cores = this.cores;
+    if (cores.holding) {
+      if (cores.windowDue(WALK_WINDOW_ODDS)) cores.handOver();
+      return;
+    }
+    if (this.gate.controlling) return;
+    const us = cores.stallDue(WALK_STALL_ODDS);
+    if (us === 0) return;
+    const until = performance.now() + us / 1000;
+    while (performance.now() < until);
   }
 
   /**
@@ -689,6 +715,8 @@ export class Cpu {
       tGen = this.lastShadow;
       if (this.wcN > 0) this.wcFill(asid, 1, vpn >>> shift, t, tGen, this.lastAt, e);
     }
+    // The PTE table in hand, its entry not read yet: a window (cores.ts).
+    this.walkWindow();
     let pte = this.readEntry(t, tGen, 1, vpn & m, vpn, ViolationKind.WALK_TABLE);
     if (pte < 0) return -1;
     if (!(pte & Pte.PRESENT)) return 0;

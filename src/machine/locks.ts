@@ -261,7 +261,7 @@ function released(cpu: Cpu, at: number): void {
 
 /**
  * The wait itself: WAIT_FOR = `waitsFor` (lock word + 1, or -(CPU + 1)),
- * then wait.ts's wait, checking for a cycle through this CPU at every sleep
+ * then wait.ts's wait, checking for a cycle through this CPU at every pause
  * (stress) or every round (controlled run). `attempt` may succeed only once:
  * its success is remembered.
  */
@@ -285,15 +285,13 @@ function waitFor(cpu: Cpu, waitsFor: number, attempt: () => boolean, what: strin
     if (controlled) look();
     return cpu.pollIpis();
   };
-  const sleep = doorbellSleep(i32, L, self, done, () => cpu.pollIpis(), 1);
   try {
     waitUntil(i32, done, {
       spin: L.cfg.spinLimit,
       poll,
-      sleep: (ms) => {
-        look();
-        sleep(ms);
-      },
+      sleep: doorbellSleep(i32, L, self, done, () => cpu.pollIpis(), 1),
+      // Stress: look for a cycle whenever the wait stops running (a sleep, or a hand-off of its host core).
+      pause: look,
       timeoutMs: LOCK_TIMEOUT_MS,
       onTimeout: (ms) => new LockTimeoutError(`CPU ${self} waited ${Math.round(ms)} ms for ${what}${holderText(i32, L, waitsFor)}`),
       gate: cpu.gate,

@@ -76,6 +76,12 @@ export interface WaitOptions {
    * usually much less, on the word whoever makes the condition true notifies.
    */
   sleep: (remainingMs: number) => void;
+  /**
+   * Checks that need not run every round, run each time the wait stops
+   * running: before a sleep, and before it hands its host core on (a lock
+   * wait's cycle detection; throwing ends the wait).
+   */
+  pause?: () => void;
   /** Watchdog: past this many milliseconds of waiting, throw onTimeout(waited). */
   timeoutMs: number;
   onTimeout: (waitedMs: number) => Error;
@@ -163,6 +169,7 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
     // back round. No sleep, so no wake-up that waits for the host's
     // scheduler to preempt a running CPU thread: the thread that takes the
     // core runs on the host core this one leaves.
+    o.pause?.();
     if (!gave && cores !== null && cores.contended()) {
       cores.handOver(o.awaited !== undefined ? o.awaited() : -1, o.soon === true);
       continue;
