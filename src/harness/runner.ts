@@ -246,6 +246,8 @@ export function checkRun(o: RunOptions): readonly Combination[] {
   parseScenario(s, s.name);
   const combos = o.combinations ? checkCombinations(s, o.combinations) : selectCombinations(s, o.arch?.map((arch) => ({ arch })), o.hw);
   preflight(s, combos, o.cpus ?? s.cpus ?? 4);
+  // A bad SMPSIM_HOST_CORES is refused before anything runs.
+  if (o.hostCores === undefined) hostCoresNow();
   if (o.shard) {
     checkShard(o.shard, o.iterations ?? (o.durationMs ? Infinity : (s.iterations ?? 200)));
     if (o.stopAtFirst) throw new ScenarioError('stopAtFirst cannot be sharded: a shard cannot know whether another stopped earlier');

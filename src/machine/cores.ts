@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { ConfigError } from './config.js';
 import { C, H, type Layout } from './layout.js';
 import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
 
@@ -93,10 +94,16 @@ export function coreTokens(cpus: number, hostCores: number): number {
   return hostCores > 0 && cpus > hostCores ? hostCores : 0;
 }
 
-/** The host's cores for the gate: SMPSIM_HOST_CORES if set (0 turns the gate off), else os.availableParallelism(). */
+/**
+ * The host's cores for the gate: SMPSIM_HOST_CORES if set (0 turns the gate
+ * off), else os.availableParallelism(). A value that is not a whole number
+ * of cores is the user's mistake, refused (ConfigError: one line, exit 2).
+ */
 export function hostCores(): number {
   const env = process.env.SMPSIM_HOST_CORES;
-  return env !== undefined && /^\d+$/.test(env.trim()) ? Number(env) : availableParallelism();
+  if (env === undefined || env === '') return availableParallelism();
+  if (!/^\d{1,4}$/.test(env.trim())) throw new ConfigError(`SMPSIM_HOST_CORES='${env}': a whole number of host cores, 0 to 9999 (0 turns the host-core gate off)`);
+  return Number(env.trim());
 }
 
 export class CoreGate {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreGateProbeResult } from '../../src/harness/thread/core-gate-roles.js';
 import { runScenario } from '../../src/harness/runner.js';
-import { armCores, coreTokens } from '../../src/machine/cores.js';
+import { armCores, coreTokens, hostCores } from '../../src/machine/cores.js';
+import { cli } from '../cli/helpers.js';
 import { H } from '../../src/machine/layout.js';
 import { Machine } from '../../src/machine/index.js';
 import { findScenario } from '../../scenarios/index.js';
@@ -16,6 +17,27 @@ describe('host-core gate: when it is armed', () => {
     expect(coreTokens(5, 2)).toBe(2);
     expect(coreTokens(9, 4)).toBe(4);
     expect(coreTokens(9, 0)).toBe(0);
+  });
+
+  it('SMPSIM_HOST_CORES sets the cores it assumes (0: off); anything but a whole number is refused, one line, exit 2', async () => {
+    const saved = process.env.SMPSIM_HOST_CORES;
+    try {
+      process.env.SMPSIM_HOST_CORES = '3';
+      expect(hostCores()).toBe(3);
+      process.env.SMPSIM_HOST_CORES = '0';
+      expect(coreTokens(9, hostCores())).toBe(0);
+      for (const bad of ['abc', '-1', '2.5', '1e3']) {
+        process.env.SMPSIM_HOST_CORES = bad;
+        expect(() => hostCores()).toThrow(`SMPSIM_HOST_CORES='${bad}'`);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.SMPSIM_HOST_CORES;
+      else process.env.SMPSIM_HOST_CORES = saved;
+    }
+    const r = await cli(['run', 'arm-delayed-free', '--iterations', '1'], { env: { SMPSIM_HOST_CORES: 'two' } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("smpsim: SMPSIM_HOST_CORES='two': a whole number of host cores, 0 to 9999 (0 turns the host-core gate off)\n");
   });
 });
 
