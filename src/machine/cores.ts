@@ -77,6 +77,12 @@ export const SLICE_MAX = 1024;
 export const STALL_MIN_US = 1;
 export const STALL_MAX_US = 256;
 
+/** Spin for `us` microseconds: a stall of a CPU that keeps its host core (stallDue). */
+export function spinMicros(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until);
+}
+
 /** Arm the gate for an iteration: `tokens` cores (0: no gate). After Machine.reset. */
 export function armCores(i32: Int32Array, tokens: number): void {
   Atomics.store(i32, H.CORE_FREE, tokens);

@@ -19,7 +19,7 @@ import { Lazy } from './lazy.js';
 import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
-import { CoreGate } from './cores.js';
+import { CoreGate, spinMicros } from './cores.js';
 import { Ev, Recorder } from './recorder.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 
@@ -29,7 +29,6 @@ const KERNEL_WINDOW_ODDS = 6;
 /** Odds (1 in 2^n) that a walk stalls between its PTE table pointer and the PTE: handing the host core over, or spinning without the gate. */
 const WALK_WINDOW_ODDS = 7;
 const WALK_STALL_ODDS = 6;
-
 
 /** Result of Cpu.access. */
 export const AccessResult = { OK: 0, FAULT: 1, VIOLATION: 2 } as const;
@@ -226,8 +225,9 @@ export class Cpu {
    * and then; it hands its core at once to a thread whose wait has ended
    * (cores.ts). It takes no slices: a kernel operation stalled in the middle
    * lets a walker stalled across it finish its walk before the free, which
-   * closes the very window a gup_fast race needs. Only between instructions (EPOCH even): an action inside an
-   * instruction (gup_fast dropping its reference) never splits it.
+   * closes the very window a gup_fast race needs. Only between instructions
+   * (EPOCH even): an action inside an instruction (gup_fast dropping its
+   * reference) never splits it.
    */
   yieldPoint(progress: boolean): void {
     if (this.gate.controlling) this.gate.point(progress);
@@ -237,9 +237,9 @@ export class Cpu {
   /**
    * A step inside a race window (cores.ts): under the host-core gate, hand
    * the core over now and then when another CPU thread waits for one, and
-   * always when a thread whose wait has ended does;
-   * without the gate (every CPU thread has a core), stall now and then for a
-   * few microseconds. Quiescent meanwhile, as off its core: see handOverCore.
+   * always when a thread whose wait has ended does; without the gate (every
+   * CPU thread has a core), stall now and then for a few microseconds.
+   * Quiescent meanwhile, as off its core: see handOverCore.
    */
   window(gateOdds: number, stallOdds: number): void {
     const cores = this.cores;
@@ -253,8 +253,7 @@ export class Cpu {
     const us = cores.stallDue(stallOdds);
     if (us === 0) return;
     const running = this.quiesce();
-    const until = performance.now() + us / 1000;
-    while (performance.now() < until);
+    spinMicros(us);
     if (running) this.resume();
   }
 
@@ -276,9 +275,7 @@ export class Cpu {
     }
     if (this.gate.controlling) return;
     const us = cores.stallDue(WALK_STALL_ODDS);
-    if (us === 0) return;
-    const until = performance.now() + us / 1000;
-    while (performance.now() < until);
+    if (us !== 0) spinMicros(us);
   }
 
   /**

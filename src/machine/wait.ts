@@ -98,7 +98,7 @@ export interface WaitOptions {
    * threads are queued for a core (cores.ts).
    */
   awaitsRunning?: boolean;
-  /** The CPU this wait waits for, if one: it gets this thread's host core when the wait sleeps (cores.ts). */
+  /** The CPU this wait waits for, if one: it gets this thread's host core when the wait hands it on or sleeps (cores.ts). */
   awaited?: () => number;
   /**
    * The awaited CPU makes the condition true within a step or two of getting
@@ -164,19 +164,22 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
     if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
     const waited = performance.now() - t0;
     if (waited > o.timeoutMs) throw o.onTimeout(waited);
-    // Under the host-core gate, with another thread queued: hand the core
-    // over (to the awaited CPU if it is queued) and look again when it comes
-    // back round. No sleep, so no wake-up that waits for the host's
-    // scheduler to preempt a running CPU thread: the thread that takes the
-    // core runs on the host core this one leaves.
     o.pause?.();
-    if (!gave && cores !== null && cores.contended()) {
-      cores.handOver(o.awaited !== undefined ? o.awaited() : -1, o.soon === true);
-      continue;
+    if (!gave && cores !== null) {
+      const awaited = o.awaited !== undefined ? o.awaited() : -1;
+      // Another thread queued: hand the core over (to the awaited CPU if it
+      // is queued) and look again when it comes back round. No sleep, so no
+      // wake-up that waits for the host's scheduler to preempt a running CPU
+      // thread: the thread that takes the core runs on the host core this
+      // one leaves.
+      if (cores.contended()) {
+        cores.handOver(awaited, o.soon === true);
+        continue;
+      }
+      // Nobody queued: sleep, holding no core (a nested wait finds it given
+      // away already), so a host core stays free for whoever wakes this one.
+      gave = cores.suspend(awaited);
     }
-    // Nobody queued: sleep, holding no core (a nested wait finds it given
-    // away already), so a host core stays free for whoever wakes this one.
-    if (!gave && cores !== null) gave = cores.suspend(o.awaited !== undefined ? o.awaited() : -1);
     o.sleep(o.timeoutMs - waited);
   }
 }
