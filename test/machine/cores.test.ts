@@ -58,7 +58,9 @@ describe('host-core gate in real threads', () => {
       expect(Atomics.load(m.i32, H.SCRATCH + 9)).toBeLessThanOrEqual(tokens);
       // Every thread went round the relay every time: no wait kept a core it needed to give.
       for (const o of out) expect(o.relays).toBe(500);
-      expect(out.reduce((s, o) => s + o.handOvers, 0)).toBeGreaterThan(0);
+      // Cores changed hands: every thread past the first `tokens` queued for one (a ticket each) and, since
+      // all finished, got it by hand-off. (How many slice hand-offs happen on top depends on the host's timing.)
+      expect(Atomics.load(m.i32, H.CORE_TICKET)).toBeGreaterThanOrEqual(cpus - tokens);
       // Every token came back: all free, nobody queued.
       expect(Atomics.load(m.i32, H.CORE_FREE)).toBe(tokens);
       expect(Atomics.load(m.i32, H.CORE_QUEUED)).toBe(0);
