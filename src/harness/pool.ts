@@ -7,7 +7,8 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { MAX_CPUS } from '../machine/config.js';
 import type { Machine } from '../machine/machine.js';
-import type { CpuHost, CpuTask, CpuTaskResult } from './thread/worker-host.js';
+import type { CpuBatch, CpuBatchResult, CpuHost, CpuTask, CpuTaskResult } from './thread/worker-host.js';
+import { abortBatch, batchControl, clearBatchControl } from './thread/batch.js';
 
 /** The compiled worker entry point, whether this module runs from src/ (tests) or dist/. */
 function workerFile(): string {
@@ -55,6 +56,16 @@ interface Host {
   remote: Comlink.Remote<CpuHost>;
   task: Promise<unknown>;
   threadId: number;
+  /**
+   * Rejects with CpuThreadDied when the thread ends. Made once per thread: a
+   * reaction to `task` made per iteration would pile up for as long as the
+   * thread lives.
+   */
+  died: Promise<never>;
+  /** Replaced (replaceThreads): its end is expected, and no business of the machine's any more. */
+  retired: boolean;
+  /** The thread has ended (the next bind replaces the threads). */
+  dead: boolean;
 }
 
 /**
@@ -70,6 +81,8 @@ export class CpuPool {
   private closed = false;
   /** The machine the threads were last bound to (what an abandoned iteration aborts). */
   private machine: Machine | null = null;
+  /** The words batches of iterations run by (thread/batch.ts); no machine reset touches them. */
+  private readonly ctl = batchControl();
 
   constructor() {
     this.piscina = this.startPiscina();
@@ -102,8 +115,21 @@ export class CpuPool {
       const task = this.piscina.run({ port: port2 }, { transferList: [port2] as never });
       task.catch(() => {});
       const remote = Comlink.wrap<CpuHost>(nodeEndpoint(port1));
-      const threadId = await remote.threadId();
-      this.hosts.push({ remote, task, threadId });
+      const cpu = this.hosts.length;
+      const died = task.then(
+        () => Promise.reject(new CpuThreadDied(cpu, 'its thread exited')),
+        (e: unknown) => Promise.reject(new CpuThreadDied(cpu, e instanceof Error ? e.message : String(e))),
+      );
+      const host: Host = { remote, task, threadId: 0, died, retired: false, dead: false };
+      // A thread that dies mid-iteration never answers the others: abort, so that they leave now rather than at a watchdog.
+      died.catch(() => {
+        host.dead = true;
+        if (this.closed || host.retired) return;
+        abortBatch(this.ctl);
+        this.machine?.abort();
+      });
+      host.threadId = await remote.threadId();
+      this.hosts.push(host);
     }
   }
 
@@ -112,8 +138,10 @@ export class CpuPool {
     if (this.closed) throw new Error('CPU pool is closed');
     const n = machine.config.cpus;
     this.machine = machine;
+    // A thread that died (CpuThreadDied) is replaced with the others: the pool stays usable.
+    if (this.hosts.some((h) => h.dead)) this.replaceThreads();
     await this.grow(n);
-    await Promise.all(this.hosts.slice(0, n).map((h, i) => h.remote.attach(machine.config, machine.sab, i)));
+    await Promise.all(this.hosts.slice(0, n).map((h, i) => h.remote.attach(machine.config, machine.sab, i, this.ctl)));
   }
 
   /**
@@ -136,24 +164,53 @@ export class CpuPool {
     return settled.map((r) => (r as PromiseFulfilledResult<CpuTaskResult>).value);
   }
 
-  /** `all`, or IterationAbandoned once `abort` fires (after the threads left or were replaced). */
-  private async unlessAbandoned<T>(all: Promise<T>, abort: AbortSignal): Promise<T> {
+  /**
+   * Run batches[i] on CPU i: a batch of stress iterations the threads go
+   * through without a message per iteration (thread/batch.ts); the machine
+   * is already prepared for the first. Resolves with every thread's batch
+   * result. When `abort` fires first, the batch is abandoned: the threads
+   * leave and return the iterations they completed (`abandoned` set), or,
+   * those that do not leave within ABANDON_LEAVE_MS are terminated and
+   * replaced and this rejects with IterationAbandoned, as run does.
+   */
+  async runBatch(batches: CpuBatch[], abort?: AbortSignal): Promise<CpuBatchResult[]> {
+    if (abort?.aborted) throw new IterationAbandoned();
+    clearBatchControl(this.ctl);
+    const all = Promise.allSettled(batches.map((b, i) => this.guarded(i, b)));
+    const settled = abort ? await this.unlessAbandoned(all, abort, true) : await all;
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    if (failures.length) throw failures.find((e) => e?.name !== 'MachineAborted') ?? failures[0];
+    return settled.map((r) => (r as PromiseFulfilledResult<CpuBatchResult>).value);
+  }
+
+  /**
+   * `all`, or IterationAbandoned once `abort` fires (after the threads left or
+   * were replaced); with `keep`, threads that left in time return what they
+   * have (a batch's completed iterations) instead.
+   */
+  private async unlessAbandoned<T>(all: Promise<T>, abort: AbortSignal, keep = false): Promise<T> {
     let onAbort!: () => void;
     const aborted = new Promise<'aborted'>((resolve) => abort.addEventListener('abort', (onAbort = () => resolve('aborted')), { once: true }));
     const first = await Promise.race([all, aborted]);
     abort.removeEventListener('abort', onAbort);
     if (first !== 'aborted') return first as T;
+    // The batch's word first: a leader resetting the machine meanwhile clears the machine's (thread/batch.ts).
+    abortBatch(this.ctl);
     this.machine?.abort();
     let timer: NodeJS.Timeout | undefined;
     const left = await Promise.race([all.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ABANDON_LEAVE_MS).unref()))]);
     clearTimeout(timer);
     if (!left) this.replaceThreads();
+    if (left && keep) return all;
     throw new IterationAbandoned();
   }
 
   /** Terminate every CPU thread (one stuck where no abort reaches it included); the next bind starts fresh ones. */
   private replaceThreads(): void {
-    for (const h of this.hosts) h.remote[Comlink.releaseProxy]();
+    for (const h of this.hosts) {
+      h.retired = true;
+      h.remote[Comlink.releaseProxy]();
+    }
     this.hosts = [];
     const old = this.piscina;
     this.piscina = this.startPiscina();
@@ -161,13 +218,11 @@ export class CpuPool {
   }
 
   /** A CPU's task, failing if its thread dies instead of answering. */
-  private guarded(cpu: number, t: CpuTask): Promise<CpuTaskResult> {
+  private guarded(cpu: number, t: CpuTask): Promise<CpuTaskResult>;
+  private guarded(cpu: number, t: CpuBatch): Promise<CpuBatchResult>;
+  private guarded(cpu: number, t: CpuTask | CpuBatch): Promise<CpuTaskResult | CpuBatchResult> {
     const h = this.hosts[cpu];
-    const died = h.task.then(
-      () => Promise.reject(new CpuThreadDied(cpu, 'its thread exited')),
-      (e: unknown) => Promise.reject(new CpuThreadDied(cpu, e instanceof Error ? e.message : String(e))),
-    );
-    return Promise.race([h.remote.run(t), died]);
+    return Promise.race(['role' in t ? h.remote.run(t) : h.remote.runBatch(t), h.died]);
   }
 
   host(cpu: number): Comlink.Remote<CpuHost> {
@@ -181,7 +236,8 @@ export class CpuPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.hosts.map((h) => h.remote.close().catch(() => {})));
+    // A dead thread answers nothing: its end is its answer.
+    await Promise.all(this.hosts.map((h) => Promise.race([h.remote.close(), h.died]).catch(() => {})));
     for (const h of this.hosts) h.remote[Comlink.releaseProxy]();
     await this.piscina.destroy();
   }

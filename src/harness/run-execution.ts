@@ -1,5 +1,4 @@
 import { type GatherStats, type KernelCommandResult, addStats, emptyStats, isHypothetical } from '../kernel/index.js';
-import type { Machine } from '../machine/machine.js';
 import { type CombinationReport, type KindReport, addCounters, describeViolation, emptyTotals } from './report.js';
 import { type Combination, archLabel } from './scenario.js';
 import type { IterationOutcome } from './runner.js';
@@ -37,7 +36,7 @@ export class CombinationExecution {
    * asked for only when the iteration is the first that violated, or the
    * first of some kind. Returns whether it was the first that violated.
    */
-  add(it: number, out: IterationOutcome, machine: Machine, replay?: () => string): boolean {
+  add(it: number, out: IterationOutcome, replay?: () => string): boolean {
     this.iterations++;
     for (const co of out.kernels) {
       for (const r of [...co.setup, ...co.script] as KernelCommandResult[]) if (r.stats) this.kernel = addStats(this.kernel, r.stats);
@@ -47,7 +46,7 @@ export class CombinationExecution {
         this.hostMs.push(co.hostMs[i]);
       });
     }
-    for (let cpu = 0; cpu < this.cpus; cpu++) addCounters(this.totals, machine.counters(cpu));
+    for (const c of out.counters) addCounters(this.totals, c);
     const v = out.violations;
     if (v.total === 0) return false;
     this.violations += v.total;

@@ -1,9 +1,10 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import { armCores, coreTokens, hostCores as hostCoresNow } from '../machine/cores.js';
+import { coreTokens, hostCores as hostCoresNow } from '../machine/cores.js';
 import { Gate } from '../machine/gate.js';
 import { G } from '../machine/layout.js';
 import { Machine } from '../machine/machine.js';
 import type { Violation } from '../machine/checker.js';
+import type { CpuCounters } from '../machine/machine.js';
 import type { Workload } from '../machine/workload.js';
 import type { KernelRoleArgs, KernelRoleResult } from './thread/kernel-role.js';
 import { PctCalibration, type PctSchedule } from './pct.js';
@@ -15,11 +16,13 @@ import type { CombinationReport, RunReport } from './report.js';
 import { type Combination, type Scenario, archLabel, kernelCpuIds, machineConfigFor, runsWorkload } from './scenario.js';
 import { checkOutputFile, outputTarget } from './output-file.js';
 import { preflight } from './preflight.js';
+import { BatchSizer } from './batch-size.js';
 import { provenance } from './provenance.js';
 import { ScenarioError, parseScenario } from './scenario-schema.js';
 import { type Shard, checkShard, shardIterations } from './shard.js';
 import { writeTrace } from './trace.js';
-import type { CpuTask } from './thread/worker-host.js';
+import type { CpuBatch, CpuTask, CpuTaskResult } from './thread/worker-host.js';
+import { prepareIteration } from './thread/batch.js';
 
 export { machineConfigFor };
 
@@ -141,6 +144,8 @@ export function tokenScenario(ref: string, file?: { path: string; sha256: string
 /** What one iteration left behind. */
 export interface IterationOutcome {
   violations: { records: Violation[]; total: number; overflow: number };
+  /** Each CPU's counters at the iteration's end. */
+  counters: CpuCounters[];
   /** What each kernel CPU's script did (CPU 0 first). */
   kernels: KernelRoleResult[];
   /** Steps taken under the gate (pct), else 0. */
@@ -195,16 +200,59 @@ export class CombinationRunner {
    * gives the gate's priorities and change points outright (a token's).
    */
   async iteration(it: number, iseed: number, opts: { record?: boolean; depth?: number; k?: number; schedule?: PctSchedule; abort?: AbortSignal } = {}): Promise<IterationOutcome> {
-    const { machine, cpus, scenario: s, combo: c } = this;
-    machine.reset(it, iseed);
+    const { machine, cpus } = this;
     const pct = this.mode === 'pct';
     // Stress: at most as many CPU threads execute at once as the host has cores (machine/cores.ts).
-    if (!pct) armCores(machine.i32, this.coreTokens);
+    prepareIteration(machine, it, iseed, pct ? 0 : this.coreTokens);
     if (pct) {
       const sched = opts.schedule ?? scheduleOf({ seed: iseed, cpus, depth: opts.depth ?? 3, k: opts.k });
       Gate.arm(machine.i32, machine.layout, sched.priorities, sched.changes);
     }
     const record: CpuTask['record'] = opts.record ? (pct ? 'steps' : 'wall') : undefined;
+    const results = await this.pool.run(this.tasks(iseed, record), opts.abort);
+    return {
+      violations: machine.violations(),
+      counters: Array.from({ length: cpus }, (_, c) => machine.counters(c)),
+      kernels: this.kernelResults(results),
+      gateSteps: pct ? Atomics.load(machine.i32, machine.layout.gateWord(G.STEP)) : 0,
+      events: record ? results.map((r) => r.events ?? []) : undefined,
+    };
+  }
+
+  /**
+   * Run the stress iterations `list` (ascending) as one batch: the CPU
+   * threads go from one to the next by themselves (thread/batch.ts), and the
+   * outcomes come back together. With `stopAtFirst` the batch ends after the
+   * first violating iteration. Abandoned (`abort`): the outcomes of the
+   * iterations completed before, and `abandoned` set.
+   */
+  async batch(list: readonly { it: number; seed: number }[], opts: { stopAtFirst?: boolean; abort?: AbortSignal } = {}): Promise<{ outcomes: IterationOutcome[]; abandoned: boolean }> {
+    if (this.mode !== 'stress') throw new Error('only stress iterations run in batches');
+    const { machine, cpus } = this;
+    prepareIteration(machine, list[0].it, list[0].seed, this.coreTokens);
+    const perIteration = list.map((l) => this.tasks(l.seed, undefined));
+    const batches: CpuBatch[] = Array.from({ length: cpus }, (_, c) => ({ tasks: perIteration.map((t) => t[c]) }));
+    Object.assign(batches[0], { iterations: list, coreTokens: this.coreTokens, stopAtFirst: opts.stopAtFirst === true });
+    const got = await this.pool.runBatch(batches, opts.abort);
+    // The leader's snapshots count the iterations every thread completed.
+    const outcomes = got[0].snapshots.map((snap, j): IterationOutcome => ({
+      violations: snap.violations,
+      counters: snap.counters,
+      kernels: this.kernelResults(got.map((g) => g.results[j])),
+      gateSteps: 0,
+    }));
+    return { outcomes, abandoned: got.some((g) => g.abandoned) };
+  }
+
+  /** What each kernel CPU's script did, CPU 0 first, from one iteration's results. */
+  private kernelResults(results: readonly CpuTaskResult[]): KernelRoleResult[] {
+    const kernelCpus = kernelCpuIds(this.scenario);
+    return results.filter((r, i) => kernelCpus.includes(i)).map((r) => r.result as KernelRoleResult);
+  }
+
+  /** Each CPU's task in an iteration seeded `iseed`. */
+  private tasks(iseed: number, record: CpuTask['record']): CpuTask[] {
+    const { cpus, scenario: s, combo: c } = this;
     const kernelCpus = kernelCpuIds(s);
     // What waitSteps waits for: the CPUs that run only a workload (a kernel CPU's steps count only after its script).
     const workloadCpus = this.workloads.flatMap((w, i) => (w && !kernelCpus.includes(i) ? [i] : []));
@@ -220,19 +268,12 @@ export class CombinationRunner {
       workloadCpus,
       then: then ? { workload: then, seed: iseed } : undefined,
     });
-    const tasks: CpuTask[] = Array.from({ length: cpus }, (_, i): CpuTask => {
+    return Array.from({ length: cpus }, (_, i): CpuTask => {
       if (i === 0) return { role: 'kernel', args: kernelArgs(s.script, s.setup, null), record };
       const k = s.kernelCpus?.find((x) => x.cpu === i);
       if (k) return { role: 'kernel', args: kernelArgs(k.script, [], this.workloads[i]), barrier: cpus, record };
       return { role: 'workload', args: { workload: this.workloads[i], seed: iseed }, barrier: cpus, record };
     });
-    const results = await this.pool.run(tasks, opts.abort);
-    return {
-      violations: machine.violations(),
-      kernels: results.filter((r, i) => kernelCpus.includes(i)).map((r) => r.result as KernelRoleResult),
-      gateSteps: pct ? Atomics.load(machine.i32, machine.layout.gateWord(G.STEP)) : 0,
-      events: record ? results.map((r) => r.events ?? []) : undefined,
-    };
   }
 }
 
@@ -316,36 +357,58 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
           interrupted = true;
         }
       }
-      for (let it = from; it < iterations && !interrupted; it += step) {
+      const sizer = new BatchSizer();
+      for (let it = from; it < iterations && !interrupted; ) {
         if (o.durationMs && exec.elapsedMs() >= o.durationMs) break;
         if (o.shouldStop?.()) {
           interrupted = true;
           break;
         }
-        const iseed = iterationSeed(seed, it);
-        // Stress runs cannot be replayed: with --trace every iteration records.
-        let out: IterationOutcome;
+        // Stress runs cannot be replayed: with --trace every iteration records, one at a time.
+        const recording = Boolean(o.trace) && mode === 'stress' && traced === null;
+        // Other stress iterations run in batches, without a message per iteration (thread/batch.ts).
+        const batched = mode === 'stress' && !recording;
+        const size = batched ? sizer.size(o.durationMs ? o.durationMs - exec.elapsedMs() : Infinity) : 1;
+        const list: { it: number; seed: number }[] = [];
+        for (let i = it; i < iterations && list.length < size; i += step) list.push({ it: i, seed: iterationSeed(seed, i) });
+        let outs: IterationOutcome[];
+        let abandoned = false;
+        const t0 = performance.now();
         try {
-          out = await runner.iteration(it, iseed, { record: Boolean(o.trace) && mode === 'stress' && traced === null, depth, k: pct.kFor(it), abort: o.abort });
+          if (batched) ({ outcomes: outs, abandoned } = await runner.batch(list, { stopAtFirst: o.stopAtFirst, abort: o.abort }));
+          else outs = [await runner.iteration(it, list[0].seed, { record: recording, depth, k: pct.kFor(it), abort: o.abort })];
         } catch (e) {
           if (!(e instanceof IterationAbandoned)) throw e;
           interrupted = true;
           break;
         }
-        if (mode === 'pct') pct.observe(out.gateSteps);
-        const token =
-          mode === 'pct'
-            ? () => encodeReplay({ ...tokenScenario(o.scenarioRef ?? s.name, o.scenarioFile), arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: it, seed: iseed, depth, k: pct.kFor(it) })
-            : undefined;
-        const firstViolation = exec.add(it, out, runner.machine, token);
-        lastEvents = out.events;
-        last = it;
-        o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: exec.iterations, iterations: own, violations: exec.violations, index: it, seed: iseed });
-        if (firstViolation && o.trace && traced === null) {
-          const events = mode === 'pct' ? await record(it, iseed) : out.events!;
-          if (events) traced = { events, label, iteration: it, seed: iseed, violating: true };
+        if (batched) sizer.observe(outs.length, performance.now() - t0);
+        let stop = abandoned || outs.length < list.length;
+        for (let j = 0; j < outs.length; j++) {
+          const { it: i, seed: iseed } = list[j];
+          const out = outs[j];
+          if (mode === 'pct') pct.observe(out.gateSteps);
+          const token =
+            mode === 'pct'
+              ? () => encodeReplay({ ...tokenScenario(o.scenarioRef ?? s.name, o.scenarioFile), arch: c.arch, archOptions: c.archOptions, hw: c.hw, cpus, iteration: i, seed: iseed, depth, k: pct.kFor(i) })
+              : undefined;
+          const firstViolation = exec.add(i, out, token);
+          lastEvents = out.events;
+          last = i;
+          o.onProgress?.({ combination: ci, combinations: combos.length, label, iteration: exec.iterations, iterations: own, violations: exec.violations, index: i, seed: iseed });
+          if (firstViolation && o.trace && traced === null) {
+            const events = mode === 'pct' ? await record(i, iseed) : out.events!;
+            if (events) traced = { events, label, iteration: i, seed: iseed, violating: true };
+          }
+          if (o.stopAtFirst && out.violations.total > 0) {
+            stop = true;
+            break;
+          }
         }
-        if (o.stopAtFirst && out.violations.total > 0) break;
+        // Abandoned mid-batch: the iterations completed before count, and the run ends.
+        if (abandoned) interrupted = true;
+        if (stop) break;
+        it = list[list.length - 1].it + step;
       }
       if (o.trace && traced === null && ci === combos.length - 1 && last >= 0) {
         // No violation anywhere: trace the last iteration.

@@ -10,11 +10,11 @@ const pool = usePool();
 /** CPU 0's munmap waits for CPU 2's IPI acknowledgement until the watchdog, 60 s away. */
 const stuck = stuckScenario(60_000);
 
-/** Abort `controller` as soon as the pool has been handed an iteration's tasks. */
+/** Abort `controller` as soon as the pool has been handed an iteration's tasks (stress iterations come in batches). */
 function abortOnRun(p: CpuPool, controller: AbortController): void {
-  const original = p.run.bind(p);
-  vi.spyOn(p, 'run').mockImplementationOnce((tasks, abort) => {
-    const running = original(tasks, abort);
+  const original = p.runBatch.bind(p);
+  vi.spyOn(p, 'runBatch').mockImplementationOnce((batches, abort) => {
+    const running = original(batches, abort);
     controller.abort();
     return running;
   });

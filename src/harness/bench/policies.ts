@@ -112,7 +112,7 @@ export async function benchPolicies(pool: CpuPool, o: PoliciesBenchOptions): Pro
     await runner.bind();
     const exec = new CombinationExecution(combo, cpus);
     try {
-      for (let it = 0; it < o.iterations; it++) exec.add(it, await runner.iteration(it, iterationSeed(seed, it), { abort: o.abort }), runner.machine);
+      for (let it = 0; it < o.iterations; it++) exec.add(it, await runner.iteration(it, iterationSeed(seed, it), { abort: o.abort }));
     } catch (e) {
       if (!(e instanceof IterationAbandoned)) throw e;
       // A policy measured in part would not compare with the others: no row.

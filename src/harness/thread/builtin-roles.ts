@@ -41,3 +41,9 @@ registerRole('deaf', (_cpu, _machine, args: { ms: number }) => {
   }
   return null;
 });
+
+/**
+ * A thread that ends itself (tests of CpuPool's handling of a thread that
+ * dies mid-iteration: the other CPUs must leave at once).
+ */
+registerRole('exitThread', () => process.exit(0));

@@ -9,6 +9,7 @@ import { CPU_OP_NAMES } from '../../machine/constants.js';
 import { MachineAborted } from '../../machine/sync.js';
 import type { TlbEntry } from '../../machine/tlb.js';
 import { getRole } from './roles.js';
+import { type IterationSnapshot, abandoned, awaitIteration, awaitOthers, iterationDone, snapshot, startNext } from './batch.js';
 import './builtin-roles.js';
 
 /** One iteration's work for a CPU thread. */
@@ -19,6 +20,24 @@ export interface CpuTask {
   barrier?: number;
   /** Record this CPU's events (a traced iteration): stamped with gate steps or wall-clock microseconds. */
   record?: 'steps' | 'wall';
+}
+
+/** A batch of stress iterations for one CPU thread (batch.ts): its task in each, in order. */
+export interface CpuBatch {
+  tasks: CpuTask[];
+  /** CPU 0's thread (the leader) only: each iteration's number and seed, and the host-core gate's tokens. */
+  iterations?: { it: number; seed: number }[];
+  coreTokens?: number;
+  /** The leader ends the batch after the first iteration that logged a violation. */
+  stopAtFirst?: boolean;
+}
+
+/** What a batch left: this thread's result of each iteration it completed, and (the leader) each one's snapshot. */
+export interface CpuBatchResult {
+  results: CpuTaskResult[];
+  snapshots: IterationSnapshot[];
+  /** The harness abandoned the batch: the lists hold the iterations completed before. */
+  abandoned: boolean;
 }
 
 export interface CpuTaskResult {
@@ -37,12 +56,15 @@ export interface CpuTaskResult {
 export class CpuHost {
   private machine: Machine | null = null;
   private cpu: Cpu | null = null;
+  /** The pool's batch control words (batch.ts). */
+  private ctl: Int32Array | null = null;
   private closeResolve!: () => void;
   readonly closed = new Promise<void>((r) => (this.closeResolve = r));
 
-  /** Bind this thread to CPU `id` of the machine in `sab`. */
-  attach(config: MachineConfig, sab: SharedArrayBuffer, id: number): number {
+  /** Bind this thread to CPU `id` of the machine in `sab`; `ctl` holds the pool's batch control words. */
+  attach(config: MachineConfig, sab: SharedArrayBuffer, id: number, ctl: Int32Array | null = null): number {
     this.machine = Machine.attach(config, sab);
+    this.ctl = ctl;
     this.cpu = new Cpu(this.machine.views, id);
     return threadId;
   }
@@ -77,6 +99,40 @@ export class CpuHost {
       cpu.cores.leave();
       cpu.quiesce();
     }
+  }
+
+  /**
+   * Run a batch of stress iterations, going from one to the next through the
+   * pool's control words rather than messages (the protocol: batch.ts).
+   */
+  runBatch(b: CpuBatch): CpuBatchResult {
+    const machine = this.machine;
+    const ctl = this.ctl;
+    if (!machine || !ctl) throw new Error('CPU thread is not attached to a machine with batch control');
+    const leader = this.cpu!.id === 0;
+    const others = machine.config.cpus - 1;
+    const out: CpuBatchResult = { results: [], snapshots: [], abandoned: false };
+    try {
+      for (let j = 0; j < b.tasks.length; j++) {
+        if (j > 0 && !leader && !awaitIteration(ctl, machine, j)) break;
+        out.results.push(this.run(b.tasks[j]));
+        if (!leader) {
+          iterationDone(ctl);
+          continue;
+        }
+        awaitOthers(ctl, machine, others);
+        const snap = snapshot(machine);
+        out.snapshots.push(snap);
+        const last = j + 1 === b.tasks.length || (b.stopAtFirst === true && snap.violations.total > 0);
+        const next = b.iterations![j + 1];
+        startNext(ctl, machine, j + 1, last ? null : { it: next.it, seed: next.seed, coreTokens: b.coreTokens ?? 0 });
+        if (last) break;
+      }
+    } catch (e) {
+      if (!(e instanceof MachineAborted && abandoned(ctl))) throw e;
+      out.abandoned = true;
+    }
+    return out;
   }
 
   counters(): CpuCounters {
