@@ -1,16 +1,14 @@
 import { type PolicySpec, benchPolicies, policiesSvg, scenarioPolicies } from '../../harness/bench/policies.js';
 import { formatCount, toCsv } from '../../harness/bench/output.js';
-import { CpuPool } from '../../harness/pool.js';
 import { machineConfigFor } from '../../harness/runner.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw } from '../combinations.js';
 import { UsageError } from '../errors.js';
-import { atMost } from '../exit.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderTable } from '../table.js';
 import { createStepProgress } from '../progress.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
 
 export interface BenchPoliciesOptions extends BenchOutputOptions {
   arch?: string[];
@@ -40,7 +38,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     throw new UsageError(`${scenario.name} on ${useHw} with ${cpus} CPUs: ${(e as Error).message}`);
   }
   if (inputsChecked(ctx)) return 0;
-  const pool = new CpuPool();
+  const { pool, release } = commandPool(ctx);
   const progress = createStepProgress('bench policies', policies.length, 'policies');
   const interrupt = benchInterrupt(progress);
   let r;
@@ -60,7 +58,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    await release();
   }
   const rows = r.rows.map((x) => [
     x.policy,

@@ -2,14 +2,12 @@ import { policyNames } from '../../kernel/index.js';
 import { resolveArchName } from '../alias-note.js';
 import { formatCount, formatNs, toCsv } from '../../harness/bench/output.js';
 import { type ShootdownFlavour, benchShootdown, shootdownSvg } from '../../harness/bench/shootdown.js';
-import { CpuPool } from '../../harness/pool.js';
 import { UsageError } from '../errors.js';
-import { atMost } from '../exit.js';
 import { unknownNameMessage } from '../../harness/suggest.js';
 import { renderTable } from '../table.js';
 import { createStepProgress } from '../progress.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
 
 export interface BenchShootdownOptions extends BenchOutputOptions {
   cpus?: number[];
@@ -31,7 +29,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
   const arch = resolveArchName(o.arch ?? 'linux-6');
   if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
   if (inputsChecked(ctx)) return 0;
-  const pool = new CpuPool();
+  const { pool, release } = commandPool(ctx);
   const cpus = o.cpus ?? [1, 2, 4, 8, 16];
   const flavourSet = [...new Set(flavours)] as ShootdownFlavour[];
   const progress = createStepProgress('bench shootdown', cpus.length * flavourSet.length, 'points');
@@ -53,7 +51,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    await release();
   }
   const rows = r.points.map((p) => [
     String(p.cpus),
