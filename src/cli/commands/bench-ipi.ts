@@ -49,6 +49,6 @@ export async function benchIpiCommand(o: BenchIpiOptions, ctx: CliContext = RUN_
     ],
   );
   const partial = r.interrupted ? { done: `${r.rounds} of ${roundsRun} rounds`, empty: r.rounds === 0 } : undefined;
-  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r), partial });
+  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r), partial }, ctx);
   return r.interrupted ? interrupt.exitCode : 0;
 }

@@ -94,7 +94,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     r.rows.map((x) => [x.policy, x.arch, r.hw, r.cpus, x.iterations, x.ops, x.ipisSent, x.ipisReceived, x.broadcasts, x.flushes.page, x.flushes.range, x.flushes.mm, x.flushes.all, x.flushes.itlb, x.flushes.walk, x.flushes.total, x.dropped.dtlb, x.dropped.itlb, x.dropped.walk, x.refillsAfterDrop, x.itlbRefillsAfterDrop, x.dtlbMisses, x.itlbMisses, x.walks, x.frees.data, x.frees.tables, x.frees.immediate, x.frees.delayed, x.frees.delayMean, x.frees.delayMax, x.hostMsPerOp, x.modelledCycles, x.violations]),
   );
   const partial = r.interrupted ? { done: `${r.rows.length} of ${policies.length} policies`, empty: r.rows.length === 0 } : undefined;
-  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r), partial });
+  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r), partial }, ctx);
   if (r.interrupted) return interrupt.exitCode;
   return r.rows.some((x) => x.violations > 0) ? 1 : 0;
 }

@@ -94,6 +94,6 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
     r.points.map((p) => [p.cpus, p.flavour, p.hw, p.latency.count, p.latency.p50Ns, p.latency.p90Ns, p.latency.p99Ns, p.latency.p999Ns, p.latency.maxNs, p.shootdownsPerSecond, p.munmapOpsPerSecond, p.munmap.p50Ns, p.madviseOpsPerSecond, p.madvise.p50Ns, p.madvise.p99Ns, p.modelledCycles, r.hostCores, p.oversubscribed]),
   );
   const partial = r.interrupted ? { done: `${r.points.length} of ${cpus.length * flavourSet.length} points`, empty: r.points.length === 0 } : undefined;
-  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r), partial });
+  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r), partial }, ctx);
   return r.interrupted ? interrupt.exitCode : 0;
 }
