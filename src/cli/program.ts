@@ -12,7 +12,7 @@ import { type ReplayCommandOptions, replayCommand } from './commands/replay.js';
 import { type RunCommandOptions, runCommand } from './commands/run.js';
 import { ExitCode, InterruptedError, UsageError } from './errors.js';
 import { parseBound, parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
-import { dropNotes, flushNotes } from './alias-note.js';
+import { beginNotes, dropNotes, flushNotes } from './alias-note.js';
 import { type CliContext, RUN_FOR_REAL } from './context.js';
 import { oneLine, withIo, writeErr, writeOut } from './io.js';
 
@@ -206,6 +206,7 @@ the whole-mm flush after freeing page tables?
  */
 export async function main(argv: string[], ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const result = { code: ExitCode.OK as number };
+  beginNotes();
   const program = buildProgram(result, { ...ctx, argv: argv.slice(2) });
   try {
     await program.parseAsync(argv);
