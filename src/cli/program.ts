@@ -248,7 +248,10 @@ export interface CliOutcome {
  * runs it, less the process.exit. With checkOnly (the default here) a
  * command stops once its inputs are checked, before any thread starts: the
  * fuzzer's path (tools/fuzz/), hundreds of cases a second instead of a
- * process each. One at a time: the output capture is the CLI's only one.
+ * process each. Run for real (checkOnly false), stderr is not a terminal (no
+ * progress bars), as a spawned CLI's piped stderr is not; `ctx.pool` lends
+ * the commands a warm CPU pool instead of each starting its own. One at a
+ * time: the output capture is the CLI's only one.
  */
 export async function runCli(args: string[], ctx: CliContext = { checkOnly: true }): Promise<CliOutcome> {
   let stdout = '';
