@@ -21,6 +21,17 @@ export function resolveArchName(name: string): string {
   return to;
 }
 
+/**
+ * A command begins: nothing held, nothing noted yet. Once per name means once
+ * per command, as a process runs one; a caller that runs many commands in
+ * one process (runCli: the fuzzer, the tests) sees each say its note, as
+ * each process would.
+ */
+export function beginNotes(): void {
+  noted.clear();
+  held = [];
+}
+
 /** Print the notes held back (the command's inputs were accepted). */
 export function flushNotes(): void {
   for (const n of held) writeErr(n);

@@ -24,6 +24,15 @@ export function writeErr(text: string): void {
   current.err(text);
 }
 
+/**
+ * Whether stderr is a terminal a person watches (progress bars, the notes
+ * that go with them): process.stderr's answer, and never inside runCli,
+ * whose stderr is a string, as a pipe's would be.
+ */
+export function stderrIsTerminal(): boolean {
+  return current === PROCESS_IO && Boolean(process.stderr.isTTY);
+}
+
 /** Run `f` with the CLI's output going to `io`. */
 export async function withIo<T>(io: CliIo, f: () => Promise<T>): Promise<T> {
   const previous = current;

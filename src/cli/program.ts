@@ -12,7 +12,7 @@ import { type ReplayCommandOptions, replayCommand } from './commands/replay.js';
 import { type RunCommandOptions, runCommand } from './commands/run.js';
 import { ExitCode, InterruptedError, UsageError } from './errors.js';
 import { parseBound, parseCpus, parseDepth, parseDuration, parseIterations, parseSeed, parseShard } from './numbers.js';
-import { dropNotes, flushNotes } from './alias-note.js';
+import { beginNotes, dropNotes, flushNotes } from './alias-note.js';
 import { type CliContext, RUN_FOR_REAL } from './context.js';
 import { oneLine, withIo, writeErr, writeOut } from './io.js';
 
@@ -206,6 +206,7 @@ the whole-mm flush after freeing page tables?
  */
 export async function main(argv: string[], ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const result = { code: ExitCode.OK as number };
+  beginNotes();
   const program = buildProgram(result, { ...ctx, argv: argv.slice(2) });
   try {
     await program.parseAsync(argv);
@@ -247,7 +248,10 @@ export interface CliOutcome {
  * runs it, less the process.exit. With checkOnly (the default here) a
  * command stops once its inputs are checked, before any thread starts: the
  * fuzzer's path (tools/fuzz/), hundreds of cases a second instead of a
- * process each. One at a time: the output capture is the CLI's only one.
+ * process each. Run for real (checkOnly false), stderr is not a terminal (no
+ * progress bars), as a spawned CLI's piped stderr is not; `ctx.pool` lends
+ * the commands a warm CPU pool instead of each starting its own. One at a
+ * time: the output capture is the CLI's only one.
  */
 export async function runCli(args: string[], ctx: CliContext = { checkOnly: true }): Promise<CliOutcome> {
   let stdout = '';

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { RunOptions } from '../harness/runner.js';
+import { stderrIsTerminal } from './io.js';
 
 type ProgressEvent = Parameters<NonNullable<RunOptions['onProgress']>>[0];
 
@@ -15,7 +16,7 @@ type ProgressEvent = Parameters<NonNullable<RunOptions['onProgress']>>[0];
 export type BarStream = Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number };
 
 interface BarOptions {
-  /** Default: process.stderr. */
+  /** Default: process.stderr (drawn on only when it is a terminal and the CLI's output is not captured: io.ts). */
   stream?: BarStream;
   /** Default: whether the stream is a terminal. */
   enabled?: boolean;
@@ -60,7 +61,7 @@ export interface Progress {
  */
 export function createProgress(opts: { durationMs?: number } & BarOptions): Progress {
   const stream = opts.stream ?? process.stderr;
-  const enabled = opts.enabled ?? Boolean(stream.isTTY);
+  const enabled = opts.enabled ?? (opts.stream ? Boolean(stream.isTTY) : stderrIsTerminal());
   if (!enabled) return { stop() {} };
   const bar = makeBar(stream, 50, (b, eta, p) => `[${p.combo}] ${p.label} [${b}] ${p.progress} | ETA ${eta} | ${p.violations} violations | ${p.rate} it/s`);
   let current = -1;
@@ -117,7 +118,7 @@ export interface StepProgress {
 /** `label`: "bench shootdown"; `total` steps, called `unit` ("points"). */
 export function createStepProgress(label: string, total: number, unit: string, opts: BarOptions = {}): StepProgress {
   const stream = opts.stream ?? process.stderr;
-  const enabled = opts.enabled ?? Boolean(stream.isTTY);
+  const enabled = opts.enabled ?? (opts.stream ? Boolean(stream.isTTY) : stderrIsTerminal());
   if (!enabled) return { step() {}, stop() {} };
   // The ETA from every step so far: steps are few and alike.
   const bar = makeBar(stream, Math.max(2, total + 1), (b, eta, p) => `${label} [${b}] ${p.done}/${total} ${unit} | ETA ${eta} | ${p.detail}`);

@@ -9,10 +9,12 @@ import { parseCosts, modelledCycles, DEFAULT_COSTS } from '../../src/harness/ben
 import { toCsv } from '../../src/harness/bench/output.js';
 import { parseBenchReport } from '../../src/harness/bench/report-schema.js';
 import { groupedBarsSvg, histogramSvg, lineChartSvg } from '../../src/harness/bench/svg.js';
-import { cli, cliInProcess } from '../cli/helpers.js';
+import { cli, cliInProcess, inProcessCli } from '../cli/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** The benches run for real in this process (same main(), output and exit code), on a warm CPU pool. */
+const run = inProcessCli();
 
 /** Parse CSV (RFC 4180, as toCsv writes it) into rows of cells. */
 function parseCsv(text: string): string[][] {
@@ -78,7 +80,7 @@ describe('bench outputs', () => {
 
   it('bench ipi --json parses and has the histogram summaries; --plot writes an SVG via a temporary file', async () => {
     const plot = join(dir, 'ipi.svg');
-    const r = await cli(['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json', '--plot', plot]);
+    const r = await run(['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     // stderr is not a terminal: no progress bar, only the note that the plot was written.
     expect(r.stderr).toBe(`smpsim: plot written to ${plot}\n`);
@@ -102,14 +104,14 @@ describe('bench outputs', () => {
 
   it('bench shootdown --csv parses: one row per CPU count and flavour', async () => {
     const plot = join(dir, 'sd.svg');
-    const r = await cli(['bench', 'shootdown', '--cpus', '1,2', '--samples', '30', '--ops', '6', '--budget', '50ms', '--csv', '--plot', plot]);
+    const r = await run(['bench', 'shootdown', '--cpus', '1,2', '--samples', '30', '--ops', '6', '--budget', '50ms', '--csv', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     const rows = parseCsv(r.stdout);
     expect(rows[0].slice(0, 5)).toEqual(['cpus', 'flavour', 'hw', 'samples', 'p50_ns']);
     expect(rows.slice(1).map((x) => `${x[0]} ${x[1]}`)).toEqual(['1 ipi', '1 broadcast', '2 ipi', '2 broadcast']);
     for (const x of rows.slice(1)) expect(Number(x[4])).toBeGreaterThan(0);
     expect(svgSeries(readFileSync(plot, 'utf8'))).toEqual(['ipi p50', 'ipi p99', 'broadcast p50', 'broadcast p99', 'ipi shootdowns/s', 'broadcast shootdowns/s', 'ipi munmap+touch/s', 'broadcast munmap+touch/s']);
-    const json = await cli(['bench', 'shootdown', '--cpus', '1', '--flavour', 'ipi', '--samples', '10', '--ops', '4', '--budget', '20ms', '--json']);
+    const json = await run(['bench', 'shootdown', '--cpus', '1', '--flavour', 'ipi', '--samples', '10', '--ops', '4', '--budget', '20ms', '--json']);
     expect(json.code, json.stderr).toBe(0);
     const j = JSON.parse(json.stdout);
     expect(parseBenchReport(j)).not.toHaveProperty('error');
@@ -118,7 +120,7 @@ describe('bench outputs', () => {
 
   it('bench policies --json on itlb-exec-policy: one row per policy, and an answer from the numbers', async () => {
     const plot = join(dir, 'pol.svg');
-    const r = await cli(['bench', 'policies', 'itlb-exec-policy', '--iterations', '2', '--json', '--plot', plot]);
+    const r = await run(['bench', 'policies', 'itlb-exec-policy', '--iterations', '2', '--json', '--plot', plot]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(parseBenchReport(j)).not.toHaveProperty('error');
@@ -132,7 +134,7 @@ describe('bench outputs', () => {
     expect(always.flushes).toMatchObject({ range: 2, mm: 0, itlb: 2, total: 2 });
     expect(j.answer).toMatch(/flushing the I-TLBs unconditionally \(generic-range:itlb=always\) is (not )?cheaper than the whole-mm flush/);
     expect(svgSeries(readFileSync(plot, 'utf8'))).toEqual(j.rows.map((x: { policy: string }) => x.policy));
-    const csv = await cli(['bench', 'policies', 'itlb-exec-policy', '--iterations', '1', '--arch', 'linux-6', '--hw', 'x86', '--csv']);
+    const csv = await run(['bench', 'policies', 'itlb-exec-policy', '--iterations', '1', '--arch', 'linux-6', '--hw', 'x86', '--csv']);
     expect(csv.code, csv.stderr).toBe(0);
     const rows = parseCsv(csv.stdout);
     expect(rows).toHaveLength(2);

@@ -3,13 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeReplay } from '../../src/harness/replay-token.js';
-import { cli } from './helpers.js';
+import { inProcessCli } from './helpers.js';
 
 /** The note the CLI prints, once, when it meets the old name. */
 const NOTE = /^note: policy 'generic-2\.6\.39' is now called 'generic-2011-series' .*\n$/;
 
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-alias-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/**
+ * The CLI in this process, on a warm CPU pool: one command after another, as
+ * separate processes would run them; each says its note (once per command).
+ */
+const cli = inProcessCli();
 
 describe("the old name 'generic-2.6.39'", () => {
   it('--arch: runs as generic-2011-series, with a one-line note on stderr', async () => {

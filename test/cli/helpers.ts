@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RUN_FOR_REAL } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/program.js';
+import type { CpuPool } from '../../src/harness/pool.js';
+import { usePool } from '../helpers.js';
 
 /** The built CLI (the `pretest` script builds it). */
 export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -45,9 +47,25 @@ export function cli(
  * few of its cases too. One call at a time (never in concurrent tests): the
  * capture is the CLI's only one.
  */
-export async function cliInProcess(args: string[], opts: { checkOnly?: boolean } = {}): Promise<CliResult> {
-  const r = await runCli(args, opts.checkOnly === false ? RUN_FOR_REAL : { checkOnly: true });
+export async function cliInProcess(args: string[], opts: { checkOnly?: boolean; pool?: CpuPool } = {}): Promise<CliResult> {
+  const r = await runCli(args, opts.checkOnly === false ? { ...RUN_FOR_REAL, pool: opts.pool } : { checkOnly: true });
   return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The CLI run for real in this process: main() as the bin runs it (the same
+ * commands, checks, output and exit code; stderr is not a terminal, as with
+ * a spawned CLI whose stderr is a pipe), on one warm CPU pool kept for the
+ * test file, so a command costs its iterations and not a process start and
+ * fresh CPU threads (about half a second). For what only a real process
+ * shows (the bin, signals, a scenario file loaded by Node's own loader),
+ * use cli(). One call at a time (never two at once, never in concurrent
+ * tests): the output capture is the CLI's only one, and a pool runs one
+ * machine at a time.
+ */
+export function inProcessCli(): (args: string[]) => Promise<CliResult> {
+  const pool = usePool();
+  return (args) => cliInProcess(args, { checkOnly: false, pool: pool() });
 }
 
 /** A Node stack trace line. */

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { hardwareOf, isHypothetical, policyNames } from '../../src/kernel/index.js';
 import { flavourNames } from '../../src/machine/flavours.js';
 import { builtinScenarios } from '../../scenarios/index.js';
-import { cli } from './helpers.js';
+import { inProcessCli } from './helpers.js';
+
+/** The CLI in this process (same main(), output and exit code), on a warm CPU pool. */
+const cli = inProcessCli();
 
 describe('hypothetical pairings (a kernel on hardware it never ran on)', () => {
   it('every policy has a hardware list, of known flavours; the never-merged ones have none', () => {

@@ -33,7 +33,7 @@ export default {
 
 /** Run the stuck scenario, sending `signals[i]` when stderr first shows `after[i]`; returns the result and the ms from the first signal to the exit. */
 async function interrupted(signals: NodeJS.Signals[], after: string[]): Promise<{ r: CliResult; ms: number }> {
-  const file = join(dir, 'stuck.mjs');
+  const file = join(dir, `stuck-${signals.join('-')}.mjs`);
   writeFileSync(file, STUCK);
   const steps = signalsOn(signals.map((s, i): [string, NodeJS.Signals] => [after[i], s]));
   const r = await cli(['run', file, '--ipi-timeout', '20s', '--json'], { onStderr: steps.onStderr });
@@ -41,7 +41,8 @@ async function interrupted(signals: NodeJS.Signals[], after: string[]): Promise<
   return { r, ms: performance.now() - steps.firstAt() };
 }
 
-describe('a signal during a stuck iteration', () => {
+// Real processes signalled, side by side (each its own file).
+describe.concurrent('a signal during a stuck iteration', () => {
   it('SIGINT ends it within a few seconds, not at the 20 s watchdog: exit 130, the partial JSON report', async () => {
     const { r, ms } = await interrupted(['SIGINT'], ['READY']);
     expect(r.code).toBe(130);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeReplay } from '../../src/harness/replay-token.js';
-import { cli } from './helpers.js';
+import { cliInProcess, inProcessCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-replay-story-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,9 +12,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // The calibrating iteration of a pct run of the delayed-free bug on ARMv7 (no change points): a walker reads a freed PTE table.
 const TOKEN = encodeReplay({ scenario: 'arm-delayed-free', arch: 'arm-2.6.37', hw: 'armv7-mp', cpus: 2, iteration: 0, seed: 3862385333, depth: 3, schedule: { priorities: [6, 4], changes: [] }, budget: 640 });
 
-// A replay is deterministic (one CPU thread steps at a time, in the token's order), and the refusals
-// start no thread: the processes run side by side.
-describe.concurrent('smpsim replay output', () => {
+/** The CLI in this process (same main(), output and exit code), on a warm CPU pool. */
+const cli = inProcessCli();
+
+// A replay is deterministic (one CPU thread steps at a time, in the token's order).
+describe('smpsim replay output', () => {
   it('prints the story, ending at the violation with the step the violation block reports', async () => {
     const r = await cli(['replay', TOKEN]);
     expect(r.code).toBe(1);
@@ -26,7 +28,8 @@ describe.concurrent('smpsim replay output', () => {
   });
 
   it('--full prints every event up to the violation', async () => {
-    const [r, story] = await Promise.all([cli(['replay', TOKEN, '--full']), cli(['replay', TOKEN])]);
+    const r = await cli(['replay', TOKEN, '--full']);
+    const story = await cli(['replay', TOKEN]);
     expect(r.code).toBe(1);
     const block = r.stdout.split('\n\n').find((b) => b.startsWith('every event up to the first violation:'))!.split('\n').slice(1);
     const total = Number(/\((\d+) events in all/.exec(story.stdout)![1]);
@@ -53,7 +56,8 @@ describe.concurrent('smpsim replay output', () => {
   });
 
   it.each([['--shrink', 'soon'], ['--token-search', '-1s']])('run %s %s is refused with one line (exit 2)', async (flag, value) => {
-    const r = await cli(['run', 'arm-delayed-free', flag, value]);
+    // Stopping once the inputs are checked: a case that got past the checks would exit 0.
+    const r = await cliInProcess(['run', 'arm-delayed-free', flag, value]);
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(flag);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../src/harness/report-csv.js';
 import { checkTrace } from '../../src/harness/trace-check.js';
-import { cli } from './helpers.js';
+import { inProcessCli } from './helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -14,8 +14,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Two combinations of the seed's scenario: one caught, one clean.
-const RUN = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37,arm-2.6.38', '--hw', 'arm11mpcore', '--iterations', '6', '--cpus', '3', '--mode', 'pct'];
+// Two combinations of the seed's scenario: one caught (at this seed's pct iteration 1), one clean.
+const RUN = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37,arm-2.6.38', '--hw', 'arm11mpcore', '--iterations', '3', '--cpus', '2', '--mode', 'pct'];
+/** The CLI run for real in this process (same main(), files, output and exit code), on a warm CPU pool. */
+const run = inProcessCli();
 
 /** CSV rows (none of smpsim's fields holds a comma, quote or line break: split is enough here). */
 const rows = (csv: string): string[][] => csv.split('\r\n').slice(0, -1).map((l) => l.split(','));
@@ -24,7 +26,7 @@ describe('run --csv', () => {
   it('writes one row per combination, the report\'s own values, CRLF lines; - prints it on stdout instead of the text', async () => {
     const csvFile = join(dir, 'r.csv');
     const reportFile = join(dir, 'r.json');
-    const r = await cli([...RUN, '--csv', csvFile, '--report', reportFile]);
+    const r = await run([...RUN, '--csv', csvFile, '--report', reportFile]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^verdict: all 2 combinations as expected/m);
     const csv = readFileSync(csvFile, 'utf8');
@@ -43,7 +45,7 @@ describe('run --csv', () => {
       expect(col(row, 'replay')).toBe(c.replay ?? '');
     });
     // pct mode runs the same iterations again: the same rows but for host time.
-    const out = await cli([...RUN, '--csv', '-']);
+    const out = await run([...RUN, '--csv', '-']);
     expect(out.code).toBe(0);
     const hostTime = ['time_to_first_ms', 'wall_ms', 'iterations_per_second'].map((n) => header.indexOf(n));
     const strip = (rs: string[][]): string[][] => rs.map((row) => row.filter((_, i) => !hostTime.includes(i)));
@@ -54,7 +56,7 @@ describe('run --csv', () => {
 describe('run --trace', () => {
   it('says on stderr which file it wrote and which iteration it holds; the file keeps every rule', async () => {
     const file = join(dir, 't.json');
-    const r = await cli([...RUN, '--trace', file, '--json']);
+    const r = await run([...RUN, '--trace', file, '--json']);
     expect(r.code).toBe(0);
     JSON.parse(r.stdout);
     const first = JSON.parse(r.stdout).combinations[0].firstViolatingIteration;

@@ -22,7 +22,8 @@ function alone(name: string, source: string): { dir: string; file: string } {
 
 const lastLine = (s: string): string => s.trimEnd().split('\n').at(-1)!;
 
-describe('loading a scenario file', () => {
+// Real processes (Node's loader, signals, the process's event loop), side by side: each has its own directory.
+describe.concurrent('loading a scenario file', () => {
   it.each(['tla.ts', 'tla.mjs'])('an unsettled top-level await (%s): exit 2, one line, nothing left beside it', async (name) => {
     const { dir, file } = alone(name, 'await new Promise(() => {});\nexport default {};\n');
     const r = await cli(['run', file]);

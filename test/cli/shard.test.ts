@@ -2,12 +2,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, cli, cliInProcess } from './helpers.js';
+import { STACK_LINE, cli, cliInProcess, inProcessCli } from './helpers.js';
 
 // The seed's bug on both its hardware: a first violation that is not in
-// iteration 0 on one, two kinds of violation on the other.
+// iteration 0 on one, two kinds of violation on the other, violations in
+// more than one shard (3 iterations each, at this seed).
 const N = 4;
-const PCT = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--cpus', '3', '--mode', 'pct', '--iterations', '40'];
+const ITERATIONS = 12;
+const PCT = ['run', 'arm-delayed-free', '--arch', 'arm-2.6.37', '--cpus', '2', '--mode', 'pct', '--iterations', String(ITERATIONS)];
+
+/**
+ * The CLI in this process (same main(), output and exit code) on one warm
+ * CPU pool; a refusal of each group also in a real process (cli()).
+ */
+const run = inProcessCli();
 
 let dir: string;
 const file = (name: string): string => join(dir, name);
@@ -34,12 +42,11 @@ let shardCodes: (number | null)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smpsim-shard-'));
-  // The whole run and N shard processes, as N machines would run them, all at
-  // once: pct runs are deterministic for their seed whatever else the host runs.
-  const shards = Array.from({ length: N }, (_, i) => cli([...PCT, '--shard', `${i + 1}/${N}`, '--report', file(`shard-${i + 1}.json`)]));
-  const w = await cli([...PCT, '--json']);
+  // The whole run and the N shards, as N machines would run them: pct runs are
+  // deterministic for their seed, whatever ran before them on the same threads.
+  const w = await run([...PCT, '--json']);
   whole = { code: w.code, report: JSON.parse(w.stdout) };
-  shardCodes = (await Promise.all(shards)).map((r) => r.code);
+  for (let i = 0; i < N; i++) shardCodes.push((await run([...PCT, '--shard', `${i + 1}/${N}`, '--report', file(`shard-${i + 1}.json`)])).code);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -50,9 +57,9 @@ describe('run --shard K/N, then merge, in pct mode', () => {
     expect(shardCodes.every((c) => c === 0 || c === 1)).toBe(true);
     for (let k = 1; k <= N; k++) {
       const r = read(`shard-${k}.json`);
-      expect(r).toMatchObject({ shard: { k, n: N }, seed: 1, mode: 'pct', depth: 3, iterationsAsked: 40, version: whole.report.version, scenarioFile: null });
+      expect(r).toMatchObject({ shard: { k, n: N }, seed: 1, mode: 'pct', depth: 3, iterationsAsked: ITERATIONS, version: whole.report.version, scenarioFile: null });
       for (const c of r.combinations) {
-        expect(c.iterations).toBe(10);
+        expect(c.iterations).toBe(ITERATIONS / N);
         // Violations keep their unsharded iteration index: this shard's own.
         for (const kind of c.kinds) expect(kind.firstIteration % N).toBe(k - 1);
       }
@@ -60,7 +67,7 @@ describe('run --shard K/N, then merge, in pct mode', () => {
   });
 
   it('merged, the shards give exactly the unsharded report: counts, first violation, kinds and tokens', async () => {
-    const m = await cli(['merge', ...[1, 2, 3, 4].map((k) => file(`shard-${k}.json`)), '--json', '--report', file('merged.json')]);
+    const m = await run(['merge', ...[1, 2, 3, 4].map((k) => file(`shard-${k}.json`)), '--json', '--report', file('merged.json')]);
     expect(m.stderr).toBe('');
     const merged = JSON.parse(m.stdout);
     expect(read('merged.json')).toEqual(merged);
@@ -81,11 +88,11 @@ describe('run --shard K/N, then merge, in pct mode', () => {
   });
 
   it('merges a merged part with the remaining shards to the same report (a campaign merged as it finishes)', async () => {
-    const part = await cli(['merge', file('shard-3.json'), file('shard-1.json'), '--report', file('part.json')]);
+    const part = await run(['merge', file('shard-3.json'), file('shard-1.json'), '--report', file('part.json')]);
     expect(part.stderr).toMatch(/^smpsim: incomplete: shards 2, 4 of 4 missing; the counts cover shards 1, 3 only$/m);
     expect(part.stdout).toContain('merged from shards 1, 3 of 4 (incomplete: 2, 4 missing)');
     expect(read('part.json').merged).toMatchObject({ n: N, shards: [1, 3], missing: [2, 4], incomplete: true });
-    const all = await cli(['merge', file('shard-4.json'), file('part.json'), file('shard-2.json'), '--json']);
+    const all = await run(['merge', file('shard-4.json'), file('part.json'), file('shard-2.json'), '--json']);
     const merged = JSON.parse(all.stdout);
     expect(comparable(merged)).toEqual(comparable(whole.report));
     // The merged part's shards keep their own provenance.
@@ -98,7 +105,7 @@ describe('run --shard K/N, then merge, in pct mode', () => {
       writeFileSync(file(`old-${k}.json`), JSON.stringify(r));
       return file(`old-${k}.json`);
     });
-    const m = await cli(['merge', ...old, '--json']);
+    const m = await run(['merge', ...old, '--json']);
     expect(m.stderr).toBe('');
     const merged = JSON.parse(m.stdout);
     expect(comparable(merged)).toEqual(comparable(whole.report));
@@ -107,7 +114,7 @@ describe('run --shard K/N, then merge, in pct mode', () => {
   });
 
   it('--require-complete refuses a campaign with shards missing', async () => {
-    const r = await cli(['merge', file('shard-1.json'), file('shard-2.json'), '--require-complete']);
+    const r = await run(['merge', file('shard-1.json'), file('shard-2.json'), '--require-complete']);
     expect(r.code).toBe(2);
     expect(oneLine(r)).toBe('smpsim: shards 3, 4 of 4 missing (--require-complete)');
     expect(r.stdout).toBe('');
@@ -129,7 +136,7 @@ describe('merge refuses reports that are not one campaign (exit 2, one line)', (
     ['a different version', (r: Record<string, unknown>) => (r.version = '9.9.9'), /: version 9\.9\.9, but .* has [\d.]+: only shards/],
     ['a different scenario', (r: Record<string, unknown>) => (r.scenario = 'other'), /: scenario other, but .* has arm-delayed-free/],
     ['a different mode', (r: Record<string, unknown>) => ((r.mode = 'stress'), (r.depth = null)), /: mode stress, but .* has pct/],
-    ['a different iteration count', (r: Record<string, unknown>) => (r.iterationsAsked = 80), /: iterations per combination 80, but .* has 40/],
+    ['a different iteration count', (r: Record<string, unknown>) => (r.iterationsAsked = 2 * ITERATIONS), new RegExp(`: iterations per combination ${2 * ITERATIONS}, but .* has ${ITERATIONS}`)],
     ['a different shard count', (r: Record<string, unknown>) => (r.shard = { k: 2, n: 8 }), /: shard count 8, but .* has 4/],
     ['other combinations', (r: Record<string, unknown>) => (r.combinations as unknown[]).reverse(), /: its combination 1 is arm-2\.6\.37 \/ armv7-mp, where .* has arm-2\.6\.37 \/ arm11mpcore/],
     ['an overlapping shard', (r: Record<string, unknown>) => (r.shard = { k: 1, n: 4 }), /^smpsim: shard 1\/4 is in both .*shard-1\.json and .*: shards overlap$/],
@@ -195,11 +202,11 @@ describe('merge of bench reports', () => {
     const IPI = ['bench', 'ipi', '--samples', '40', '--rounds', '2', '--json'];
     const SD = ['bench', 'shootdown', '--cpus', '1,2', '--flavour', 'ipi', '--samples', '30', '--ops', '6', '--budget', '50ms', '--json'];
     for (const [name, argv] of [['ipi-1', IPI], ['ipi-2', IPI], ['sd-1', SD], ['sd-2', SD]] as const) {
-      const r = await cli([...argv]);
+      const r = await run([...argv]);
       expect(r.code, r.stderr).toBe(0);
       writeFileSync(file(`${name}.json`), r.stdout);
     }
-    const ipi = await cli(['merge', file('ipi-1.json'), file('ipi-2.json'), '--json']);
+    const ipi = await run(['merge', file('ipi-1.json'), file('ipi-2.json'), '--json']);
     expect(ipi.code, ipi.stderr).toBe(0);
     const m = JSON.parse(ipi.stdout);
     expect(m).toMatchObject({ tool: 'smpsim', bench: 'ipi', samples: 80, rounds: 4, merged: { reports: 2 } });
@@ -209,15 +216,15 @@ describe('merge of bench reports', () => {
     expect(m.ipi.maxNs).toBe(Math.max(read('ipi-1.json').ipi.maxNs, read('ipi-2.json').ipi.maxNs));
     expect(m.ipi.p99Ns).toBeLessThanOrEqual(m.ipi.maxNs);
     expect(m.ratioP50).toBeCloseTo(m.ipi.p50Ns / m.raw.p50Ns, 9);
-    const sd = await cli(['merge', file('sd-1.json'), file('sd-2.json')]);
+    const sd = await run(['merge', file('sd-1.json'), file('sd-2.json')]);
     expect(sd.code, sd.stderr).toBe(0);
     expect(sd.stdout).toMatch(/^bench shootdown: 2 reports merged/);
     // Samples are bounded by a time budget: the merge has the two reports' together.
-    const sdJson = JSON.parse((await cli(['merge', file('sd-1.json'), file('sd-2.json'), '--json'])).stdout);
+    const sdJson = JSON.parse((await run(['merge', file('sd-1.json'), file('sd-2.json'), '--json'])).stdout);
     const parts = [read('sd-1.json'), read('sd-2.json')];
     expect(sdJson.points.map((p: { cpus: number; latency: { count: number } }) => [p.cpus, p.latency.count])).toEqual(parts[0].points.map((p: { cpus: number; latency: { count: number } }, i: number) => [p.cpus, p.latency.count + parts[1].points[i].latency.count]));
     expect(sd.stdout).toMatch(new RegExp(`2 CPUs ipi: shootdown\\s+${sdJson.points[1].latency.count}\\s`));
-    const mixed = await cli(['merge', file('ipi-1.json'), file('sd-1.json')]);
+    const mixed = await run(['merge', file('ipi-1.json'), file('sd-1.json')]);
     expect(mixed.code).toBe(2);
     expect(oneLine(mixed)).toMatch(/sd-1\.json: bench "shootdown", but .*ipi-1\.json has "ipi": only reports of one benchmark merge$/);
   });

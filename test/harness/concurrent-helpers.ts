@@ -23,8 +23,8 @@ export const CORRECT: Combination[] = [
  * Iterations of each false-positive hunt below, per combination: short in
  * `npm test`, the long hunt (100 stress, 30 pct) in `npm run test:long`.
  */
-export const STRESS_ITERATIONS = shortOrLong(20, 100);
-export const PCT_ITERATIONS = shortOrLong(8, 30);
+export const STRESS_ITERATIONS = shortOrLong(10, 100);
+export const PCT_ITERATIONS = shortOrLong(4, 30);
 
 /**
  * 16 entries a table (machine.wordsPerPage), so each range below of 16

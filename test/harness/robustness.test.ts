@@ -7,6 +7,7 @@ import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { runScenario } from '../../src/harness/runner.js';
 import type { Scenario } from '../../src/harness/scenario.js';
 import { stuckScenario, usePool } from '../helpers.js';
+import { cliInProcess } from '../cli/helpers.js';
 
 const pool = usePool();
 const dir = mkdtempSync(join(tmpdir(), 'smpsim-robust-'));
@@ -68,6 +69,7 @@ describe('stuck CPUs', () => {
     expect(r.combinations[0]).toMatchObject({ outcome: 'clean', iterations: 5 });
   });
 
+  // A real process: it must exit even though a CPU thread is still stuck.
   it('the CLI exits 3 with the watchdog message, --ipi-timeout sets the limit, and no trace file is left', () => {
     const file = join(dir, 'stuck.mjs');
     writeFileSync(file, stuckSource);
@@ -88,8 +90,10 @@ describe('crashed CPUs', () => {
   });
 });
 
+// Refused before any thread runs: checked in this process (cliInProcess stops once the inputs are
+// checked, so a file that got past the checks would exit 0).
 describe('bad input', () => {
-  it('a machine too small for the scenario: exit 2, one line, before any thread runs', () => {
+  it('a machine too small for the scenario: exit 2, one line, before any thread runs', async () => {
     const file = join(dir, 'small.mjs');
     writeFileSync(
       file,
@@ -98,20 +102,20 @@ describe('bad input', () => {
         script: [], workload: () => ({ spaces: [0], ranges: [{ start: 0, pages: 64 }] }),
         combinations: [{ arch: 'linux-6', hw: 'x86', expect: 'clean' }] };`,
     );
-    const r = cli(['run', file, '--iterations', '1']);
-    expect(r.status).toBe(2);
+    const r = await cliInProcess(['run', file, '--iterations', '1']);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^smpsim: scenario small: the machine is too small: its 16 frames do not hold the setup .*; raise machine\.frames\n$/);
   });
 
-  it('a scenario file that fails validation names the offending field', () => {
+  it('a scenario file that fails validation names the offending field', async () => {
     const file = join(dir, 'badfield.mjs');
     writeFileSync(
       file,
       `export default { name: 'badfield', setup: [], script: [{ op: 'munmap', asid: 0, start: 0, end: -4 }],
         workload: () => ({ spaces: [0], ranges: [{ start: 0, pages: 4 }] }), combinations: [] };`,
     );
-    const r = cli(['run', file]);
-    expect(r.status).toBe(2);
+    const r = await cliInProcess(['run', file]);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^smpsim: scenario file '.*badfield\.mjs': script\[0\]\.end: .*>=0.*\n$/);
   });
 });

@@ -12,7 +12,7 @@ const pool = usePool();
  * scenario under every setting (20 iterations each, at least 4 CPUs), and
  * `npm run test:long` runs this file with 10.
  */
-const SWEEP_ITERATIONS = shortOrLong(3, 10);
+const SWEEP_ITERATIONS = shortOrLong(2, 10);
 /** Stress iterations a caught combination may take before the PCT scheduler is asked. */
 const CATCH_WITHIN = 40;
 

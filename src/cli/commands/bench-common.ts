@@ -3,6 +3,7 @@ import { type CostModel, parseCosts } from '../../harness/bench/cost.js';
 import { writeFileAtomic } from '../../harness/bench/output.js';
 import { checkOutputFile } from '../../harness/output-file.js';
 import { provenance } from '../../harness/provenance.js';
+import type { CliContext } from '../context.js';
 import { MAX_CPUS } from '../../machine/config.js';
 import { VERSION } from '../../version.js';
 import { UsageError } from '../errors.js';
@@ -75,8 +76,8 @@ export interface Partial {
   empty: boolean;
 }
 
-/** Print the result as the options ask: JSON, CSV or the table; write the plot. */
-export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { json: unknown; csv: string; table: string; svg: () => string; partial?: Partial }): void {
+/** Print the result as the options ask: JSON, CSV or the table; write the plot. `ctx.argv`: the command line the JSON's provenance names. */
+export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { json: unknown; csv: string; table: string; svg: () => string; partial?: Partial }, ctx: CliContext): void {
   if (r.partial) {
     const note = `interrupted: partial results (${r.partial.done})`;
     if (o.json || o.csv) writeErr(`smpsim: ${note}\n`);
@@ -89,7 +90,7 @@ export function emit(o: BenchOutputOptions, plotFile: string | undefined, r: { j
     else writeErr(`smpsim: plot written to ${plotFile}\n`);
   }
   // tool and version first: `smpsim merge` takes only reports of one version.
-  if (o.json) writeOut(`${JSON.stringify({ tool: 'smpsim', version: VERSION, provenance: provenance(), ...(r.json as object) }, null, 2)}\n`);
+  if (o.json) writeOut(`${JSON.stringify({ tool: 'smpsim', version: VERSION, provenance: provenance(ctx.argv), ...(r.json as object) }, null, 2)}\n`);
   else if (o.csv) writeOut(r.csv);
   else writeOut(`${r.table}\n`);
 }

@@ -1,12 +1,10 @@
 import { benchIpi, ipiSvg } from '../../harness/bench/ipi.js';
 import type { LatencySummary } from '../../harness/bench/histogram.js';
 import { LATENCY_HEADERS, latencyCells, toCsv } from '../../harness/bench/output.js';
-import { CpuPool } from '../../harness/pool.js';
-import { atMost } from '../exit.js';
 import { createStepProgress } from '../progress.js';
 import { renderTable } from '../table.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
 
 export interface BenchIpiOptions extends BenchOutputOptions {
   samples?: number;
@@ -17,7 +15,7 @@ export interface BenchIpiOptions extends BenchOutputOptions {
 export async function benchIpiCommand(o: BenchIpiOptions, ctx: CliContext = RUN_FOR_REAL): Promise<number> {
   const { costs, plot } = checkOutputs(o);
   if (inputsChecked(ctx)) return 0;
-  const pool = new CpuPool();
+  const { pool, release } = commandPool(ctx);
   const rounds = o.rounds ?? 10;
   const samples = o.samples ?? 20_000;
   // benchIpi takes at most one round per sample.
@@ -30,7 +28,7 @@ export async function benchIpiCommand(o: BenchIpiOptions, ctx: CliContext = RUN_
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    await release();
   }
   const row = (name: string, s: LatencySummary): string[] => [name, ...latencyCells(s)];
   const table = [
@@ -51,6 +49,6 @@ export async function benchIpiCommand(o: BenchIpiOptions, ctx: CliContext = RUN_
     ],
   );
   const partial = r.interrupted ? { done: `${r.rounds} of ${roundsRun} rounds`, empty: r.rounds === 0 } : undefined;
-  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r), partial });
+  emit(o, plot, { json: { ...json, costs }, csv, table, svg: () => ipiSvg(r), partial }, ctx);
   return r.interrupted ? interrupt.exitCode : 0;
 }

@@ -1,16 +1,14 @@
 import { type PolicySpec, benchPolicies, policiesSvg, scenarioPolicies } from '../../harness/bench/policies.js';
 import { formatCount, toCsv } from '../../harness/bench/output.js';
-import { CpuPool } from '../../harness/pool.js';
 import { machineConfigFor } from '../../harness/runner.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw } from '../combinations.js';
 import { UsageError } from '../errors.js';
-import { atMost } from '../exit.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderTable } from '../table.js';
 import { createStepProgress } from '../progress.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
 
 export interface BenchPoliciesOptions extends BenchOutputOptions {
   arch?: string[];
@@ -40,7 +38,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     throw new UsageError(`${scenario.name} on ${useHw} with ${cpus} CPUs: ${(e as Error).message}`);
   }
   if (inputsChecked(ctx)) return 0;
-  const pool = new CpuPool();
+  const { pool, release } = commandPool(ctx);
   const progress = createStepProgress('bench policies', policies.length, 'policies');
   const interrupt = benchInterrupt(progress);
   let r;
@@ -60,7 +58,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    await release();
   }
   const rows = r.rows.map((x) => [
     x.policy,
@@ -96,7 +94,7 @@ export async function benchPoliciesCommand(scenarioArg: string, o: BenchPolicies
     r.rows.map((x) => [x.policy, x.arch, r.hw, r.cpus, x.iterations, x.ops, x.ipisSent, x.ipisReceived, x.broadcasts, x.flushes.page, x.flushes.range, x.flushes.mm, x.flushes.all, x.flushes.itlb, x.flushes.walk, x.flushes.total, x.dropped.dtlb, x.dropped.itlb, x.dropped.walk, x.refillsAfterDrop, x.itlbRefillsAfterDrop, x.dtlbMisses, x.itlbMisses, x.walks, x.frees.data, x.frees.tables, x.frees.immediate, x.frees.delayed, x.frees.delayMean, x.frees.delayMax, x.hostMsPerOp, x.modelledCycles, x.violations]),
   );
   const partial = r.interrupted ? { done: `${r.rows.length} of ${policies.length} policies`, empty: r.rows.length === 0 } : undefined;
-  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r), partial });
+  emit(o, plot, { json: r, csv, table, svg: () => policiesSvg(r), partial }, ctx);
   if (r.interrupted) return interrupt.exitCode;
   return r.rows.some((x) => x.violations > 0) ? 1 : 0;
 }

@@ -2,14 +2,12 @@ import { policyNames } from '../../kernel/index.js';
 import { resolveArchName } from '../alias-note.js';
 import { formatCount, formatNs, toCsv } from '../../harness/bench/output.js';
 import { type ShootdownFlavour, benchShootdown, shootdownSvg } from '../../harness/bench/shootdown.js';
-import { CpuPool } from '../../harness/pool.js';
 import { UsageError } from '../errors.js';
-import { atMost } from '../exit.js';
 import { unknownNameMessage } from '../../harness/suggest.js';
 import { renderTable } from '../table.js';
 import { createStepProgress } from '../progress.js';
 import { type BenchOutputOptions, benchInterrupt, checkOutputs, emit } from './bench-common.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
 
 export interface BenchShootdownOptions extends BenchOutputOptions {
   cpus?: number[];
@@ -31,7 +29,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
   const arch = resolveArchName(o.arch ?? 'linux-6');
   if (!policyNames().includes(arch)) throw new UsageError(unknownNameMessage('architecture policy', arch, policyNames()));
   if (inputsChecked(ctx)) return 0;
-  const pool = new CpuPool();
+  const { pool, release } = commandPool(ctx);
   const cpus = o.cpus ?? [1, 2, 4, 8, 16];
   const flavourSet = [...new Set(flavours)] as ShootdownFlavour[];
   const progress = createStepProgress('bench shootdown', cpus.length * flavourSet.length, 'points');
@@ -53,7 +51,7 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
   } finally {
     progress.stop();
     interrupt.dispose();
-    await atMost(pool.close(), 5000);
+    await release();
   }
   const rows = r.points.map((p) => [
     String(p.cpus),
@@ -96,6 +94,6 @@ export async function benchShootdownCommand(o: BenchShootdownOptions, ctx: CliCo
     r.points.map((p) => [p.cpus, p.flavour, p.hw, p.latency.count, p.latency.p50Ns, p.latency.p90Ns, p.latency.p99Ns, p.latency.p999Ns, p.latency.maxNs, p.shootdownsPerSecond, p.munmapOpsPerSecond, p.munmap.p50Ns, p.madviseOpsPerSecond, p.madvise.p50Ns, p.madvise.p99Ns, p.modelledCycles, r.hostCores, p.oversubscribed]),
   );
   const partial = r.interrupted ? { done: `${r.points.length} of ${cpus.length * flavourSet.length} points`, empty: r.points.length === 0 } : undefined;
-  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r), partial });
+  emit(o, plot, { json: { ...r, costs }, csv, table, svg: () => shootdownSvg(r), partial }, ctx);
   return r.interrupted ? interrupt.exitCode : 0;
 }

@@ -50,7 +50,7 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions, ctx:
     const run = docs.find((d) => !isBench(d.json))!;
     throw new UsageError(`${bench[0].name} is a bench report and ${run.name} is not: merge takes reports of one kind`);
   }
-  if (bench.length) return mergeBench(docs.map((d) => asBenchReport(d.name, d.json as { bench: unknown })), o, out);
+  if (bench.length) return mergeBench(docs.map((d) => asBenchReport(d.name, d.json as { bench: unknown })), o, out, ctx);
 
   const { report, notes } = mergeReports(
     docs.map((d) => asRunReport(d.name, d.json)),
@@ -66,8 +66,8 @@ export async function mergeCommand(files: string[], o: MergeCommandOptions, ctx:
   return exitCodeFor({ ...report, interrupted: false });
 }
 
-function mergeBench(all: { name: string; report: MergeableBenchReport }[], o: MergeCommandOptions, out: string | undefined): number {
-  const r = mergeBenchReports(all);
+function mergeBench(all: { name: string; report: MergeableBenchReport }[], o: MergeCommandOptions, out: string | undefined, ctx: CliContext): number {
+  const r = mergeBenchReports(all, provenance(ctx.argv));
   if (o.json) writeOut(`${JSON.stringify(r, null, 2)}\n`);
   else {
     const row = (name: string, s: LatencySummary): string[] => [name, ...latencyCells(s)];

@@ -1,11 +1,9 @@
-import { CpuPool } from '../../harness/pool.js';
 import { type ReplayResult, checkReplay, replayChecked } from '../../harness/replay.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
 import { BadTokenError, decodeReplay } from '../../harness/replay-token.js';
 import { resolveArchName } from '../alias-note.js';
 import { archLabel } from '../../harness/scenario.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { atMost } from '../exit.js';
 import { renderViolation } from '../render.js';
 import { loadScenario } from '../scenario-loader.js';
 import { renderFields } from '../table.js';
@@ -45,12 +43,12 @@ export async function replayCommand(token: string, o: ReplayCommandOptions, ctx:
     throw e;
   }
   if (inputsChecked(ctx)) return 0;
-  const pool = new CpuPool();
+  const { pool, release } = commandPool(ctx);
   let result: ReplayResult;
   try {
     result = await replayChecked(checked, pool);
   } finally {
-    await atMost(pool.close(), 5000);
+    await release();
   }
   if (trace) {
     const s = result.spec;

@@ -1,5 +1,5 @@
 import { checkOutputFile, writeFileAtomic } from '../../harness/output-file.js';
-import { CpuPool } from '../../harness/pool.js';
+import type { CpuPool } from '../../harness/pool.js';
 import type { RunReport } from '../../harness/report.js';
 import { reportCsv } from '../../harness/report-csv.js';
 import { type RunOptions, type TraceWritten, checkRun, machineConfigFor, runChecked } from '../../harness/runner.js';
@@ -8,7 +8,6 @@ import { type Shard, shardLabel } from '../../harness/shard.js';
 import { parseArchList } from '../arch-spec.js';
 import { checkHw, chooseCombinations } from '../combinations.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { atMost } from '../exit.js';
 import { watchInterrupt } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { exitCodeFor, failing, renderMatrix, renderSingle, renderVerdict, runLine } from '../render.js';
@@ -17,8 +16,8 @@ import { DEFAULT_SHRINK_MS } from '../../harness/shrink.js';
 import { formatMs } from '../numbers.js';
 import { reproduction, shellWord } from '../reproduce.js';
 import { loadScenario } from '../scenario-loader.js';
-import { type CliContext, RUN_FOR_REAL, inputsChecked } from '../context.js';
-import { writeOut, writeErr } from '../io.js';
+import { type CliContext, RUN_FOR_REAL, commandPool, inputsChecked } from '../context.js';
+import { stderrIsTerminal, writeOut, writeErr } from '../io.js';
 
 /** The options of `smpsim run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -129,14 +128,15 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
   // signal during it stops the run before its first iteration, with the (empty) partial report.
   const progress = createProgress({ durationMs: o.duration });
   const interrupt = watchInterrupt(() => progress.stop());
-  let pool: CpuPool | null = null;
+  let pooled: ReturnType<typeof commandPool> | null = null;
   let report: RunReport;
   const matrix = combos.length > 1;
   const reproductions = new Map<number, Reproduction>();
   try {
     const checked = checkRun(options);
     if (inputsChecked(ctx)) return 0;
-    pool = new CpuPool();
+    pooled = commandPool(ctx);
+    const pool = pooled.pool;
     report = await runChecked({ ...options, pool, onProgress: progress.onProgress, shouldStop: interrupt.shouldStop, abort: interrupt.abort }, checked);
     progress.stop();
     // The JSON report is the run's, as it ran; the text output adds a shrunk token (and one found for a stress violation).
@@ -149,7 +149,7 @@ export async function runCommand(scenarioArg: string, o: RunCommandOptions, ctx:
   } finally {
     progress.stop();
     interrupt.dispose();
-    if (pool) await atMost(pool.close(), 5000);
+    await pooled?.release();
   }
   if (o.csv === '-') writeOut(reportCsv(report));
   else printReport(report, scenarioArg, o.json, matrix, reproductions);
@@ -202,7 +202,7 @@ async function reproduceWithProgress(
 ): Promise<Reproduction> {
   const c = report.combinations[ci];
   const searchMs = x.o.tokenSearch ?? DEFAULT_SEARCH_MS;
-  const tty = Boolean(process.stderr.isTTY);
+  const tty = stderrIsTerminal();
   const searching = !c.replay && searchMs > 0;
   if (tty && searching) writeErr(`searching pct schedules of ${c.archLabel} / ${c.hw} for a replay token (up to ${formatMs(searchMs)}; --token-search off skips this)\n`);
   const bar = searching ? createProgress({ durationMs: searchMs }) : null;
