@@ -88,6 +88,8 @@ export class FlushInitiator {
   private readonly ackedFn = (): boolean => ackedIn((this.seen = Atomics.load(this.i32, this.ackAt)), this.seq);
   private readonly claimFn = (): boolean => (this.claimed = tryClaim(this.i32, this.L, this.target)) >= 0;
   private readonly epochMovedFn = (): boolean => Atomics.load(this.i32, this.epochAt) !== this.epochSeen;
+  /** The awaited CPU's published step count, for the watchdogs (wait.ts progressOf). */
+  private readonly targetSteps = (): number => this.f64[this.L.counter(this.target, K.stepNow)];
   private readonly ackWait: WaitOptions;
   private readonly claimWait: WaitOptions;
   private readonly epochWait: WaitOptions;
@@ -114,6 +116,7 @@ export class FlushInitiator {
       },
       timeoutMs,
       onTimeout: (ms) => ipiTimeout(i32, this.f64, L, id, this.target, ms),
+      progressOf: this.targetSteps,
       gate: cpu.gate,
       awaited: () => this.target,
       soon: true,
@@ -133,6 +136,7 @@ export class FlushInitiator {
       },
       timeoutMs,
       onTimeout: (ms) => ipiTimeout(i32, this.f64, L, Atomics.load(i32, L.inbox(this.target, M.SENDER)), this.target, ms),
+      progressOf: this.targetSteps,
       gate: cpu.gate,
       // The inbox frees when its target takes the IPI in it.
       awaited: () => this.target,
@@ -154,6 +158,7 @@ export class FlushInitiator {
       },
       timeoutMs,
       onTimeout: epochTimeout,
+      progressOf: this.targetSteps,
       gate: cpu.gate,
       // Only a CPU on a host core has an odd EPOCH (cpu.ts handOverCore).
       awaitsRunning: true,

@@ -63,6 +63,16 @@ import { MachineAborted } from './sync.js';
  * few hundred instructions, so it has no watchdog and no poll).
  */
 
+/**
+ * Steps an awaited CPU executes within the watchdog's time before it counts
+ * as stuck rather than starved: a CPU on a host core executes millions a
+ * second, so this many in `timeoutMs` (2 s by default) means it had well
+ * under 1% of a core.
+ */
+export const STARVED_STEPS = 100_000;
+/** How much longer than `timeoutMs` a watchdog waits for a starved CPU. */
+export const STARVED_GRACE = 10;
+
 /** A poll that does nothing (a waiter with nothing of its own to serve). */
 export const NO_POLL = (): boolean => false;
 
@@ -82,8 +92,17 @@ export interface WaitOptions {
    * wait's cycle detection; throwing ends the wait).
    */
   pause?: () => void;
-  /** Watchdog: past this many milliseconds of waiting, throw onTimeout(waited). */
+  /** Watchdog: past this many milliseconds of waiting, throw onTimeout(waited) (see `progressOf`). */
   timeoutMs: number;
+  /**
+   * The awaited CPU's published step count. Given, the watchdog tells a CPU
+   * that is stuck from one the host starved: past `timeoutMs` it fires only
+   * if the awaited CPU executed at least STARVED_STEPS steps since the wait
+   * began (a CPU stuck with interrupts off keeps executing), and waits on
+   * while it did not (a heavily loaded host gave it no time), up to
+   * STARVED_GRACE times `timeoutMs`.
+   */
+  progressOf?: () => number;
   onTimeout: (waitedMs: number) => Error;
   /** A controlled run's gate (null or inactive: a stress run). */
   gate: Gate | null;
@@ -124,6 +143,11 @@ function round(done: () => boolean, poll: () => boolean, checkFirst: boolean): b
   return done();
 }
 
+/** Past the watchdog's time: whether the awaited CPU had too little host time to answer (see WaitOptions.progressOf). */
+function starved(o: WaitOptions, progress0: number, waited: number): boolean {
+  return o.progressOf !== undefined && waited < o.timeoutMs * STARVED_GRACE && o.progressOf() - progress0 < STARVED_STEPS;
+}
+
 /** Block until `done()` holds, by the rules in the header. */
 export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions): void {
   const poll = o.poll;
@@ -156,6 +180,7 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
   // Whether this wait gave its core away to sleep (then it takes one back at the end).
   let gave = false;
   const t0 = performance.now();
+  const progress0 = o.progressOf !== undefined ? o.progressOf() : 0;
   for (;;) {
     if (round(done, poll, checkFirst)) {
       if (gave) cores!.resume();
@@ -163,7 +188,7 @@ export function waitUntil(i32: Int32Array, done: () => boolean, o: WaitOptions):
     }
     if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
     const waited = performance.now() - t0;
-    if (waited > o.timeoutMs) throw o.onTimeout(waited);
+    if (waited > o.timeoutMs && !starved(o, progress0, waited)) throw o.onTimeout(waited);
     o.pause?.();
     if (!gave && cores !== null) {
       const awaited = o.awaited !== undefined ? o.awaited() : -1;
