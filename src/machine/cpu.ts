@@ -14,9 +14,9 @@ import {
 } from './constants.js';
 import { FlushInitiator } from './flush-initiator.js';
 import { GupFast } from './gup-fast.js';
-import { IpiState, handlePosted, ring } from './ipi.js';
+import { IpiState, handlePosted } from './ipi.js';
 import { Lazy } from './lazy.js';
-import { A, C, F, H, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
+import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
 import { CoreGate, spinMicros } from './cores.js';
@@ -468,14 +468,7 @@ export class Cpu {
    */
   boundary(): boolean {
     this.f64[this.ctr + K.stepNow] = this.step;
-    // A kernel CPU in waitSteps sleeps until the step counts it waits for are published.
-    const want = Atomics.load(this.i32, H.STEP_WAIT);
-    if (want !== 0 && this.step >= want) this.ringStepWaiters();
     return (this.epoch & 1) !== 0 && this.publishEpoch(this.epoch + 2);
-  }
-  private ringStepWaiters(): void {
-    const waiters = Atomics.load(this.i32, H.STEP_WAITERS);
-    for (let c = 0; c < this.L.cfg.cpus; c++) if ((waiters & (1 << c)) !== 0) ring(this.i32, this.L, c);
   }
   /** Whether a broadcast initiator is waiting for this CPU to pass its next quiescence point. */
   watched(): boolean {

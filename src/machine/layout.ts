@@ -55,14 +55,6 @@ export const H = {
   CORE_TICKET: 36,
   /** Threads queued as finished waits (cores.ts resume): a running CPU hands over at its next quantum. */
   CORE_URGENT: 37,
-  /**
-   * waitSteps (harness/thread/kernel-role.ts): the step count awaited (0:
-   * none) and the CPUs waiting for it, a bit each. A CPU that publishes a
-   * step count at or past it rings them (Cpu.boundary), so they sleep until
-   * told rather than polling.
-   */
-  STEP_WAIT: 38,
-  STEP_WAITERS: 39,
   WORDS: 48,
 } as const;
 export const MAGIC = 0x53_4d_50_31; // "SMP1"
