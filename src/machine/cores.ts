@@ -188,13 +188,13 @@ export class CoreGate {
   /**
    * A step inside a race window of a run without the gate (every CPU thread
    * has a host core of its own): how many microseconds to stall here, with
-   * odds 1 in 2^oddsShift, else 0. The real CPU's stall on a cache miss or a
+   * odds 1 in 2^oddsShift (up to `maxUs`), else 0. The real CPU's stall on a cache miss or a
    * hypervisor's preemption, for runs where the host never preempts.
    */
-  stallDue(oddsShift: number): number {
+  stallDue(oddsShift: number, maxUs: number = STALL_MAX_US): number {
     this.rnd = xorshift32(this.rnd);
     if ((this.rnd & ((1 << oddsShift) - 1)) !== 0) return 0;
-    return STALL_MIN_US + ((this.rnd >>> 16) % (STALL_MAX_US - STALL_MIN_US + 1));
+    return STALL_MIN_US + ((this.rnd >>> 16) % (maxUs - STALL_MIN_US + 1));
   }
 
   /**

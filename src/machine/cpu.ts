@@ -241,7 +241,7 @@ export class Cpu {
    * CPU thread has a core), stall now and then for a few microseconds.
    * Quiescent meanwhile, as off its core: see handOverCore.
    */
-  window(gateOdds: number, stallOdds: number): void {
+  window(gateOdds: number, stallOdds: number, stallMaxUs?: number): void {
     const cores = this.cores;
     if (cores.holding) {
       // A finished wait is queued (often the kernel, back from waiting for
@@ -250,7 +250,7 @@ export class Cpu {
       if (cores.urgentQueued() || cores.windowDue(gateOdds)) this.handOverCore();
       return;
     }
-    const us = cores.stallDue(stallOdds);
+    const us = cores.stallDue(stallOdds, stallMaxUs);
     if (us === 0) return;
     const running = this.quiesce();
     spinMicros(us);
