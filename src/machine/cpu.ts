@@ -19,7 +19,7 @@ import { Lazy } from './lazy.js';
 import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
-import { CoreGate, spinMicros } from './cores.js';
+import { CoreGate, CoreState, spinMicros } from './cores.js';
 import { Ev, Recorder } from './recorder.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 
@@ -246,8 +246,13 @@ export class Cpu {
     if (cores.holding) {
       // A finished wait is queued (often the kernel, back from waiting for
       // the workload): it gets this core here, inside the window, rather
-      // than at the next quantum boundary.
-      if (cores.urgentQueued() || cores.windowDue(gateOdds)) this.handOverCore();
+      // than at the next quantum boundary. A CPU inside a kernel operation
+      // gets it first: the window is open while the kernel runs, as a real
+      // CPU's stall overlaps whatever the others do meanwhile. (Measured on
+      // the broadcast gup_fast combinations at 3, 5 and 9 CPUs, 60 stress
+      // iterations each: most caught more often, by up to 15 points, none
+      // clearly less.)
+      if (cores.urgentQueued() || cores.windowDue(gateOdds)) this.handOverCore(this.queuedInKernel());
       return;
     }
     const us = cores.stallDue(stallOdds, stallMaxUs);
@@ -279,16 +284,25 @@ export class Cpu {
   }
 
   /**
-   * Give the host core to the next queued CPU thread and wait for one again.
-   * Off its core a CPU executes nothing, so it is quiescent meanwhile (EPOCH
+   * Give the host core to CPU `prefer` if it is queued, else to the next
+   * queued CPU thread, and wait for one again. Off its core a CPU executes nothing, so it is quiescent meanwhile (EPOCH
    * even: a broadcast initiator does not wait for a CPU that has no access in
    * flight); a software walk in progress stays in progress, as it does across
    * any quiescence point.
    */
-  handOverCore(): void {
+  handOverCore(prefer = -1): void {
     const running = this.quiesce();
-    this.cores.handOver();
+    this.cores.handOver(prefer);
     if (running) this.resume();
+  }
+
+  /** A CPU queued for a host core in the middle of a kernel operation, or -1. */
+  private queuedInKernel(): number {
+    const { i32, L } = this;
+    for (let c = 0; c < L.cfg.cpus; c++) {
+      if (c !== this.id && Atomics.load(i32, L.cpu(c, C.KERNEL_OP)) !== 0 && Atomics.load(i32, L.cpu(c, C.CORE_STATE)) === CoreState.QUEUED) return c;
+    }
+    return -1;
   }
 
   /** Record events from now on (a traced iteration); `clock` stamps them. */
