@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { MAX_CPUS } from '../machine/config.js';
 import type { Machine } from '../machine/machine.js';
 import type { CpuBatch, CpuBatchResult, CpuHost, CpuTask, CpuTaskResult } from './thread/worker-host.js';
-import { abortBatch, batchControl, clearBatchControl } from './thread/batch.js';
+import { abortBatch, batchControl, clearBatchControl, stopBatch } from './thread/batch.js';
 
 /** The compiled worker entry point, whether this module runs from src/ (tests) or dist/. */
 function workerFile(): string {
@@ -181,6 +181,11 @@ export class CpuPool {
     const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
     if (failures.length) throw failures.find((e) => e?.name !== 'MachineAborted') ?? failures[0];
     return settled.map((r) => (r as PromiseFulfilledResult<CpuBatchResult>).value);
+  }
+
+  /** Ask the batch in progress (runBatch) to end after its current iteration: it resolves with the iterations done so far. */
+  stopBatch(): void {
+    stopBatch(this.ctl);
   }
 
   /**

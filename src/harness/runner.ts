@@ -21,7 +21,7 @@ import { provenance } from './provenance.js';
 import { ScenarioError, parseScenario } from './scenario-schema.js';
 import { type Shard, checkShard, shardIterations } from './shard.js';
 import { writeTrace } from './trace.js';
-import type { CpuBatch, CpuTask, CpuTaskResult } from './thread/worker-host.js';
+import type { CpuBatch, CpuBatchResult, CpuTask, CpuTaskResult } from './thread/worker-host.js';
 import { prepareIteration } from './thread/batch.js';
 
 export { machineConfigFor };
@@ -108,6 +108,9 @@ export function iterationSeed(seed: number, it: number): number {
   return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + Math.imul(it + 1, 0x165667b1)) >>> 0;
 }
 
+
+/** How often a batch of stress iterations looks at RunOptions.shouldStop (ms). */
+export const STOP_POLL_MS = 10;
 
 /** Steps each workload CPU runs in a controlled iteration before it idles (taking IPIs) until the stop. */
 export const PCT_WORKLOAD_STEPS = 1000;
@@ -223,17 +226,29 @@ export class CombinationRunner {
    * Run the stress iterations `list` (ascending) as one batch: the CPU
    * threads go from one to the next by themselves (thread/batch.ts), and the
    * outcomes come back together. With `stopAtFirst` the batch ends after the
-   * first violating iteration. Abandoned (`abort`): the outcomes of the
-   * iterations completed before, and `abandoned` set.
+   * first violating iteration, and once `shouldStop()` (polled every
+   * STOP_POLL_MS) after the iteration in progress. Abandoned (`abort`): the
+   * outcomes of the iterations completed before, and `abandoned` set.
    */
-  async batch(list: readonly { it: number; seed: number }[], opts: { stopAtFirst?: boolean; abort?: AbortSignal } = {}): Promise<{ outcomes: IterationOutcome[]; abandoned: boolean }> {
+  async batch(
+    list: readonly { it: number; seed: number }[],
+    opts: { stopAtFirst?: boolean; abort?: AbortSignal; shouldStop?: () => boolean } = {},
+  ): Promise<{ outcomes: IterationOutcome[]; abandoned: boolean }> {
     if (this.mode !== 'stress') throw new Error('only stress iterations run in batches');
     const { machine, cpus } = this;
     prepareIteration(machine, list[0].it, list[0].seed, this.coreTokens);
     const perIteration = list.map((l) => this.tasks(l.seed, undefined));
     const batches: CpuBatch[] = Array.from({ length: cpus }, (_, c) => ({ tasks: perIteration.map((t) => t[c]) }));
     Object.assign(batches[0], { iterations: list, coreTokens: this.coreTokens, stopAtFirst: opts.stopAtFirst === true });
-    const got = await this.pool.runBatch(batches, opts.abort);
+    // A stop request (Ctrl-C) ends the batch after the iteration in progress, as between single iterations.
+    const shouldStop = opts.shouldStop;
+    const watch = shouldStop ? setInterval(() => shouldStop() && this.pool.stopBatch(), STOP_POLL_MS) : undefined;
+    let got: CpuBatchResult[];
+    try {
+      got = await this.pool.runBatch(batches, opts.abort);
+    } finally {
+      clearInterval(watch);
+    }
     // The leader's snapshots count the iterations every thread completed.
     const outcomes = got[0].snapshots.map((snap, j): IterationOutcome => ({
       violations: snap.violations,
@@ -375,7 +390,7 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
         let abandoned = false;
         const t0 = performance.now();
         try {
-          if (batched) ({ outcomes: outs, abandoned } = await runner.batch(list, { stopAtFirst: o.stopAtFirst, abort: o.abort }));
+          if (batched) ({ outcomes: outs, abandoned } = await runner.batch(list, { stopAtFirst: o.stopAtFirst, abort: o.abort, shouldStop: o.shouldStop }));
           else outs = [await runner.iteration(it, list[0].seed, { record: recording, depth, k: pct.kFor(it), abort: o.abort })];
         } catch (e) {
           if (!(e instanceof IterationAbandoned)) throw e;
@@ -383,7 +398,10 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
           break;
         }
         if (batched) sizer.observe(outs.length, performance.now() - t0);
-        let stop = abandoned || outs.length < list.length;
+        // A batch ends early when abandoned, at its first violation (stopAtFirst), or on a stop request.
+        const cut = outs.length < list.length;
+        let stop = abandoned || cut;
+        let violated = false;
         for (let j = 0; j < outs.length; j++) {
           const { it: i, seed: iseed } = list[j];
           const out = outs[j];
@@ -401,12 +419,12 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
             if (events) traced = { events, label, iteration: i, seed: iseed, violating: true };
           }
           if (o.stopAtFirst && out.violations.total > 0) {
-            stop = true;
+            stop = violated = true;
             break;
           }
         }
-        // Abandoned mid-batch: the iterations completed before count, and the run ends.
-        if (abandoned) interrupted = true;
+        // Abandoned or stopped mid-batch: the iterations completed before count, and the run ends, interrupted.
+        if (abandoned || (cut && !violated)) interrupted = true;
         if (stop) break;
         it = list[list.length - 1].it + step;
       }

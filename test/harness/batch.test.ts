@@ -54,6 +54,23 @@ describe('batches of stress iterations', () => {
     expect(outcomes).toHaveLength(first + 1);
   });
 
+  it('a stop request ends the batch after the iteration in progress, and the run is reported interrupted', async () => {
+    const runner = new CombinationRunner(armDelayedFree, { arch: 'arm-2.6.38', hw: 'arm11mpcore' }, 3, pool(), 'stress');
+    await runner.bind();
+    const list = Array.from({ length: 20_000 }, (_, i) => ({ it: i, seed: iterationSeed(4, i) }));
+    const t0 = performance.now();
+    const { outcomes, abandoned } = await runner.batch(list, { shouldStop: () => performance.now() - t0 > 100 });
+    expect(abandoned).toBe(false);
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.length).toBeLessThan(list.length);
+    // Through runScenario: what ran is counted, and the report says it was interrupted.
+    const t1 = performance.now();
+    const r = await runScenario({ scenario: armDelayedFree, arch: ['arm-2.6.38'], hw: 'arm11mpcore', cpus: 3, iterations: 20_000, pool: pool(), shouldStop: () => performance.now() - t1 > 300 });
+    expect(r.interrupted).toBe(true);
+    expect(r.combinations[0].iterations).toBeGreaterThan(0);
+    expect(r.combinations[0].iterations).toBeLessThan(20_000);
+  });
+
   it('abandoned mid-batch: the threads leave and the iterations completed before come back, marked abandoned', async () => {
     const p = pool();
     const m = Machine.create({ cpus: 2, frames: 64 });

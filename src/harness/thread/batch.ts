@@ -32,6 +32,8 @@ import { MachineAborted } from '../../machine/sync.js';
  *    machine for the next one. It clears DONE before it publishes GEN = j + 1,
  *    so a count never mixes two iterations. After the last iteration (or the
  *    first violating one, with stopAtFirst) it sets END instead.
+ *  - STOP is the harness's stop request (the first Ctrl-C): the leader ends
+ *    the batch after the iteration in progress, as if it were the last.
  *  - ABORT is the harness's abandonment (CpuPool.runBatch): it is set before
  *    the machine's own ABORT word, and the leader looks at it after every
  *    reset (which clears the machine's word), so an abandonment that meets a
@@ -48,7 +50,9 @@ export const B = {
   END: 2,
   /** The harness abandoned the batch. */
   ABORT: 3,
-  WORDS: 4,
+  /** The harness asks the batch to end after the iteration in progress (a stop request: Ctrl-C). */
+  STOP: 4,
+  WORDS: 5,
 } as const;
 
 /** A new control buffer (one per pool). */
@@ -59,6 +63,16 @@ export function batchControl(): Int32Array {
 /** Before a batch is posted (no thread waits on the words then). */
 export function clearBatchControl(ctl: Int32Array): void {
   for (let w = 0; w < B.WORDS; w++) Atomics.store(ctl, w, 0);
+}
+
+/** Ask the batch in progress to end after its current iteration. */
+export function stopBatch(ctl: Int32Array): void {
+  Atomics.store(ctl, B.STOP, 1);
+}
+
+/** Whether the harness asked the batch to end after the current iteration. */
+export function stopRequested(ctl: Int32Array): boolean {
+  return Atomics.load(ctl, B.STOP) !== 0;
 }
 
 /** Abandon the batch in progress: wake every thread waiting between iterations. */

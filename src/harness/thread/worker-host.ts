@@ -9,7 +9,7 @@ import { CPU_OP_NAMES } from '../../machine/constants.js';
 import { MachineAborted } from '../../machine/sync.js';
 import type { TlbEntry } from '../../machine/tlb.js';
 import { getRole } from './roles.js';
-import { type IterationSnapshot, abandoned, awaitIteration, awaitOthers, iterationDone, snapshot, startNext } from './batch.js';
+import { type IterationSnapshot, abandoned, awaitIteration, awaitOthers, iterationDone, snapshot, startNext, stopRequested } from './batch.js';
 import './builtin-roles.js';
 
 /** One iteration's work for a CPU thread. */
@@ -123,7 +123,7 @@ export class CpuHost {
         awaitOthers(ctl, machine, others);
         const snap = snapshot(machine);
         out.snapshots.push(snap);
-        const last = j + 1 === b.tasks.length || (b.stopAtFirst === true && snap.violations.total > 0);
+        const last = j + 1 === b.tasks.length || (b.stopAtFirst === true && snap.violations.total > 0) || stopRequested(ctl);
         const next = b.iterations![j + 1];
         startNext(ctl, machine, j + 1, last ? null : { it: next.it, seed: next.seed, coreTokens: b.coreTokens ?? 0 });
         if (last) break;
