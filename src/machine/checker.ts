@@ -97,7 +97,10 @@ export function recordViolation(i32: Int32Array, L: Layout, v: ViolationFields):
   }
   const f = v.frame;
   const src: RecordSource = { i32, L, v, freeCpu: f >= 0 && f < L.cfg.frames ? Atomics.load(i32, L.frame(f, F.FREE_CPU)) : -1 };
-  for (let w = 0; w < RECORD_FIELDS.length; w++) Atomics.store(i32, L.violation(idx, V.FIRST + w), RECORD_FIELDS[w][1](src));
+  // Plain stores: the sequentially consistent store of VALID publishes them
+  // (a reader loads VALID first), as ipi.ts post() publishes an IPI's fields.
+  const at = L.violation(idx, V.FIRST);
+  for (let w = 0; w < RECORD_FIELDS.length; w++) i32[at + w] = RECORD_FIELDS[w][1](src);
   Atomics.store(i32, L.violation(idx, V.VALID), 1);
 }
 
@@ -120,21 +123,48 @@ const join64 = (hi: number, lo: number): number => (hi >>> 0) * 2 ** 32 + (lo >>
 
 /** Records written so far (complete ones only) and the overflow count. */
 export function readViolations(i32: Int32Array, L: Layout): { records: Violation[]; total: number; overflow: number } {
+  return readLog(i32, L, false);
+}
+
+/**
+ * The first record of each kind in the log, in log order, with the same
+ * counts: all a run's report keeps of an iteration (the kinds it saw and the
+ * first violation of each), read without decoding the rest. A buggy policy
+ * fills the whole log every iteration, and decoding it cost a batch's
+ * leader more than the iteration itself.
+ */
+export function readViolationKinds(i32: Int32Array, L: Layout): { records: Violation[]; total: number; overflow: number } {
+  return readLog(i32, L, true);
+}
+
+const KIND_FIELD = RECORD_FIELDS.findIndex(([name]) => name === 'kind');
+
+function readLog(i32: Int32Array, L: Layout, firstOfKind: boolean): { records: Violation[]; total: number; overflow: number } {
   const total = Atomics.load(i32, H.VLOG_COUNT);
   const n = Math.min(total, L.cfg.violationLogSize);
   const records: Violation[] = [];
+  const kinds = new Set<number>();
   for (let i = 0; i < n; i++) {
     if (!Atomics.load(i32, L.violation(i, V.VALID))) continue;
-    const w = Object.fromEntries(RECORD_FIELDS.map(([name], k) => [name, Atomics.load(i32, L.violation(i, V.FIRST + k))])) as RecordWords;
-    const { stepLo, stepHi, seedLo, seedHi, freeOp, freeArg, freeCpu, freerOpNow, freerArgNow, callCpu, callOp, ...rest } = w;
-    records.push({
-      ...rest,
-      step: join64(stepHi, stepLo),
-      seed: join64(seedHi, seedLo),
-      freedBy: { op: freeOp, arg: freeArg, cpu: freeCpu },
-      freerNow: { op: freerOpNow, arg: freerArgNow },
-      call: callCpu >= 0 ? { cpu: callCpu, op: callOp } : null,
-    });
+    if (firstOfKind) {
+      const kind = Atomics.load(i32, L.violation(i, V.FIRST + KIND_FIELD));
+      if (kinds.has(kind)) continue;
+      kinds.add(kind);
+    }
+    records.push(decodeRecord(i32, L, i));
   }
   return { records, total, overflow: Atomics.load(i32, H.VLOG_OVERFLOW) };
+}
+
+function decodeRecord(i32: Int32Array, L: Layout, i: number): Violation {
+  const w = Object.fromEntries(RECORD_FIELDS.map(([name], k) => [name, Atomics.load(i32, L.violation(i, V.FIRST + k))])) as RecordWords;
+  const { stepLo, stepHi, seedLo, seedHi, freeOp, freeArg, freeCpu, freerOpNow, freerArgNow, callCpu, callOp, ...rest } = w;
+  return {
+    ...rest,
+    step: join64(stepHi, stepLo),
+    seed: join64(seedHi, seedLo),
+    freedBy: { op: freeOp, arg: freeArg, cpu: freeCpu },
+    freerNow: { op: freerOpNow, arg: freerArgNow },
+    call: callCpu >= 0 ? { cpu: callCpu, op: callOp } : null,
+  };
 }

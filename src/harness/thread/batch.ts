@@ -1,7 +1,7 @@
 import { armCores } from '../../machine/cores.js';
 import { H } from '../../machine/layout.js';
 import type { CpuCounters, Machine } from '../../machine/machine.js';
-import type { Violation } from '../../machine/checker.js';
+import { type Violation, readViolationKinds } from '../../machine/checker.js';
 import { MachineAborted } from '../../machine/sync.js';
 
 /**
@@ -88,14 +88,18 @@ export function prepareIteration(machine: Machine, it: number, seed: number, cor
   armCores(machine.i32, coreTokens);
 }
 
-/** What an iteration left on the machine, read by the leader before the next reset. */
+/**
+ * What an iteration left on the machine, read by the leader before the next
+ * reset: the violation counts with the first record of each kind (what the
+ * report keeps: CombinationExecution), and the counters.
+ */
 export interface IterationSnapshot {
   violations: { records: Violation[]; total: number; overflow: number };
   counters: CpuCounters[];
 }
 
 export function snapshot(machine: Machine): IterationSnapshot {
-  return { violations: machine.violations(), counters: Array.from({ length: machine.config.cpus }, (_, c) => machine.counters(c)) };
+  return { violations: readViolationKinds(machine.i32, machine.layout), counters: Array.from({ length: machine.config.cpus }, (_, c) => machine.counters(c)) };
 }
 
 /** Spin rounds before a wait between iterations sleeps (the leader's snapshot and reset take tens of microseconds). */
