@@ -201,11 +201,38 @@ export class CoreGate {
    * Give the core to the next queued thread (to CPU `prefer` if it is
    * queued) and queue behind the others, or ahead of them when `urgent` (a
    * wait that expects its condition within a few steps of that thread's):
-   * returns holding a core again.
+   * returns holding a core again. One turn of the lock does both, and this
+   * thread is queued before the thread it wakes can run: if the host
+   * preempts it right after the wake-up (the woken thread often lands on its
+   * host core), it is already in the queue, so a core can come back to it
+   * meanwhile. With nobody queued any more it keeps its core.
    */
   handOver(prefer = -1, urgent = false): void {
+    const i32 = this.i32;
+    this.lock();
+    const next = this.pickNext(prefer);
+    if (next < 0) {
+      mutexUnlock(i32, H.CORE_LOCK);
+      return;
+    }
+    this.holding = false;
+    this.enqueue(urgent);
+    const at = this.grant(next);
+    mutexUnlock(i32, H.CORE_LOCK);
+    Atomics.notify(i32, at);
+    this.awaitGrant();
+  }
+
+  /**
+   * A CPU stalled inside a race window under the gate: give the core to
+   * `prefer` (or the next queued thread), stay off every core for `us`
+   * microseconds, then queue for one again. The stall a real CPU takes
+   * there, with the other CPUs running meanwhile.
+   */
+  park(prefer: number, us: number): void {
     this.release(prefer);
-    this.take(urgent);
+    Atomics.wait(this.i32, this.stateAt, CoreState.OUT, us / 1000);
+    this.take(false);
   }
 
   /**
@@ -245,12 +272,69 @@ export class CoreGate {
       this.sliceLeft = this.drawSlice();
       return;
     }
+    this.enqueue(urgent);
+    mutexUnlock(i32, H.CORE_LOCK);
+    this.awaitGrant();
+  }
+
+  /** Hand the token to `prefer` if queued, else the first queued thread (urgent ones first, then by ticket), else free it. */
+  private release(prefer = -1): void {
+    const i32 = this.i32;
+    this.holding = false;
+    this.lock();
+    const next = this.pickNext(prefer);
+    Atomics.store(i32, this.stateAt, CoreState.OUT);
+    if (next < 0) {
+      Atomics.add(i32, H.CORE_FREE, 1);
+      mutexUnlock(i32, H.CORE_LOCK);
+      return;
+    }
+    const at = this.grant(next);
+    mutexUnlock(i32, H.CORE_LOCK);
+    Atomics.notify(i32, at);
+  }
+
+  /** Under the lock: the thread a released core goes to, `prefer` if it is queued, else urgent ones first, then by ticket; -1: nobody queued. */
+  private pickNext(prefer: number): number {
+    const { i32, L, n } = this;
+    if (prefer >= 0 && prefer !== this.self && Atomics.load(i32, L.cpu(prefer, C.CORE_STATE)) === CoreState.QUEUED) return prefer;
+    let next = -1;
+    let nextKey = 0;
+    for (let t = 0; t < n; t++) {
+      if (Atomics.load(i32, L.cpu(t, C.CORE_STATE)) !== CoreState.QUEUED) continue;
+      // Urgent (a finished wait) sorts before any slice-expired thread; then first come.
+      const key = Atomics.load(i32, L.cpu(t, C.CORE_TICKET)) - (Atomics.load(i32, L.cpu(t, C.CORE_URGENT)) ? 0x4000_0000 : 0);
+      if (next < 0 || key < nextKey) {
+        next = t;
+        nextKey = key;
+      }
+    }
+    return next;
+  }
+
+  /** Under the lock: give queued thread `next` a core; returns the word to notify once the lock is released. */
+  private grant(next: number): number {
+    const { i32, L } = this;
+    Atomics.sub(i32, H.CORE_QUEUED, 1);
+    if (Atomics.load(i32, L.cpu(next, C.CORE_URGENT)) !== 0) Atomics.sub(i32, H.CORE_URGENT, 1);
+    const at = L.cpu(next, C.CORE_STATE);
+    Atomics.store(i32, at, CoreState.GRANTED);
+    return at;
+  }
+
+  /** Under the lock: queue this thread, urgent (a finished wait) or behind the others. */
+  private enqueue(urgent: boolean): void {
+    const i32 = this.i32;
     Atomics.store(i32, this.ticketAt, Atomics.add(i32, H.CORE_TICKET, 1));
     Atomics.store(i32, this.urgentAt, urgent ? 1 : 0);
     Atomics.store(i32, this.stateAt, CoreState.QUEUED);
     Atomics.add(i32, H.CORE_QUEUED, 1);
     if (urgent) Atomics.add(i32, H.CORE_URGENT, 1);
-    mutexUnlock(i32, H.CORE_LOCK);
+  }
+
+  /** Queued: sleep until a releasing thread grants a core (or the machine is aborted). */
+  private awaitGrant(): void {
+    const i32 = this.i32;
     for (;;) {
       const s = Atomics.load(i32, this.stateAt);
       if (s === CoreState.GRANTED) break;
@@ -260,36 +344,5 @@ export class CoreGate {
     Atomics.store(i32, this.stateAt, CoreState.RUN);
     this.holding = true;
     this.sliceLeft = this.drawSlice();
-  }
-
-  /** Hand the token to `prefer` if queued, else the first queued thread (urgent ones first, then by ticket), else free it. */
-  private release(prefer = -1): void {
-    const { i32, L, n } = this;
-    this.holding = false;
-    this.lock();
-    let next = -1;
-    let nextKey = 0;
-    if (prefer >= 0 && prefer !== this.self && Atomics.load(i32, L.cpu(prefer, C.CORE_STATE)) === CoreState.QUEUED) next = prefer;
-    else for (let t = 0; t < n; t++) {
-      if (Atomics.load(i32, L.cpu(t, C.CORE_STATE)) !== CoreState.QUEUED) continue;
-      // Urgent (a finished wait) sorts before any slice-expired thread; then first come.
-      const key = Atomics.load(i32, L.cpu(t, C.CORE_TICKET)) - (Atomics.load(i32, L.cpu(t, C.CORE_URGENT)) ? 0x4000_0000 : 0);
-      if (next < 0 || key < nextKey) {
-        next = t;
-        nextKey = key;
-      }
-    }
-    Atomics.store(i32, this.stateAt, CoreState.OUT);
-    if (next < 0) {
-      Atomics.add(i32, H.CORE_FREE, 1);
-      mutexUnlock(i32, H.CORE_LOCK);
-      return;
-    }
-    Atomics.sub(i32, H.CORE_QUEUED, 1);
-    if (Atomics.load(i32, L.cpu(next, C.CORE_URGENT)) !== 0) Atomics.sub(i32, H.CORE_URGENT, 1);
-    const at = L.cpu(next, C.CORE_STATE);
-    Atomics.store(i32, at, CoreState.GRANTED);
-    mutexUnlock(i32, H.CORE_LOCK);
-    Atomics.notify(i32, at);
   }
 }

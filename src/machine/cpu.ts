@@ -235,11 +235,12 @@ export class Cpu {
   }
 
   /**
-   * A step inside a race window (cores.ts): under the host-core gate, hand
-   * the core over now and then when another CPU thread waits for one, and
-   * always when a thread whose wait has ended does; without the gate (every
-   * CPU thread has a core), stall now and then for a few microseconds.
-   * Quiescent meanwhile, as off its core: see handOverCore.
+   * A step inside a race window (cores.ts): under the host-core gate, now
+   * and then when another CPU thread waits for a core (and always when a
+   * thread whose wait has ended does), stall off the core (cores.ts park);
+   * without the gate (every CPU thread has a core), stall on it, now and
+   * then. Either stall lasts 1 to `stallMaxUs` µs. Quiescent meanwhile, as
+   * off its core: see handOverCore.
    */
   window(gateOdds: number, stallOdds: number, stallMaxUs?: number): void {
     const cores = this.cores;
@@ -247,12 +248,18 @@ export class Cpu {
       // A finished wait is queued (often the kernel, back from waiting for
       // the workload): it gets this core here, inside the window, rather
       // than at the next quantum boundary. A CPU inside a kernel operation
-      // gets it first: the window is open while the kernel runs, as a real
-      // CPU's stall overlaps whatever the others do meanwhile. (Measured on
-      // the broadcast gup_fast combinations at 3, 5 and 9 CPUs, 60 stress
-      // iterations each: most caught more often, by up to 15 points, none
-      // clearly less.)
-      if (cores.urgentQueued() || cores.windowDue(gateOdds)) this.handOverCore(this.queuedInKernel());
+      // gets it first: the window is open while the kernel runs. And the
+      // stall lasts as long as an ungated one (stallDue), off every core,
+      // not just until the next thread's slice ends: a table free takes the
+      // kernel hundreds of microseconds. (Measured on the broadcast gup_fast
+      // combinations, 60 stress iterations each: handing over until the next
+      // slice only caught 23-83% of iterations at 3 CPUs, 38-100% at 9; this
+      // 52-100% and 98-100%.)
+      if (cores.urgentQueued() || cores.windowDue(gateOdds)) {
+        const running = this.quiesce();
+        cores.park(this.queuedInKernel(), cores.stallDue(0, stallMaxUs));
+        if (running) this.resume();
+      }
       return;
     }
     const us = cores.stallDue(stallOdds, stallMaxUs);
