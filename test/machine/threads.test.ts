@@ -110,22 +110,30 @@ describe('IPI shootdown', () => {
 describe('hardware-broadcast invalidation', () => {
   it('racing concurrent fills leaves no entry for the range', async () => {
     const m = Machine.create({ cpus: 4, frames: 1024, flush: 'broadcast', walkCache: 8 });
-    m.pt.createSpace(0);
     await pool().bind(m);
     const wl = { role: 'workload', args: { workload: { spaces: [0], ranges: [{ start: 0, pages: 8 }], mix: { load: 1, store: 1 } }, seed: 3 }, barrier: 4 };
-    const [init] = await pool().run([
-      { role: 'invalidateRace', args: { asid: 0, start: 0, pages: 8, rounds: INVALIDATE_ROUNDS, settle: 200, seed: 1 }, barrier: 4 },
-      wl,
-      wl,
-      wl,
-    ]);
-    const r = init.result as { survivors: number; rounds: number };
-    expect(r.rounds).toBe(INVALIDATE_ROUNDS);
-    expect(r.survivors).toBe(0);
-    // The race was real: the other CPUs filled entries that the broadcasts dropped.
-    const dropped = [1, 2, 3].reduce((s, c) => s + m.counters(c).invalidatedDtlb, 0);
+    // The race must be real: the other CPUs fill entries that the broadcasts
+    // drop. How many they fill depends on the host's time for their threads
+    // (on a loaded 2-core host, few), so the race runs again, on a reset
+    // machine, until more than 10 were dropped (at most 8 times); every run
+    // must leave no entry and no violation.
+    let dropped = 0;
+    for (let run = 0; run < 8 && dropped <= 10; run++) {
+      m.reset(run, run + 1);
+      m.pt.createSpace(0);
+      const [init] = await pool().run([
+        { role: 'invalidateRace', args: { asid: 0, start: 0, pages: 8, rounds: INVALIDATE_ROUNDS, settle: 200, seed: 1 + run }, barrier: 4 },
+        wl,
+        wl,
+        wl,
+      ]);
+      const r = init.result as { survivors: number; rounds: number };
+      expect(r.rounds).toBe(INVALIDATE_ROUNDS);
+      expect(r.survivors).toBe(0);
+      expect(m.violations().total).toBe(0);
+      dropped += [1, 2, 3].reduce((s, c) => s + m.counters(c).invalidatedDtlb, 0);
+    }
     expect(dropped).toBeGreaterThan(10);
-    expect(m.violations().total).toBe(0);
   });
 });
 
