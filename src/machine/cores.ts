@@ -42,7 +42,8 @@ import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
  *  - inside a race window (interrupts off, a gup_fast walk, a kernel point
  *    between two actions) a CPU hands over with a higher probability
  *    (`windowDue`), the way a real CPU stalls there on a cache miss or an
- *    interrupt of a hypervisor. It is a delay, and delays are what every
+ *    interrupt of a hypervisor (a gup_fast walker stays off every core for
+ *    a while before it queues again: `park`). It is a delay, and delays are what every
  *    correct policy must tolerate: it makes a buggy policy's window
  *    reachable, never a correct one wrong.
  *
