@@ -239,10 +239,11 @@ export class Cpu {
    * and then when another CPU thread waits for a core (and always when a
    * thread whose wait has ended does), stall off the core (cores.ts park);
    * without the gate (every CPU thread has a core), stall on it, now and
-   * then. Either stall lasts 1 to `stallMaxUs` µs. Quiescent meanwhile, as
-   * off its core: see handOverCore.
+   * then. The stall lasts 1 to `parkMaxUs` µs off the core, 1 to
+   * `stallMaxUs` on it. Quiescent meanwhile, as off its core: see
+   * handOverCore.
    */
-  window(gateOdds: number, stallOdds: number, stallMaxUs?: number): void {
+  window(gateOdds: number, stallOdds: number, stallMaxUs?: number, parkMaxUs: number | undefined = stallMaxUs): void {
     const cores = this.cores;
     if (cores.holding) {
       // A finished wait is queued (often the kernel, back from waiting for
@@ -257,7 +258,7 @@ export class Cpu {
       // 52-100% and 98-100%.)
       if (cores.urgentQueued() || cores.windowDue(gateOdds)) {
         const running = this.quiesce();
-        cores.park(this.queuedInKernel(), cores.stallDue(0, stallMaxUs));
+        cores.park(this.queuedInKernel(), cores.stallDue(0, parkMaxUs));
         if (running) this.resume();
       }
       return;
