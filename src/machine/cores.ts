@@ -43,9 +43,9 @@ import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
  *    between two actions) a CPU hands over with a higher probability
  *    (`windowDue`), the way a real CPU stalls there on a cache miss or an
  *    interrupt of a hypervisor (a gup_fast walker stays off every core for
- *    a while before it queues again: `park`). It is a delay, and delays are what every
- *    correct policy must tolerate: it makes a buggy policy's window
- *    reachable, never a correct one wrong.
+ *    a while before it queues again: `park`). It is a delay, and delays are
+ *    what every correct policy must tolerate: it makes a buggy policy's
+ *    window reachable, never a correct one wrong.
  *
  * The threads inside the gate still race for real, on real cores; the
  * randomized slices keep the interleavings varied. With no more CPU threads
@@ -189,8 +189,9 @@ export class CoreGate {
   /**
    * A step inside a race window of a run without the gate (every CPU thread
    * has a host core of its own): how many microseconds to stall here, with
-   * odds 1 in 2^oddsShift (up to `maxUs`), else 0. The real CPU's stall on a cache miss or a
-   * hypervisor's preemption, for runs where the host never preempts.
+   * odds 1 in 2^oddsShift (1 to `maxUs`), else 0. The real CPU's stall on a
+   * cache miss or a hypervisor's preemption, for runs where the host never
+   * preempts.
    */
   stallDue(oddsShift: number, maxUs: number = STALL_MAX_US): number {
     this.rnd = xorshift32(this.rnd);

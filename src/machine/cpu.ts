@@ -243,16 +243,16 @@ export class Cpu {
    * `stallMaxUs` on it. Quiescent meanwhile, as off its core: see
    * handOverCore.
    */
-  window(gateOdds: number, stallOdds: number, stallMaxUs?: number, parkMaxUs: number | undefined = stallMaxUs): void {
+  window(gateOdds: number, stallOdds: number, stallMaxUs: number, parkMaxUs: number): void {
     const cores = this.cores;
     if (cores.holding) {
       // A finished wait is queued (often the kernel, back from waiting for
       // the workload): it gets this core here, inside the window, rather
       // than at the next quantum boundary. A CPU inside a kernel operation
       // gets it first: the window is open while the kernel runs. And the
-      // stall lasts as long as an ungated one (stallDue), off every core,
-      // not just until the next thread's slice ends: a table free takes the
-      // kernel hundreds of microseconds. (Measured on the broadcast gup_fast
+      // stall lasts up to `parkMaxUs`, off every core, not just until the
+      // next thread's slice ends: a table free takes the kernel hundreds of
+      // microseconds. (Measured on the broadcast gup_fast
       // combinations, 60 stress iterations each: handing over until the next
       // slice only caught 23-83% of iterations at 3 CPUs, 38-100% at 9; this
       // 52-100% and 98-100%.)
@@ -292,15 +292,15 @@ export class Cpu {
   }
 
   /**
-   * Give the host core to CPU `prefer` if it is queued, else to the next
-   * queued CPU thread, and wait for one again. Off its core a CPU executes nothing, so it is quiescent meanwhile (EPOCH
+   * Give the host core to the next queued CPU thread and wait for one again.
+   * Off its core a CPU executes nothing, so it is quiescent meanwhile (EPOCH
    * even: a broadcast initiator does not wait for a CPU that has no access in
    * flight); a software walk in progress stays in progress, as it does across
    * any quiescence point.
    */
-  handOverCore(prefer = -1): void {
+  handOverCore(): void {
     const running = this.quiesce();
-    this.cores.handOver(prefer);
+    this.cores.handOver();
     if (running) this.resume();
   }
 
