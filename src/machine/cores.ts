@@ -25,7 +25,9 @@ import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
  * thread executes only while it holds a core token:
  *
  *  - it takes one when its iteration starts (before the start barrier, which
- *    hands cores on like any wait) and gives it back when it ends;
+ *    hands cores on like any wait) and gives it back when it ends (a
+ *    batch of iterations keeps it from one to the next, through waits that
+ *    hand it on: harness/thread/batch.ts);
  *  - a running CPU hands its core over after a randomized slice of steps, if
  *    some thread is queued for one (`sliceDue`); with nobody queued it runs on;
  *  - a thread that waits (wait.ts waitUntil: IPI acknowledgements, inboxes,

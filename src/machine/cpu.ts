@@ -167,9 +167,15 @@ export class Cpu {
   /** gup_fast's walk in progress (gup-fast.ts). */
   readonly gup: GupFast;
 
+  /**
+   * `cores`: the thread's host-core gate, when it outlives this object (a
+   * batch of stress iterations keeps its core from one iteration to the
+   * next: harness/thread/batch.ts); a new one otherwise.
+   */
   constructor(
     views: Views,
     readonly id: number,
+    cores?: CoreGate,
   ) {
     this.i32 = views.i32;
     this.f64 = views.f64;
@@ -204,7 +210,7 @@ export class Cpu {
     this.irq = Atomics.load(this.i32, L.cpu(id, C.IRQ_ENABLED)) !== 0;
     this.asid = Atomics.load(this.i32, L.cpu(id, C.CUR_MM));
     this.gate = new Gate(this.i32, L, id);
-    this.cores = new CoreGate(this.i32, L, id);
+    this.cores = cores ?? new CoreGate(this.i32, L, id);
     this.gate.cores = this.cores;
     this.flusher = new FlushInitiator(this);
     this.gup = new GupFast(this);

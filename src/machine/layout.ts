@@ -456,6 +456,17 @@ export class Layout {
   cpu(c: number, field: number): number {
     return this.cpuState + c * C.WORDS + field;
   }
+  /**
+   * The host-core gate's words (cores.ts), in ascending order: the header's
+   * and every CPU's. A reset between the iterations of a batch leaves them
+   * alone (Machine.reset keepCores).
+   */
+  coreGateWords(): number[] {
+    const out: number[] = [];
+    for (let w = H.CORE_TOKENS; w <= H.CORE_URGENT; w++) out.push(w);
+    for (let c = 0; c < this.cfg.cpus; c++) for (const f of [C.CORE_STATE, C.CORE_TICKET, C.CORE_URGENT]) out.push(this.cpu(c, f));
+    return out;
+  }
   /** A word of `target`'s IPI inbox. */
   inbox(target: number, field: number): number {
     return this.mailbox + target * M.WORDS + field;

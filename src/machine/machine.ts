@@ -54,12 +54,22 @@ export class Machine {
    * Back to power-on state, in place: every frame free with generation 0, no
    * address space, every file cfg.filePages long with an empty page cache and
    * no mapping, empty caches and mailboxes, interrupts on, zero counters,
-   * empty violation log. Only while no thread runs on the machine.
+   * empty violation log. Only while no thread runs on the machine; with
+   * `keepCores`, threads may be using the host-core gate meanwhile (a batch
+   * of stress iterations keeps it from one iteration to the next), and its
+   * words (Layout.coreGateWords) are not written at all.
    */
-  reset(iteration = 0, seed = 0): void {
+  reset(iteration = 0, seed = 0, keepCores = false): void {
     const { i32, f64 } = this.views;
     const L = this.layout;
-    i32.fill(0);
+    if (keepCores) {
+      let from = 0;
+      for (const w of L.coreGateWords()) {
+        i32.fill(0, from, w);
+        from = w + 1;
+      }
+      i32.fill(0, from);
+    } else i32.fill(0);
     f64.fill(0);
     i32[H.MAGIC] = MAGIC;
     i32[H.ITERATION] = iteration;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';
 import { CombinationRunner, iterationSeed, runScenario } from '../../src/harness/runner.js';
-import { H } from '../../src/machine/layout.js';
+import { C, H } from '../../src/machine/layout.js';
+import { CoreState } from '../../src/machine/cores.js';
+import { prepareIteration } from '../../src/harness/thread/batch.js';
 import { Machine } from '../../src/machine/machine.js';
 import type { CpuTask } from '../../src/harness/thread/worker-host.js';
 import { CpuThreadDied } from '../../src/harness/pool.js';
@@ -71,18 +73,42 @@ describe('batches of stress iterations', () => {
     expect(r.combinations[0].iterations).toBeLessThan(20_000);
   });
 
-  it('abandoned mid-batch: the threads leave and the iterations completed before come back, marked abandoned', async () => {
+  it('under the host-core gate each thread keeps its core from one iteration to the next, and every core is free again when the batch ends', async () => {
+    // 4 CPU threads on 2 gated cores, whatever this host has.
+    const runner = new CombinationRunner(armDelayedFree, { arch: 'arm-2.6.37', hw: 'arm11mpcore' }, 4, pool(), 'stress', undefined, 2);
+    expect(runner.coreTokens).toBe(2);
+    await runner.bind();
+    const i32 = runner.machine.i32;
+    const L = runner.machine.layout;
+    for (const seed of [5, 6]) {
+      const list = Array.from({ length: 15 }, (_, i) => ({ it: i, seed: iterationSeed(seed, i) }));
+      const { outcomes, abandoned } = await runner.batch(list);
+      expect(abandoned).toBe(false);
+      expect(outcomes).toHaveLength(15);
+      // Each iteration still starts from a reset machine: its own counters, its own kernel results.
+      for (const o of outcomes) {
+        expect(o.kernels[0].script.length).toBeGreaterThan(0);
+        expect(o.counters[1].steps).toBeGreaterThan(0);
+      }
+      expect(outcomes.some((o) => o.violations.total > 0)).toBe(true);
+      // No core lost or held across the resets: both free, nobody queued, every thread out.
+      expect([Atomics.load(i32, H.CORE_TOKENS), Atomics.load(i32, H.CORE_FREE), Atomics.load(i32, H.CORE_QUEUED), Atomics.load(i32, H.CORE_URGENT)]).toEqual([2, 2, 0, 0]);
+      for (let c = 0; c < 4; c++) expect(Atomics.load(i32, L.cpu(c, C.CORE_STATE))).toBe(CoreState.OUT);
+    }
+  });
+
+  it.each([0, 1])('abandoned mid-batch (%i gated cores): the threads leave and the iterations completed before come back, marked abandoned', async (tokens) => {
     const p = pool();
     const m = Machine.create({ cpus: 2, frames: 64 });
     await p.bind(m);
-    m.reset(0, 1);
+    prepareIteration(m, 0, 1, tokens);
     // Iteration 0 ends at once; in iteration 1 CPU 1 raises scratch flag 1, then both wait for flag 0, which nobody sets.
     const done: CpuTask = { role: 'script', args: [] };
     const stuck = (raise: boolean): CpuTask => ({ role: 'script', args: [...(raise ? [{ op: 'setFlag', flag: 1, value: 1 }] : []), { op: 'waitFlag', flag: 0, value: 1 }] });
     const controller = new AbortController();
     const running = p.runBatch(
       [
-        { tasks: [done, stuck(false)], iterations: [{ it: 0, seed: 1 }, { it: 1, seed: 2 }], coreTokens: 0 },
+        { tasks: [done, stuck(false)], iterations: [{ it: 0, seed: 1 }, { it: 1, seed: 2 }], coreTokens: tokens },
         { tasks: [done, stuck(true)] },
       ],
       controller.signal,

@@ -11,6 +11,22 @@ import { usePool } from '../helpers.js';
 const pool = usePool();
 
 describe('host-core gate: when it is armed', () => {
+  it('a reset that keeps the gate (between the iterations of a batch) writes none of its words and clears everything else', () => {
+    const m = Machine.create({ cpus: 3, frames: 32 });
+    const fresh = Machine.create({ cpus: 3, frames: 32 });
+    const keep = m.layout.coreGateWords();
+    expect(keep).toContain(H.CORE_LOCK);
+    // Every word scribbled, as a finished iteration (and threads using the gate) leave them.
+    m.i32.fill(7);
+    m.views.f64.fill(7);
+    m.reset(0, 0, true);
+    for (let w = 0; w < m.i32.length; w++) expect(m.i32[w]).toBe(keep.includes(w) ? 7 : fresh.i32[w]);
+    expect(Array.from(m.views.f64)).toEqual(Array.from(fresh.views.f64));
+    // A plain reset clears them too.
+    m.reset(0, 0);
+    for (const w of keep) expect(m.i32[w]).toBe(0);
+  });
+
   it('gates only when the CPU threads outnumber the host cores', () => {
     expect(coreTokens(2, 2)).toBe(0);
     expect(coreTokens(4, 8)).toBe(0);

@@ -1,4 +1,6 @@
-import { armCores } from '../../machine/cores.js';
+import { CoreGate, armCores } from '../../machine/cores.js';
+import { Gate } from '../../machine/gate.js';
+import { NO_POLL, waitUntil } from '../../machine/wait.js';
 import { H } from '../../machine/layout.js';
 import type { CpuCounters, Machine } from '../../machine/machine.js';
 import { type Violation, readViolationKinds } from '../../machine/checker.js';
@@ -23,9 +25,13 @@ import { MachineAborted } from '../../machine/sync.js';
  *  - The harness prepares the first iteration (machine reset, host-core
  *    gate armed: prepareIteration), clears the words, and posts each CPU
  *    thread its list of tasks, one per iteration.
- *  - Every thread runs task j exactly as a single iteration would (start
- *    barrier, role, leaving the host-core gate). A thread other than CPU 0
- *    then adds itself to DONE and waits for GEN to reach j + 1 (or END).
+ *  - Every thread runs task j as a single iteration would (start barrier,
+ *    role), except that under the host-core gate it keeps its core when the
+ *    task ends (batchGate below): the reset between two iterations leaves
+ *    the gate's words alone, and the waits between iterations hand cores on
+ *    as the machine's own waits do. A thread other than CPU 0 then adds
+ *    itself to DONE and waits for GEN to reach j + 1 (or END); every thread
+ *    leaves the gate when the batch ends.
  *  - CPU 0's thread, the leader, waits for DONE to count every other
  *    thread: only then does no thread touch the machine, so only then may it
  *    read the iteration's outcome (violations, counters) and reset the
@@ -82,10 +88,15 @@ export function abortBatch(ctl: Int32Array): void {
   Atomics.notify(ctl, B.DONE);
 }
 
-/** Put the machine in the state an iteration starts from: reset, seeded, the host-core gate armed (0 tokens: none). */
-export function prepareIteration(machine: Machine, it: number, seed: number, coreTokens: number): void {
-  machine.reset(it, seed);
-  armCores(machine.i32, coreTokens);
+/**
+ * Put the machine in the state an iteration starts from: reset, seeded, the
+ * host-core gate armed (0 tokens: none). With `keepCores` (between two
+ * iterations of a gated batch, whose threads hold or wait for cores
+ * meanwhile) the gate stays as it is: armed already, and in use.
+ */
+export function prepareIteration(machine: Machine, it: number, seed: number, coreTokens: number, keepCores = false): void {
+  machine.reset(it, seed, keepCores);
+  if (!keepCores) armCores(machine.i32, coreTokens);
 }
 
 /**
@@ -110,8 +121,32 @@ function aborted(ctl: Int32Array, machine: Machine): boolean {
   return Atomics.load(ctl, B.ABORT) !== 0 || Atomics.load(machine.i32, H.ABORT) !== 0;
 }
 
-/** Wait until `word` of ctl satisfies `ok`; MachineAborted on either abort. */
-function await_(ctl: Int32Array, machine: Machine, word: number, ok: (v: number) => boolean): void {
+/**
+ * Wait until `word` of ctl satisfies `ok`; MachineAborted on either abort.
+ * Under the host-core gate (`gate`: the batch's own, which the thread keeps
+ * from one iteration to the next) the wait is the machine's waitUntil: it
+ * hands its core to a queued thread (CPU `awaited` first) rather than
+ * sleeping, and sleeps holding no core only when nobody is queued.
+ */
+function await_(ctl: Int32Array, machine: Machine, word: number, ok: (v: number) => boolean, gate: Gate | null, awaited: number): void {
+  if (gate !== null) {
+    const done = (): boolean => ok(Atomics.load(ctl, word)) || aborted(ctl, machine);
+    waitUntil(machine.i32, done, {
+      spin: SPIN,
+      poll: NO_POLL,
+      sleep: () => {
+        const v = Atomics.load(ctl, word);
+        if (!ok(v)) Atomics.wait(ctl, word, v, 50);
+      },
+      // No watchdog between iterations (a wait here ends with the leader's reset, or an abort).
+      timeoutMs: Infinity,
+      onTimeout: () => new Error('unreachable'),
+      gate,
+      awaited: () => awaited,
+    });
+    if (aborted(ctl, machine)) throw new MachineAborted();
+    return;
+  }
   for (let i = 0; ; i++) {
     const v = Atomics.load(ctl, word);
     if (ok(v)) return;
@@ -120,9 +155,26 @@ function await_(ctl: Int32Array, machine: Machine, word: number, ok: (v: number)
   }
 }
 
+/**
+ * The host-core gate a thread keeps across the iterations of a batch (null:
+ * the batch is not gated). Kept, not taken and given back per iteration: a
+ * thread that left the gate between iterations slept outside it, and the
+ * leader's start of the next iteration woke every other thread at once, each
+ * a wake-up the host's scheduler may place behind a busy core (measured at 4
+ * CPUs on 2 cores: the start barrier took 1.6 ms of a 3.3 ms iteration).
+ * Kept, every change of hands between iterations is a hand-off too.
+ */
+export function batchGate(machine: Machine, cpu: number): { cores: CoreGate; gate: Gate } | null {
+  if (Atomics.load(machine.i32, H.CORE_TOKENS) === 0) return null;
+  const cores = new CoreGate(machine.i32, machine.layout, cpu);
+  const gate = new Gate(machine.i32, machine.layout, cpu);
+  gate.cores = cores;
+  return { cores, gate };
+}
+
 /** A thread other than the leader: whether iteration j may start (false: the batch ended before it). */
-export function awaitIteration(ctl: Int32Array, machine: Machine, j: number): boolean {
-  await_(ctl, machine, B.GEN, (g) => g >= j || Atomics.load(ctl, B.END) !== 0);
+export function awaitIteration(ctl: Int32Array, machine: Machine, j: number, gate: Gate | null = null): boolean {
+  await_(ctl, machine, B.GEN, (g) => g >= j || Atomics.load(ctl, B.END) !== 0, gate, 0);
   return Atomics.load(ctl, B.GEN) >= j;
 }
 
@@ -133,8 +185,8 @@ export function iterationDone(ctl: Int32Array): void {
 }
 
 /** The leader: wait until the `others` threads are done with the current iteration. */
-export function awaitOthers(ctl: Int32Array, machine: Machine, others: number): void {
-  await_(ctl, machine, B.DONE, (d) => d >= others);
+export function awaitOthers(ctl: Int32Array, machine: Machine, others: number, gate: Gate | null = null): void {
+  await_(ctl, machine, B.DONE, (d) => d >= others, gate, -1);
 }
 
 /** The leader: start iteration j (the machine prepared for it), or end the batch (next null). */
@@ -144,7 +196,7 @@ export function startNext(ctl: Int32Array, machine: Machine, j: number, next: { 
     Atomics.notify(ctl, B.GEN);
     return;
   }
-  prepareIteration(machine, next.it, next.seed, next.coreTokens);
+  prepareIteration(machine, next.it, next.seed, next.coreTokens, next.coreTokens > 0);
   // The reset cleared the machine's ABORT word: an abandonment that came meanwhile must reach the iteration.
   if (Atomics.load(ctl, B.ABORT) !== 0) {
     machine.abort();

@@ -3,13 +3,14 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { MachineConfig } from '../../machine/config.js';
 import { Cpu } from '../../machine/cpu.js';
+import type { CoreGate } from '../../machine/cores.js';
 import { Machine, type CpuCounters } from '../../machine/machine.js';
 import { wallMicros } from '../../machine/recorder.js';
 import { CPU_OP_NAMES } from '../../machine/constants.js';
 import { MachineAborted } from '../../machine/sync.js';
 import type { TlbEntry } from '../../machine/tlb.js';
 import { getRole } from './roles.js';
-import { type IterationSnapshot, abandoned, awaitIteration, awaitOthers, iterationDone, snapshot, startNext, stopRequested } from './batch.js';
+import { type IterationSnapshot, abandoned, awaitIteration, batchGate, awaitOthers, iterationDone, snapshot, startNext, stopRequested } from './batch.js';
 import './builtin-roles.js';
 
 /** One iteration's work for a CPU thread. */
@@ -69,13 +70,17 @@ export class CpuHost {
     return threadId;
   }
 
-  /** Run one task to completion, synchronously in this thread. */
-  run(task: CpuTask): CpuTaskResult {
+  /**
+   * Run one task to completion, synchronously in this thread. `cores`: the
+   * host-core gate of the batch this task is an iteration of, which the
+   * thread keeps when the task ends (batch.ts batchGate).
+   */
+  run(task: CpuTask, cores?: CoreGate): CpuTaskResult {
     const machine = this.machine;
     if (!machine) throw new Error('CPU thread is not attached to a machine');
     // A fresh Cpu object per task: the machine was reset in place, and the
     // object's cached state (current mm, interrupts, epoch) must follow.
-    const cpu = (this.cpu = new Cpu(machine.views, this.cpu!.id));
+    const cpu = (this.cpu = new Cpu(machine.views, this.cpu!.id, cores));
     const gate = cpu.gate;
     const rec = task.record ? cpu.startRecording(task.record === 'steps' ? () => gate.step : wallMicros) : null;
     try {
@@ -96,7 +101,7 @@ export class CpuHost {
       machine.abort();
       throw describeFailure(e, cpu);
     } finally {
-      cpu.cores.leave();
+      if (cores === undefined) cpu.cores.leave();
       cpu.quiesce();
     }
   }
@@ -112,15 +117,16 @@ export class CpuHost {
     const leader = this.cpu!.id === 0;
     const others = machine.config.cpus - 1;
     const out: CpuBatchResult = { results: [], snapshots: [], abandoned: false };
+    const kept = batchGate(machine, this.cpu!.id);
     try {
       for (let j = 0; j < b.tasks.length; j++) {
-        if (j > 0 && !leader && !awaitIteration(ctl, machine, j)) break;
-        out.results.push(this.run(b.tasks[j]));
+        if (j > 0 && !leader && !awaitIteration(ctl, machine, j, kept?.gate)) break;
+        out.results.push(this.run(b.tasks[j], kept?.cores));
         if (!leader) {
           iterationDone(ctl);
           continue;
         }
-        awaitOthers(ctl, machine, others);
+        awaitOthers(ctl, machine, others, kept?.gate);
         const snap = snapshot(machine);
         out.snapshots.push(snap);
         const last = j + 1 === b.tasks.length || (b.stopAtFirst === true && snap.violations.total > 0) || stopRequested(ctl);
@@ -131,6 +137,8 @@ export class CpuHost {
     } catch (e) {
       if (!(e instanceof MachineAborted && abandoned(ctl))) throw e;
       out.abandoned = true;
+    } finally {
+      kept?.cores.leave();
     }
     return out;
   }
