@@ -118,6 +118,13 @@ export function hostCores(): number {
 export class CoreGate {
   /** Whether this thread holds a core token. */
   holding = false;
+  /**
+   * False while the thread runs what no other CPU races with (CPU 0's setup
+   * of an iteration, before the start barrier): no race window hands the
+   * core over then. In a batch the thread holds its core during the setup,
+   * and the threads queued meanwhile only wait for the iteration to start.
+   */
+  windows = true;
   private sliceLeft = 0;
   private rnd: number;
   private readonly stateAt: number;
@@ -183,7 +190,7 @@ export class CoreGate {
    * odds 1 in 2^oddsShift, when somebody is queued.
    */
   windowDue(oddsShift: number): boolean {
-    if (!this.contended()) return false;
+    if (!this.windows || !this.contended()) return false;
     this.rnd = xorshift32(this.rnd);
     return (this.rnd & ((1 << oddsShift) - 1)) === 0;
   }

@@ -66,7 +66,14 @@ export function kernelRole(cpu: Cpu, machine: Machine, a: KernelRoleArgs): Kerne
   };
   let finished = false;
   try {
-    const setup = run(a.setup, false);
+    // Nothing races with the setup: no race window hands the core over in it (cores.ts).
+    cpu.cores.windows = false;
+    let setup: KernelCommandResult[];
+    try {
+      setup = run(a.setup, false);
+    } finally {
+      cpu.cores.windows = true;
+    }
     if (cpu.id === 0) {
       // A gated stress run needs a host core from here on (cores.ts), the barrier included.
       cpu.cores.enter();
