@@ -16,7 +16,7 @@ import { FlushInitiator } from './flush-initiator.js';
 import { GupFast } from './gup-fast.js';
 import { IpiState, handlePosted } from './ipi.js';
 import { Lazy } from './lazy.js';
-import { A, C, F, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
+import { A, C, F, H, K, M, POINT_WORDS, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, type Views, tlbTag, wcTag } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
 import { CoreGate, CoreState, spinMicros } from './cores.js';
@@ -512,6 +512,12 @@ export class Cpu {
       return false;
     }
     Atomics.store(this.i32, this.epochAt, this.epoch);
+    // Synchronize with every broadcast initiator that may see this EPOCH (see
+    // hit): in the SC order an initiator's bump of BROADCAST_SEQ precedes its
+    // read of EPOCH, which precedes this store if it read an older value, so
+    // this load reads that bump or a later one, and the initiator's drops
+    // happen-before every lookup after it.
+    Atomics.load(this.i32, H.BROADCAST_SEQ);
     if (Atomics.load(this.i32, this.watchersAt) === 0) return false;
     Atomics.notify(this.i32, this.epochAt);
     return true;
@@ -549,12 +555,17 @@ export class Cpu {
     const tag = tlbTag(asid, vpn);
     let at = fetch ? this.iBase + (vpn & this.iSetMask) * this.iSetWords : this.dBase + (vpn & this.dSetMask) * this.dSetWords;
     const end = at + (fetch ? this.iSetEntries : this.dSetEntries);
-    // Tags are read with SC loads where a broadcast can clear them (the
-    // quiescence handshake orders this CPU's later lookups after the remote
-    // invalidation); with IPI flushes this CPU is the only writer of its TLBs
-    // and plain loads see everything there is to see.
-    if (this.remoteInvalidation) while (at < end && Atomics.load(i32, at) !== tag) at += Hit.ENTRY_WORDS;
-    else while (at < end && i32[at] !== tag) at += Hit.ENTRY_WORDS;
+    // Plain loads. With IPI flushes this CPU is the only writer of its TLBs.
+    // Where a broadcast initiator can drop entries (a CAS to zero), the
+    // initiator waits for this CPU's next quiescence point before anything
+    // is freed, and that point synchronizes with it (publishEpoch reads
+    // BROADCAST_SEQ, which the initiator bumps after its drops): every lookup
+    // after the point misses a dropped entry. A lookup before it may still
+    // find one, which is an access in flight during the invalidation, as
+    // the DSB's wait allows. (These were SC loads, one per way compared:
+    // V8 does not inline Atomics.load, and the call was a tenth of a 4-CPU
+    // broadcast run's CPU time.)
+    while (at < end && i32[at] !== tag) at += Hit.ENTRY_WORDS;
     if (at === end) return Hit.NOT_HIT;
     // Value and generation are written only by this CPU (fillTlb).
     const pte = i32[at + 1];

@@ -2,7 +2,7 @@ import type { MachineConfig } from './config.js';
 import { FlushKind } from './constants.js';
 import type { Cpu } from './cpu.js';
 import { IpiState, ackedIn, ipiTimeout, post, tryClaim } from './ipi.js';
-import { C, K, M, type Layout } from './layout.js';
+import { C, H, K, M, type Layout } from './layout.js';
 import { Ev } from './recorder.js';
 import { type FlushRequest, invalidateCpu } from './tlb.js';
 import { NO_POLL, type WaitOptions, doorbellSleep, waitUntil } from './wait.js';
@@ -259,6 +259,12 @@ export class FlushInitiator {
       invalidateCpu(i32, L, c, r, false);
       cpu.yieldPoint(true);
     }
+    // Every drop above happens-before this write, and this write
+    // happens-before the SC read of it that each CPU makes right after it
+    // publishes an EPOCH this initiator sees below (cpu.ts publishEpoch): a
+    // CPU that passed that quiescence point looks up its TLB with plain loads
+    // and still cannot find a dropped entry.
+    Atomics.add(i32, H.BROADCAST_SEQ, 1);
     const wasRunning = cpu.quiesce();
     try {
       for (let c = 0; c < n; c++) {

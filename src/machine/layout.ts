@@ -55,6 +55,14 @@ export const H = {
   CORE_TICKET: 36,
   /** Threads queued as finished waits (cores.ts resume): a running CPU hands over at its next quantum. */
   CORE_URGENT: 37,
+  /**
+   * Bumped (an SC read-modify-write) by every broadcast initiator after it
+   * has dropped the other CPUs' entries and before it looks at their EPOCH
+   * words; read (SC) by every CPU each time it publishes its EPOCH. That
+   * read is what orders the CPU's later plain loads of its own TLB tags
+   * after the drops (cpu.ts hit, publishEpoch).
+   */
+  BROADCAST_SEQ: 38,
   WORDS: 48,
 } as const;
 export const MAGIC = 0x53_4d_50_31; // "SMP1"
