@@ -1,5 +1,6 @@
 import type { MachineConfig } from './config.js';
 import { FlushKind } from './constants.js';
+import { CoreState } from './cores.js';
 import type { Cpu } from './cpu.js';
 import { IpiState, ackedIn, ipiTimeout, post, tryClaim } from './ipi.js';
 import { C, H, K, M, type Layout } from './layout.js';
@@ -93,6 +94,8 @@ export class FlushInitiator {
   private readonly ackWait: WaitOptions;
   private readonly claimWait: WaitOptions;
   private readonly epochWait: WaitOptions;
+  /** The same, for a CPU queued for a host core with its EPOCH odd: no spinning against it. */
+  private readonly epochWaitOffCore: WaitOptions;
   private readonly epochWaitGated: WaitOptions;
 
   constructor(private readonly cpu: Cpu) {
@@ -160,9 +163,11 @@ export class FlushInitiator {
       onTimeout: epochTimeout,
       progressOf: this.targetSteps,
       gate: cpu.gate,
-      // Only a CPU on a host core has an odd EPOCH (cpu.ts handOverCore).
+      // A CPU with an odd EPOCH is on a host core (cpu.ts handOverCore),
+      // except one stalled inside a walk (cpu.ts walkWindow: epochWaitOffCore).
       awaitsRunning: true,
     };
+    this.epochWaitOffCore = { ...this.epochWait, awaitsRunning: false };
     // Controlled runs: the wait is announced first (see waitEpoch), which is
     // progress; the rounds after take this CPU's IPIs.
     this.epochWaitGated = { ...this.epochWait, poll: this.poll, announced: true };
@@ -286,7 +291,8 @@ export class FlushInitiator {
     this.epochAt = at;
     this.epochSeen = e;
     if (!this.cpu.gate.controlling) {
-      waitUntil(i32, this.epochMovedFn, this.epochWait);
+      const offCore = Atomics.load(i32, L.cpu(c, C.CORE_STATE)) === CoreState.QUEUED;
+      waitUntil(i32, this.epochMovedFn, offCore ? this.epochWaitOffCore : this.epochWait);
       return;
     }
     // Announce the wait: until that CPU passes a quiescence point, its steps
