@@ -70,7 +70,7 @@ import { MachineAborted, mutexLock, mutexUnlock, xorshift32 } from './sync.js';
  * that gave the core away takes it back, so a thread never sleeps holding a
  * core.
  */
-export const CoreState = { OUT: 0, RUN: 1, QUEUED: 2, GRANTED: 3 } as const;
+export const CoreState = { OUT: 0, RUN: 1, QUEUED: 2, GRANTED: 3, BORROWED: 4 } as const;
 
 /** Slice lengths (CPU steps) a running thread draws from, uniformly. */
 export const SLICE_MIN = 128;
@@ -195,6 +195,12 @@ export class CoreGate {
     return (this.rnd & ((1 << oddsShift) - 1)) === 0;
   }
 
+  /** True with odds 1 in 2^oddsShift (the gate's own stream, apart from the workload's). */
+  chance(oddsShift: number): boolean {
+    this.rnd = xorshift32(this.rnd);
+    return (this.rnd & ((1 << oddsShift) - 1)) === 0;
+  }
+
   /**
    * A step inside a race window of a run without the gate (every CPU thread
    * has a host core of its own): how many microseconds to stall here, with
@@ -256,6 +262,37 @@ export class CoreGate {
     if (!this.holding) return false;
     this.release(prefer);
     return true;
+  }
+
+  /**
+   * Take queued CPU `t` out of the queue for a moment, if it is queued from
+   * its run loop's quantum boundary (C.CORE_INTERRUPTIBLE): no core can be
+   * granted to it until `giveBack`, so the caller may act for it meanwhile
+   * (an IPI sender takes the IPI on its behalf: flush-initiator.ts). Returns
+   * whether it did.
+   */
+  borrow(t: number): boolean {
+    const { i32, L } = this;
+    const at = L.cpu(t, C.CORE_STATE);
+    this.lock();
+    const ok = Atomics.load(i32, at) === CoreState.QUEUED && Atomics.load(i32, L.cpu(t, C.CORE_INTERRUPTIBLE)) !== 0;
+    if (ok) Atomics.store(i32, at, CoreState.BORROWED);
+    mutexUnlock(i32, H.CORE_LOCK);
+    return ok;
+  }
+
+  /** Put borrowed CPU `t` back in the queue where it was; a core freed meanwhile goes to it at once. */
+  giveBack(t: number): void {
+    const i32 = this.i32;
+    this.lock();
+    Atomics.store(i32, this.L.cpu(t, C.CORE_STATE), CoreState.QUEUED);
+    let at = -1;
+    if (Atomics.load(i32, H.CORE_FREE) > 0) {
+      Atomics.sub(i32, H.CORE_FREE, 1);
+      at = this.grant(t);
+    }
+    mutexUnlock(i32, H.CORE_LOCK);
+    if (at >= 0) Atomics.notify(i32, at);
   }
 
   /** A wait that suspended has ended: take a core again, ahead of slice-expired threads. */

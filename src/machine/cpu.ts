@@ -310,6 +310,23 @@ export class Cpu {
     if (running) this.resume();
   }
 
+  /**
+   * handOverCore at the run loop's quantum boundary: an instruction boundary
+   * with interrupts enabled, where the CPU would take an IPI at once. While
+   * it is queued there, an IPI sender may take the IPI for it (cores.ts
+   * borrow), as if it had arrived just before the CPU stalled.
+   */
+  handOverCoreInterruptible(): void {
+    const at = this.L.cpu(this.id, C.CORE_INTERRUPTIBLE);
+    const interruptible = this.irq;
+    if (interruptible) Atomics.store(this.i32, at, 1);
+    try {
+      this.handOverCore();
+    } finally {
+      if (interruptible) Atomics.store(this.i32, at, 0);
+    }
+  }
+
   /** A CPU queued for a host core in the middle of a kernel operation, or -1. */
   private queuedInKernel(): number {
     const { i32, L } = this;

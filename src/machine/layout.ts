@@ -210,6 +210,12 @@ export const C = {
   CORE_STATE: 20,
   CORE_TICKET: 21,
   CORE_URGENT: 22,
+  /**
+   * 1 while the CPU is queued for a core from its run loop's quantum
+   * boundary (an instruction boundary, interrupts enabled, quiescent): an
+   * IPI sender may then take the IPI on its behalf (cores.ts borrow).
+   */
+  CORE_INTERRUPTIBLE: 23,
   // Line 2: statistics. Invalidations applied to this CPU's caches, by anyone.
   INVAL_DTLB: 32,
   INVAL_ITLB: 33,

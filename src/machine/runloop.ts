@@ -192,7 +192,7 @@ function runSlice(run: Run): boolean {
         publishHits(cpu, hitLoads, hitStores, hitFetches);
         hitLoads = hitStores = hitFetches = 0;
         // Host-core gate (cores.ts): the slice is used up and another CPU thread waits for a core.
-        if (cores.sliceDue(quantum)) cpu.handOverCore();
+        if (cores.sliceDue(quantum)) cpu.handOverCoreInterruptible();
         // A broadcast initiator waiting for this boundary has been released: progress.
         if (cpu.boundary()) progressed = true;
         // The sequentially consistent poll: see below.
