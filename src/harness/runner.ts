@@ -233,7 +233,7 @@ export class CombinationRunner {
   async batch(
     list: readonly { it: number; seed: number }[],
     opts: { stopAtFirst?: boolean; abort?: AbortSignal; shouldStop?: () => boolean } = {},
-  ): Promise<{ outcomes: IterationOutcome[]; abandoned: boolean }> {
+  ): Promise<{ outcomes: IterationOutcome[]; abandoned: boolean; steadyMsPerIteration?: number }> {
     if (this.mode !== 'stress') throw new Error('only stress iterations run in batches');
     const { machine, cpus } = this;
     prepareIteration(machine, list[0].it, list[0].seed, this.coreTokens);
@@ -256,7 +256,12 @@ export class CombinationRunner {
       kernels: this.kernelResults(got.map((g) => g.results[j])),
       gateSteps: 0,
     }));
-    return { outcomes, abandoned: got.some((g) => g.abandoned) };
+    // What an iteration costs once the batch runs, without the batch's own start
+    // (a message to every thread, each woken in its event loop): from the
+    // first iteration's end to the last's, in the leader's thread.
+    const snaps = got[0].snapshots;
+    const steadyMsPerIteration = snaps.length >= 2 ? (snaps[snaps.length - 1].at - snaps[0].at) / (snaps.length - 1) : undefined;
+    return { outcomes, abandoned: got.some((g) => g.abandoned), steadyMsPerIteration };
   }
 
   /** What each kernel CPU's script did, CPU 0 first, from one iteration's results. */
@@ -388,16 +393,17 @@ export async function runChecked(o: RunOptions, combos: readonly Combination[]):
         for (let i = it; i < iterations && list.length < size; i += step) list.push({ it: i, seed: iterationSeed(seed, i) });
         let outs: IterationOutcome[];
         let abandoned = false;
+        let steady: number | undefined;
         const t0 = performance.now();
         try {
-          if (batched) ({ outcomes: outs, abandoned } = await runner.batch(list, { stopAtFirst: o.stopAtFirst, abort: o.abort, shouldStop: o.shouldStop }));
+          if (batched) ({ outcomes: outs, abandoned, steadyMsPerIteration: steady } = await runner.batch(list, { stopAtFirst: o.stopAtFirst, abort: o.abort, shouldStop: o.shouldStop }));
           else outs = [await runner.iteration(it, list[0].seed, { record: recording, depth, k: pct.kFor(it), abort: o.abort })];
         } catch (e) {
           if (!(e instanceof IterationAbandoned)) throw e;
           interrupted = true;
           break;
         }
-        if (batched) sizer.observe(outs.length, performance.now() - t0);
+        if (batched) sizer.observe(outs.length, performance.now() - t0, steady);
         // A batch ends early when abandoned, at its first violation (stopAtFirst), or on a stop request.
         const cut = outs.length < list.length;
         let stop = abandoned || cut;

@@ -107,10 +107,12 @@ export function prepareIteration(machine: Machine, it: number, seed: number, cor
 export interface IterationSnapshot {
   violations: { records: Violation[]; total: number; overflow: number };
   counters: CpuCounters[];
+  /** When the leader took it (its thread's performance.now(): only differences between snapshots of one batch mean anything). */
+  at: number;
 }
 
 export function snapshot(machine: Machine): IterationSnapshot {
-  return { violations: readViolationKinds(machine.i32, machine.layout), counters: Array.from({ length: machine.config.cpus }, (_, c) => machine.counters(c)) };
+  return { violations: readViolationKinds(machine.i32, machine.layout), counters: Array.from({ length: machine.config.cpus }, (_, c) => machine.counters(c)), at: performance.now() };
 }
 
 /** Spin rounds before a wait between iterations sleeps (the leader's snapshot and reset take tens of microseconds). */
