@@ -19,6 +19,8 @@ export class Machine {
   readonly views: Views;
   readonly alloc: FrameAllocator;
   readonly pt: PageTables;
+  /** The host-core gate's words (Layout.coreGateWords), which a reset between the iterations of a batch leaves alone. */
+  private readonly coreWords: readonly number[];
 
   private constructor(
     readonly config: MachineConfig,
@@ -28,6 +30,7 @@ export class Machine {
     this.views = new Views(this.layout, sab);
     this.alloc = new FrameAllocator(this.views.i32, this.layout);
     this.pt = new PageTables(this.views.i32, this.layout, this.alloc);
+    this.coreWords = this.layout.coreGateWords();
   }
 
   /** A new machine (validates the config, allocates and resets the buffer). */
@@ -64,7 +67,7 @@ export class Machine {
     const L = this.layout;
     if (keepCores) {
       let from = 0;
-      for (const w of L.coreGateWords()) {
+      for (const w of this.coreWords) {
         i32.fill(0, from, w);
         from = w + 1;
       }
