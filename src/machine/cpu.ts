@@ -21,7 +21,7 @@ import { PageTables } from './pagetable.js';
 import { Gate } from './gate.js';
 import { CoreGate, CoreState, spinMicros } from './cores.js';
 import { Ev, Recorder } from './recorder.js';
-import { type FlushRequest, invalidateCpu } from './tlb.js';
+import { FILL_SEQ, type FlushRequest, invalidateCpu } from './tlb.js';
 
 const YD = Pte.YOUNG | Pte.DIRTY;
 /** Odds (1 in 2^n) that a kernel action hands the host core over when another CPU thread waits for one (cores.ts). */
@@ -804,6 +804,12 @@ export class Cpu {
     const setWords = ways * TLB_ENTRY_WORDS + 1;
     const sb = fetch ? this.iBase + (vpn & this.iSetMask) * setWords : this.dBase + (vpn & this.dSetMask) * setWords;
     const tag = tlbTag(asid, vpn);
+    // The set's fill sequence opens (tlb.ts FILL_SEQ): until it closes, a
+    // reader in another thread does not take this set's entries as they are.
+    const seqAt = sb + ways * TLB_ENTRY_WORDS;
+    const seq = Atomics.load(i32, seqAt);
+    Atomics.store(i32, seqAt, (seq + FILL_SEQ.ONE) | 0);
+    let next = seq & FILL_SEQ.VICTIM;
     let way = -1;
     for (let w = 0; w < ways; w++) {
       const t = Atomics.load(i32, sb + w * TLB_ENTRY_WORDS);
@@ -814,10 +820,8 @@ export class Cpu {
       if (t === 0 && way < 0) way = w;
     }
     if (way < 0) {
-      const victimAt = sb + ways * TLB_ENTRY_WORDS;
-      const v = Atomics.load(i32, victimAt);
-      way = v % ways;
-      Atomics.store(i32, victimAt, (v + 1) % ways);
+      way = next % ways;
+      next = (way + 1) % ways;
     }
     const a = sb + way * TLB_ENTRY_WORDS;
     Atomics.store(i32, a, 0);
@@ -833,6 +837,8 @@ export class Cpu {
     // and a walk that came through a walk-cache entry or the old pmd entry
     // must not leave a fill behind that flush.
     if ((Atomics.load(i32, srcAt) | YD) !== (pte | YD) || this.pteTableOf(asid, vpn) !== table) Atomics.compareExchange(i32, a, tag, 0);
+    // Closed only now: a fill its own re-read drops was never an entry.
+    Atomics.store(i32, seqAt, ((seq + 2 * FILL_SEQ.ONE) & ~FILL_SEQ.VICTIM) | next);
   }
 
   /** The PTE table the page tables (not the walk cache) lead to for vpn now, or -1. */
@@ -859,15 +865,18 @@ export class Cpu {
   private wcFill(asid: number, level: number, prefix: number, table: number, gen: number, srcAt: number, srcVal: number): void {
     const i32 = this.i32;
     const tag = wcTag(asid, level, prefix);
-    const victimAt = this.wcBase + this.wcN * WC_ENTRY_WORDS;
-    const v = Atomics.load(i32, victimAt);
-    Atomics.store(i32, victimAt, (v + 1) % this.wcN);
+    // The walk cache's fill sequence, as fillTlb's.
+    const seqAt = this.wcBase + this.wcN * WC_ENTRY_WORDS;
+    const seq = Atomics.load(i32, seqAt);
+    Atomics.store(i32, seqAt, (seq + FILL_SEQ.ONE) | 0);
+    const v = (seq & FILL_SEQ.VICTIM) % this.wcN;
     const a = this.wcBase + v * WC_ENTRY_WORDS;
     Atomics.store(i32, a, 0);
     Atomics.store(i32, a + 1, table);
     Atomics.store(i32, a + 2, gen);
     Atomics.store(i32, a, tag);
     if (Atomics.load(i32, srcAt) !== srcVal) Atomics.compareExchange(i32, a, tag, 0);
+    Atomics.store(i32, seqAt, ((seq + 2 * FILL_SEQ.ONE) & ~FILL_SEQ.VICTIM) | ((v + 1) % this.wcN));
   }
 
   /** Record a violation seen by this CPU (also gup-fast.ts's). */

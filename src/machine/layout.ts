@@ -426,7 +426,8 @@ export class Layout {
     at = (at + 15) & ~15; // 64-byte lines from here
     this.cpuState = take(cfg.cpus * C.WORDS);
     this.mailbox = take(cfg.cpus * M.WORDS);
-    // TLB sets: entries, then one victim (round-robin) word per set.
+    // TLB sets: entries, then one word per set with the next victim (round-robin)
+    // and the fill sequence (tlb.ts FILL_SEQ); the walk cache likewise, one word after its entries.
     this.dtlbWords = cfg.dtlb.sets * (cfg.dtlb.ways * TLB_ENTRY_WORDS + 1);
     this.itlbWords = cfg.itlb.sets * (cfg.itlb.ways * TLB_ENTRY_WORDS + 1);
     this.wcWords = cfg.walkCache * WC_ENTRY_WORDS + 1;

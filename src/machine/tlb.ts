@@ -1,5 +1,6 @@
 import { FlushKind, TAG_VPN_BITS, TAG_VPN_MASK, WC_LEVEL_SHIFT, WC_PREFIX_MASK, Which } from './constants.js';
-import { C, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, dropHash } from './layout.js';
+import { C, H, TLB_ENTRY_WORDS, WC_ENTRY_WORDS, type Layout, dropHash } from './layout.js';
+import { MachineAborted } from './sync.js';
 
 /**
  * Invalidation of one CPU's translation caches, used both by the CPU itself
@@ -139,29 +140,67 @@ export interface TlbEntry {
   way?: number;
 }
 
+/**
+ * The fill sequence of a TLB set (its last word) and of a walk cache (the
+ * word after its entries). Only the owning CPU fills, and a fill writes an
+ * entry in four stores (tag cleared, value, generation, tag), then re-reads
+ * its source and may drop it again. A reader in another thread (the "no
+ * stale translation after return" check, reports) that read the words of an
+ * entry while they changed could see the tag of one fill with the frame or
+ * generation of the next: a translation that never existed, and that looks
+ * stale. So the owner makes the word's sequence odd (ONE set) for the whole
+ * fill, its re-read included, and the reader takes a set only when it saw
+ * the same even sequence before and after reading it (a seqlock; an
+ * invalidation only clears tags, which a reader may see either way). The
+ * low bits hold the next victim of round-robin replacement.
+ */
+export const FILL_SEQ = { ONE: 0x1_0000, VICTIM: 0xffff } as const;
+
+/** Spins on a set whose fill is in progress, before each further look waits a little (the owner's thread may be off its core). */
+const FILL_SPIN = 200;
+
+/**
+ * Read `words` words at `at` whose fill sequence is at `seqAt` as one
+ * consistent snapshot (see FILL_SEQ): returns them, or throws
+ * MachineAborted if the machine is aborted meanwhile (a filler that failed
+ * mid-fill never closes its sequence).
+ */
+function readStable(i32: Int32Array, seqAt: number, at: number, words: number): Int32Array {
+  const out = new Int32Array(words);
+  for (let tries = 0; ; tries++) {
+    const before = Atomics.load(i32, seqAt);
+    if ((before & FILL_SEQ.ONE) === 0) {
+      for (let k = 0; k < words; k++) out[k] = Atomics.load(i32, at + k);
+      if (Atomics.load(i32, seqAt) === before) return out;
+    }
+    if (Atomics.load(i32, H.ABORT) !== 0) throw new MachineAborted();
+    if (tries >= FILL_SPIN) Atomics.wait(i32, seqAt, Atomics.load(i32, seqAt), 0.05);
+  }
+}
+
 export function dumpCpuCaches(i32: Int32Array, L: Layout, cpu: number): TlbEntry[] {
   const out: TlbEntry[] = [];
   const cfg = L.cfg;
   const sets = (cache: 'dtlb' | 'itlb', base: number, n: number, ways: number): void => {
     const setWords = ways * TLB_ENTRY_WORDS + 1;
     for (let s = 0; s < n; s++) {
+      const set = readStable(i32, base + s * setWords + ways * TLB_ENTRY_WORDS, base + s * setWords, ways * TLB_ENTRY_WORDS);
       for (let w = 0; w < ways; w++) {
-        const at = base + s * setWords + w * TLB_ENTRY_WORDS;
-        const tag = Atomics.load(i32, at);
+        const tag = set[w * TLB_ENTRY_WORDS];
         if (tag === 0) continue;
-        out.push({ cache, asid: (tag >>> TAG_VPN_BITS) - 1, vpn: tag & TAG_VPN_MASK, value: Atomics.load(i32, at + 1), gen: Atomics.load(i32, at + 2), set: s, way: w });
+        out.push({ cache, asid: (tag >>> TAG_VPN_BITS) - 1, vpn: tag & TAG_VPN_MASK, value: set[w * TLB_ENTRY_WORDS + 1], gen: set[w * TLB_ENTRY_WORDS + 2], set: s, way: w });
       }
     }
   };
   sets('dtlb', L.dtlbBase(cpu), cfg.dtlb.sets, cfg.dtlb.ways);
   sets('itlb', L.itlbBase(cpu), cfg.itlb.sets, cfg.itlb.ways);
   const base = L.wcBase(cpu);
+  const wc = readStable(i32, base + cfg.walkCache * WC_ENTRY_WORDS, base, cfg.walkCache * WC_ENTRY_WORDS);
   for (let e = 0; e < cfg.walkCache; e++) {
-    const at = base + e * WC_ENTRY_WORDS;
-    const tag = Atomics.load(i32, at);
+    const tag = wc[e * WC_ENTRY_WORDS];
     if (tag === 0) continue;
     const level = (tag >>> WC_LEVEL_SHIFT) & 3;
-    out.push({ cache: 'walk', asid: (tag >>> TAG_VPN_BITS) - 1, level, vpn: (tag & WC_PREFIX_MASK) * 2 ** (L.shift * level), value: Atomics.load(i32, at + 1), gen: Atomics.load(i32, at + 2) });
+    out.push({ cache: 'walk', asid: (tag >>> TAG_VPN_BITS) - 1, level, vpn: (tag & WC_PREFIX_MASK) * 2 ** (L.shift * level), value: wc[e * WC_ENTRY_WORDS + 1], gen: wc[e * WC_ENTRY_WORDS + 2] });
   }
   return out;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ScriptCommand } from '../../src/harness/thread/script.js';
 import { FrameKind, Machine, Which } from '../../src/machine/index.js';
+import { PTE_FRAME_MASK } from '../../src/machine/constants.js';
+import { F } from '../../src/machine/layout.js';
 import { mapRange, usePool } from '../helpers.js';
 import { shortOrLong } from '../long.js';
 
@@ -192,4 +194,37 @@ describe('the use-after-free checker', () => {
       expect(bad.violations).toBeGreaterThan(0);
     });
   }
+});
+
+describe('reading another CPU\'s caches while it fills them', () => {
+  // A fill rewrites an entry in four stores; a reader in another thread must
+  // never take the tag of one fill with the frame or generation of the next
+  // (tlb.ts FILL_SEQ). On a 1-set, 2-way TLB every miss evicts, so the slots
+  // change hands all the time; the mappings themselves never change here,
+  // so every entry read must be one the page tables hold.
+  it('every entry read is a translation the CPU really filled: its vpn\'s own frame and generation', async () => {
+    const m = Machine.create({ cpus: 1, frames: 128, dtlb: { sets: 1, ways: 2 }, itlb: { sets: 1, ways: 1 }, walkCache: 1 });
+    await pool().bind(m);
+    m.reset();
+    m.pt.createSpace(0);
+    const frames = mapRange(m, 0, 0, 32);
+    const frameOf = new Map(frames.map((frame, vpn) => [vpn, { frame, gen: m.i32[m.layout.frame(frame, F.GEN)] }]));
+    const running = pool().run([{ role: 'workload', args: { workload: { spaces: [0], ranges: [{ start: 0, pages: 32 }], mix: { load: 1, store: 0, fetch: 0 } }, seed: 5 } }]);
+    let seen = 0;
+    try {
+      // Until the CPU has filled a good many entries while we looked.
+      for (let k = 0; k < 200_000 && (k < 2_000 || m.counters(0).fills < 20_000); k++) {
+        for (const e of m.caches(0)) {
+          if (e.cache !== 'dtlb') continue;
+          seen++;
+          expect({ vpn: e.vpn, frame: e.value & PTE_FRAME_MASK, gen: e.gen }).toEqual({ vpn: e.vpn, ...frameOf.get(e.vpn) });
+        }
+      }
+    } finally {
+      m.requestStop();
+      await running;
+    }
+    expect(seen).toBeGreaterThan(1_000);
+    expect(m.counters(0).fills).toBeGreaterThan(1_000);
+  }, 60_000);
 });
