@@ -34,7 +34,7 @@ const program = new Command('soak')
   .option('-s, --seed <s>', 'seed (of the runs and of the fuzzer)', int('seed', 0), 1)
   .option('--catch-within <n>', 'iterations a caught combination may take', int('catch-within', 1), 300)
   .option('--sweep-iterations <n>', 'then every clean combination under every sweep knob (batch capacity, allocator order, table batch allocation) for N iterations each (0: no sweep)', int('sweep-iterations', 0), 20)
-  .option('--param-iterations <n>', 'then the parameter sweep: every clean combination on 8 machines (CPUs 2 to 9, batch capacities 1 to 500, every allocator order, small and large TLBs and walk caches) for N iterations each (0: none)', int('param-iterations', 0), 1)
+  .option('--param-iterations <n>', 'then the parameter sweep: every clean combination on 8 machines (CPUs 2 to 9, batch capacities 1 to 500, every allocator order, small and large TLBs and walk caches) for N iterations each (0: none)', int('param-iterations', 0), 10)
   .option('--param-rounds <n>', 'rounds of 8 machines per combination in the parameter sweep, each pairing the parameters differently', int('param-rounds', 1), 1)
   .option('--fuzz <n>', 'then N generated bad inputs (command lines, scenario files, replay tokens) through the CLI, each to be refused with exit 2 and one line (0: none)', int('fuzz', 0), 3000)
   .option('--only <names>', 'only these shipped scenarios (comma-separated names)', (v: string) => {
