@@ -127,13 +127,14 @@ describe('batches of stress iterations', () => {
   });
 
   // Would take the waitFlag's 60 s watchdog if the others waited for the dead thread.
-  it('a thread that dies mid-batch: the others leave at once, and the batch fails naming the dead CPU', { timeout: 30_000 }, async () => {
+  it.each([0, 1])('a thread that dies mid-batch (%i gated cores): the others leave at once, and the batch fails naming the dead CPU', { timeout: 30_000 }, async (tokens) => {
     const p = pool();
     const m = Machine.create({ cpus: 2, frames: 64 });
     await p.bind(m);
-    m.reset(0, 1);
-    const wait: CpuTask = { role: 'script', args: [{ op: 'waitFlag', flag: 0, value: 1 }] };
-    const running = p.runBatch([{ tasks: [wait], iterations: [{ it: 0, seed: 1 }], coreTokens: 0 }, { tasks: [{ role: 'exitThread' }] }]);
+    prepareIteration(m, 0, 1, tokens);
+    // The start barrier: under the gate the waiting CPU hands its core to the one that dies.
+    const wait: CpuTask = { role: 'script', args: [{ op: 'waitFlag', flag: 0, value: 1 }], barrier: 2 };
+    const running = p.runBatch([{ tasks: [wait], iterations: [{ it: 0, seed: 1 }], coreTokens: tokens }, { tasks: [{ role: 'exitThread', barrier: 2 }] }]);
     await expect(running).rejects.toBeInstanceOf(CpuThreadDied);
     await expect(running).rejects.toThrow(/CPU 1/);
     // The next bind replaces the threads: the pool stays usable.

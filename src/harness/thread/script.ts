@@ -113,6 +113,8 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
           },
           60_000,
           () => new Error(`CPU ${cpu.id}: flag ${cmd.flag} never became ${cmd.value}`),
+          // Under the host-core gate the wait gives its core away (wait.ts), as every wait must.
+          cpu.gate,
         );
         out.push(performance.now() - t0);
         break;
@@ -164,7 +166,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         out.push(Atomics.load(i32, scratch(cmd.flag)));
         break;
       case 'waitPending':
-        waitOnDoorbell(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), NO_POLL, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`));
+        waitOnDoorbell(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), NO_POLL, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`), cpu.gate);
         out.push(null);
         break;
       case 'spin':
@@ -208,7 +210,7 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
           () => cpu.pollIpis(),
           60_000,
           () => new Error(`CPU ${cpu.id}: CPU ${cmd.cpu} never waited for ${lockName(L, at)}`),
-          null,
+          cpu.gate,
           0.1,
         );
         out.push(saw ? 1 : 0);
