@@ -110,6 +110,13 @@ export class FlushInitiator {
   /** The same, for a CPU queued for a host core with its EPOCH odd: no spinning against it. */
   private readonly epochWaitOffCore: WaitOptions;
   private readonly epochWaitGated: WaitOptions;
+  // takeForTarget: whether the request in flight may be taken for its target
+  // (proxyOk), whether it is, for the target the ack wait is about (proxyThis),
+  // and the request as read from the target's inbox.
+  private proxyOk = false;
+  private proxyThis = false;
+  private readonly proxyReq: FlushRequest = { kind: 0, asid: 0, start: 0, end: 0, which: 0 };
+  private readonly applyForTarget = (r: FlushRequest): void => void invalidateCpu(this.i32, this.L, this.target, r, false);
 
   constructor(private readonly cpu: Cpu) {
     const i32 = (this.i32 = cpu.i32);
@@ -252,11 +259,6 @@ export class FlushInitiator {
     }
     return n > 0;
   }
-  private proxyOk = false;
-  private proxyThis = false;
-  private readonly proxyReq: FlushRequest = { kind: 0, asid: 0, start: 0, end: 0, which: 0 };
-  private readonly applyForTarget = (r: FlushRequest): void => void invalidateCpu(this.i32, this.L, this.target, r, false);
-
   /** Post r to every CPU of targets and wait for each acknowledgement. */
   ipiMany(targets: number, r: FlushRequest): void {
     const { i32, L, seqs, cpu } = this;
