@@ -241,15 +241,16 @@ export class Cpu {
   }
 
   /**
-   * A step inside a race window (cores.ts): under the host-core gate, now
-   * and then when another CPU thread waits for a core (and always when a
-   * thread whose wait has ended does), stall off the core (cores.ts park);
-   * without the gate (every CPU thread has a core), stall on it, now and
-   * then. The stall lasts 1 to `parkMaxUs` µs off the core, 1 to
-   * `stallMaxUs` on it. Quiescent meanwhile, as off its core: see
+   * A step inside a race window (cores.ts): under the host-core gate, stall
+   * off the core (cores.ts park) with odds 1 in 2^gateOdds when another CPU
+   * thread waits for a core (always when a thread whose wait has ended
+   * does), for 1 to `parkMaxUs` µs, and with odds 1 in 2^freeOdds when
+   * nobody waits, for 1 to `stallMaxUs` µs; without the gate (every CPU
+   * thread has a core), stall on it with odds 1 in 2^stallOdds for 1 to
+   * `stallMaxUs` µs. Quiescent meanwhile, as off its core: see
    * handOverCore.
    */
-  window(gateOdds: number, stallOdds: number, stallMaxUs: number, parkMaxUs: number): void {
+  window(gateOdds: number, freeOdds: number, stallOdds: number, stallMaxUs: number, parkMaxUs: number): void {
     const cores = this.cores;
     if (cores.holding) {
       // A finished wait is queued (often the kernel, back from waiting for
@@ -262,9 +263,13 @@ export class Cpu {
       // combinations, 60 stress iterations each: handing over until the next
       // slice only caught 23-83% of iterations at 3 CPUs, 38-100% at 9; this
       // 52-100% and 98-100%.)
-      if (cores.urgentQueued() || cores.windowDue(gateOdds)) {
+      // With nobody queued (the kernel asleep in a wait, say) the window still
+      // stalls now and then (`freeOdds`), off the core and for up to
+      // `stallMaxUs`, as it would on a core of its own without the gate.
+      const contended = cores.contended();
+      if (cores.urgentQueued() || cores.chance(contended ? gateOdds : freeOdds)) {
         const running = this.quiesce();
-        cores.park(this.queuedInKernel(), cores.stallDue(0, parkMaxUs));
+        cores.park(this.queuedInKernel(), cores.stallDue(0, contended ? parkMaxUs : stallMaxUs));
         if (running) this.resume();
       }
       return;
