@@ -158,15 +158,19 @@ export const FILL_SEQ = { ONE: 0x1_0000, VICTIM: 0xffff } as const;
 
 /** Spins on a set whose fill is in progress, before each further look waits a little (the owner's thread may be off its core). */
 const FILL_SPIN = 200;
+let stable = new Int32Array(64);
 
 /**
  * Read `words` words at `at` whose fill sequence is at `seqAt` as one
- * consistent snapshot (see FILL_SEQ): returns them, or throws
+ * consistent snapshot (see FILL_SEQ): returns them (the first `words` of a
+ * buffer the next call reuses), or throws
  * MachineAborted if the machine is aborted meanwhile (a filler that failed
  * mid-fill never closes its sequence).
  */
 function readStable(i32: Int32Array, seqAt: number, at: number, words: number): Int32Array {
-  const out = new Int32Array(words);
+  // One buffer for every read (the caller copies out what it keeps before the next).
+  if (stable.length < words) stable = new Int32Array(words);
+  const out = stable;
   for (let tries = 0; ; tries++) {
     const before = Atomics.load(i32, seqAt);
     if ((before & FILL_SEQ.ONE) === 0) {
