@@ -190,9 +190,7 @@ export class CoreGate {
    * odds 1 in 2^oddsShift, when somebody is queued.
    */
   windowDue(oddsShift: number): boolean {
-    if (!this.windows || !this.contended()) return false;
-    this.rnd = xorshift32(this.rnd);
-    return (this.rnd & ((1 << oddsShift) - 1)) === 0;
+    return this.windows && this.contended() && this.chance(oddsShift);
   }
 
   /** True with odds 1 in 2^oddsShift (the gate's own stream, apart from the workload's). */

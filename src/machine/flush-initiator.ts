@@ -17,7 +17,8 @@ import { NO_POLL, type WaitOptions, doorbellSleep, waitUntil } from './wait.js';
  * cache. Taking every IPI for the target lowered arm-2.6.37 / arm11mpcore
  * there from 90% of iterations caught to 60% (40 iterations, twice);
  * taking half of them keeps 75-93% (the build before: 85-95% in the same
- * runs), with the shootdown p50 at 4 CPUs 58-81 µs rather than about 100.
+ * runs), with the shootdown p50 at 4 CPUs 43-81 µs over the session's
+ * bench runs rather than about 100.
  */
 const PROXY_SKIP_ODDS = 1;
 
@@ -259,6 +260,7 @@ export class FlushInitiator {
     }
     return n > 0;
   }
+
   /** Post r to every CPU of targets and wait for each acknowledgement. */
   ipiMany(targets: number, r: FlushRequest): void {
     const { i32, L, seqs, cpu } = this;

@@ -47,8 +47,8 @@ const GUP_PARK_MAX_US = 1024;
  * kernel often sleeps, khugepaged-vs-gup-fast was caught in about 55% of
  * iterations (60 each, its three caught combinations). Measured at 3 CPUs:
  * n = 0 (every boundary) caught 90-97% but made the clean combinations 3x
- * slower (27-32 against 68-95 iterations/s); n = 1 catches 72-85% with
- * them at 51-60/s.
+ * slower (27-32 against 68-95 iterations/s); n = 1 catches 78-88% with
+ * them at 51-66/s.
  */
 const GUP_FREE_ODDS = 1;
 const IRQ_OFF_WINDOW_ODDS = 5;
