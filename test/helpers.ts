@@ -3,14 +3,64 @@ import { CpuPool } from '../src/harness/pool.js';
 import type { Scenario } from '../src/harness/scenario.js';
 import { FrameKind, Machine, Pte } from '../src/machine/index.js';
 
-/** One warm pool of CPU threads for a test file. */
-export function usePool(): () => CpuPool {
+/**
+ * The warm CPU pool the test files of one vitest worker process share
+ * (isolate: false runs a worker's files one after another in one process).
+ * Starting a pool's threads costs each thread its module load and its JIT
+ * warm-up; measured on the 2-core host, a pool per file spent about a fifth
+ * of the suite's CPU time starting some 150 threads. Kept on globalThis so
+ * that it is shared even if this module were evaluated once per file.
+ */
+interface SharedPool {
+  pool: CpuPool;
+  users: number;
+  closing?: NodeJS.Timeout;
+}
+const SHARED = Symbol.for('smpsim.test.sharedPool');
+type WithShared = typeof globalThis & { [SHARED]?: SharedPool };
+
+/**
+ * How long the shared pool outlives its last user: the next file's
+ * beforeAll comes within milliseconds and takes it over; after the last
+ * file it is closed, so that no thread outlives the worker's files.
+ */
+const SHARED_POOL_LINGER_MS = 300;
+
+function acquireShared(): CpuPool {
+  const g = globalThis as WithShared;
+  let s = g[SHARED];
+  if (s?.closing) clearTimeout(s.closing);
+  if (!s) s = g[SHARED] = { pool: new CpuPool(), users: 0 };
+  s.closing = undefined;
+  s.users++;
+  return s.pool;
+}
+
+function releaseShared(): void {
+  const g = globalThis as WithShared;
+  const s = g[SHARED];
+  if (!s || --s.users > 0) return;
+  s.closing = setTimeout(() => {
+    if (g[SHARED] === s && s.users === 0) {
+      g[SHARED] = undefined;
+      void s.pool.close();
+    }
+  }, SHARED_POOL_LINGER_MS).unref();
+}
+
+/**
+ * A warm pool of CPU threads for a test file: the worker's shared one
+ * (acquireShared), or with `own` one of the file's own, for a file that
+ * replaces or counts threads, or leaves a spy on the pool.
+ */
+export function usePool(o: { own?: boolean } = {}): () => CpuPool {
   let pool: CpuPool | undefined;
   beforeAll(() => {
-    pool = new CpuPool();
+    pool = o.own ? new CpuPool() : acquireShared();
   });
   afterAll(async () => {
-    await pool?.close();
+    if (o.own) await pool?.close();
+    else releaseShared();
   });
   return () => pool!;
 }

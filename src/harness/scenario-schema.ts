@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandSchemas } from '../kernel/commands/index.js';
+import { commandSchemas } from '../kernel/commands/schemas.js';
 import { KERNEL_POINTS, POLICY_OPTIONS, POLICY_REGISTRY, SYSCALL_NAMES, canonicalPolicyName, isPolicyName } from '../kernel/index.js';
 import type { CoordinatorCommand, Scenario } from './scenario.js';
 

@@ -80,10 +80,11 @@ export const SLICE_MAX = 1024;
 export const STALL_MIN_US = 1;
 export const STALL_MAX_US = 256;
 
-/** Spin for `us` microseconds: a stall of a CPU that keeps its host core (stallDue). */
-export function spinMicros(us: number): void {
+/** Spin for `us` microseconds, or until `ended()`: a stall of a CPU that keeps its host core (stallDue). */
+export function spinMicros(us: number, ended?: () => boolean): void {
   const until = performance.now() + us / 1000;
-  while (performance.now() < until);
+  if (ended === undefined) while (performance.now() < until);
+  else while (performance.now() < until && !ended());
 }
 
 /** Arm the gate for an iteration: `tokens` cores (0: no gate). After Machine.reset. */
@@ -241,12 +242,14 @@ export class CoreGate {
   /**
    * A CPU stalled inside a race window under the gate: give the core to
    * `prefer` (or the next queued thread), stay off every core for `us`
-   * microseconds, then queue for one again. The stall a real CPU takes
-   * there, with the other CPUs running meanwhile.
+   * microseconds (through `sleep`, which may end it early: cpu.ts
+   * window), then queue for one again. The stall a real CPU takes there,
+   * with the other CPUs running meanwhile.
    */
-  park(prefer: number, us: number): void {
+  park(prefer: number, us: number, sleep?: (ms: number) => void): void {
     this.release(prefer);
-    Atomics.wait(this.i32, this.stateAt, CoreState.OUT, us / 1000);
+    if (sleep === undefined) Atomics.wait(this.i32, this.stateAt, CoreState.OUT, us / 1000);
+    else sleep(us / 1000);
     this.take(false);
   }
 

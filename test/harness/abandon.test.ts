@@ -5,7 +5,7 @@ import { runScenario } from '../../src/harness/runner.js';
 import { Machine } from '../../src/machine/machine.js';
 import { stuckScenario, usePool } from '../helpers.js';
 
-const pool = usePool();
+const pool = usePool({ own: true });
 
 /** CPU 0's munmap waits for CPU 2's IPI acknowledgement until the watchdog, 60 s away. */
 const stuck = stuckScenario(60_000);

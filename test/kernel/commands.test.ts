@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KERNEL_COMMANDS, commandDef, kernelCommandSchema } from '../../src/kernel/commands/index.js';
+import { KERNEL_COMMANDS, commandDef } from '../../src/kernel/commands/index.js';
+import { kernelCommandSchema } from '../../src/kernel/commands/schemas.js';
 import { SYSCALL_NAMES, kernelOp, kernelOpName, syscallCode, Step } from '../../src/kernel/ops.js';
 import { parseScenario } from '../../src/harness/scenario-schema.js';
 import armDelayedFree from '../../scenarios/arm-delayed-free.js';

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { asid, defineCommand, vpn } from './define.js';
+import { defineCommand } from './define.js';
 
 /**
  * Use on this CPU an mm another CPU created. Optional: a kernel command on
@@ -10,12 +9,13 @@ export const attachMm = defineCommand({
   op: 'attachMm',
   syscall: undefined,
   summary: 'use on this CPU an mm another CPU created (optional: any command attaches it); vmas, if given, must be its vma list',
-  args: z
-    .object({
-      asid,
-      vmas: z.array(z.object({ start: vpn, end: vpn, exec: z.boolean(), write: z.boolean(), huge: z.boolean(), pfnmap: z.boolean(), file: vpn.optional(), pgoff: vpn.optional() }).strict()).optional(),
-    })
-    .strict(),
+  args: ({ z, asid, vpn }) =>
+    z
+      .object({
+        asid,
+        vmas: z.array(z.object({ start: vpn, end: vpn, exec: z.boolean(), write: z.boolean(), huge: z.boolean(), pfnmap: z.boolean(), file: vpn.optional(), pgoff: vpn.optional() }).strict()).optional(),
+      })
+      .strict(),
   run(ctx, a) {
     ctx.kernel.attachMm(a.asid, a.vmas);
     return { op: 'attachMm', pages: 0 };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Machine } from '../../machine/machine.js';
 import type { GatherStats, TraceEvent } from '../gather-trace.js';
 import { type StaleEntry, recordStaleAfterReturn, staleAfterReturn } from '../stale.js';
@@ -12,6 +12,11 @@ import type { Kernel, SyscallResult } from '../syscalls.js';
  * all derive from it, so the compiler and not a run finds drift), and the
  * handler that runs it on a CPU's Kernel.
  *
+ * The schema is built from the kit it is handed (schemas.ts), not from an
+ * import of zod: a CPU's worker thread dispatches commands through these
+ * definitions and never checks a scenario, so it does not load zod, which
+ * was half of the 100 ms a worker thread took to load its modules.
+ *
  * To add a command: write one file in this folder with defineCommand, and
  * list it in index.ts.
  */
@@ -21,8 +26,8 @@ export interface CommandDef<Op extends string = string, S extends z.ZodObject = 
   readonly syscall: Sys;
   /** One line for the docs and `smpsim list`. */
   readonly summary: string;
-  /** The arguments besides `op` (strict: unknown keys are refused). */
-  readonly args: S;
+  /** The schema of the arguments besides `op` (strict: unknown keys are refused), from the kit. */
+  readonly args: (kit: SchemaKit) => S;
   run(ctx: CommandContext, args: z.infer<S>): KernelCommandResult;
 }
 
@@ -77,8 +82,13 @@ export class CommandContext {
   }
 }
 
-/** Schema pieces the commands share. */
-export const int = (min: number) => z.number().int().min(min);
-export const asid = int(0);
-export const vpn = int(0);
-export const pages = int(1);
+/** What a command's schema is built from: zod itself and the pieces the commands share (schemas.ts makes it). */
+export interface SchemaKit {
+  z: typeof z;
+  /** A whole number, at least `min`. */
+  int: (min: number) => z.ZodNumber;
+  asid: z.ZodNumber;
+  vpn: z.ZodNumber;
+  /** A page count: at least 1. */
+  pages: z.ZodNumber;
+}

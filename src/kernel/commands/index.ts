@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { attachMm } from './attach-mm.js';
 import { collapse } from './collapse.js';
 import { createMm } from './create-mm.js';
@@ -13,7 +13,7 @@ import { shiftArgPages } from './shift-arg-pages.js';
 import { switchMm } from './switch-mm.js';
 import { truncate } from './truncate.js';
 
-export { CommandContext, type CommandDef, type KernelCommandResult, type ScriptOptions, defineCommand } from './define.js';
+export { CommandContext, type CommandDef, type KernelCommandResult, type SchemaKit, type ScriptOptions, defineCommand } from './define.js';
 
 /**
  * Every kernel command a script may hold, each declared once in its own file.
@@ -25,7 +25,7 @@ export const KERNEL_COMMANDS = [createMm, attachMm, mmap, fault, switchMm, munma
 type Defs = (typeof KERNEL_COMMANDS)[number];
 
 /** A kernel command as a script holds it: `{ op, ...args }`, plain and structured-cloneable. */
-export type KernelCommand = { [D in Defs as D['op']]: { op: D['op'] } & z.infer<D['args']> }[Defs['op']];
+export type KernelCommand = { [D in Defs as D['op']]: { op: D['op'] } & z.infer<ReturnType<D['args']>> }[Defs['op']];
 export type KernelCommandOp = KernelCommand['op'];
 
 /** The system-call names the commands declare (what reports print as the freeing operation). */
@@ -37,11 +37,3 @@ const BY_OP: ReadonlyMap<string, CommandDef> = new Map(KERNEL_COMMANDS.map((d) =
 export function commandDef(op: string): CommandDef | undefined {
   return BY_OP.get(op);
 }
-
-/** One schema per command: its arguments with `op` fixed, unknown keys refused. */
-export function commandSchemas(): z.ZodObject[] {
-  return KERNEL_COMMANDS.map((d) => d.args.extend({ op: z.literal(d.op) }).strict());
-}
-
-/** The schema of any kernel command (what a scenario's setup and script are checked against). */
-export const kernelCommandSchema = z.discriminatedUnion('op', commandSchemas() as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<KernelCommand>;

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { asid, defineCommand, int, pages, vpn } from './define.js';
+import { defineCommand } from './define.js';
 
 /**
  * mmap a new vma [start, start + pages), then fault its pages in (unless
@@ -11,21 +10,22 @@ export const mmap = defineCommand({
   op: 'mmap',
   syscall: 'mmap',
   summary: 'map a vma (anonymous, or with file a shared mapping of that file from page pgoff) and (unless fault: false) fault its pages in',
-  args: z
-    .object({
-      asid,
-      start: vpn,
-      pages,
-      exec: z.boolean().optional(),
-      write: z.boolean().optional(),
-      huge: z.boolean().optional(),
-      pfnmap: z.boolean().optional(),
-      fault: z.boolean().optional(),
-      file: int(0).optional(),
-      pgoff: int(0).optional(),
-      shared: z.literal(true, { error: 'shared: only MAP_SHARED file mappings are modelled (a private one is copy-on-write)' }).optional(),
-    })
-    .strict(),
+  args: ({ z, asid, int, pages, vpn }) =>
+    z
+      .object({
+        asid,
+        start: vpn,
+        pages,
+        exec: z.boolean().optional(),
+        write: z.boolean().optional(),
+        huge: z.boolean().optional(),
+        pfnmap: z.boolean().optional(),
+        fault: z.boolean().optional(),
+        file: int(0).optional(),
+        pgoff: int(0).optional(),
+        shared: z.literal(true, { error: 'shared: only MAP_SHARED file mappings are modelled (a private one is copy-on-write)' }).optional(),
+      })
+      .strict(),
   run(ctx, a) {
     const mm = ctx.kernel.mm(a.asid);
     if (a.file === undefined && (a.pgoff !== undefined || a.shared !== undefined)) throw new Error('mmap: pgoff and shared need a file');

@@ -1,12 +1,11 @@
-import { z } from 'zod';
-import { asid, defineCommand, pages, vpn } from './define.js';
+import { defineCommand } from './define.js';
 
 /** exec's shift_arg_pages: the vma starting at vmaStart (the stack) moves down by `shift` pages. */
 export const shiftArgPages = defineCommand({
   op: 'shiftArgPages',
   syscall: 'shift_arg_pages',
   summary: "exec's shift_arg_pages: move the stack vma down by shift pages, free the vacated tables",
-  args: z.object({ asid, vmaStart: vpn, shift: pages }).strict(),
+  args: ({ z, asid, pages, vpn }) => z.object({ asid, vmaStart: vpn, shift: pages }).strict(),
   run(ctx, a) {
     const mm = ctx.kernel.mm(a.asid);
     const vma = mm.vmaAt(a.vmaStart);
