@@ -280,17 +280,22 @@ export class Cpu {
       // stalls now and then (`freeOdds`), off the core and for up to
       // `stallMaxUs`, as it would on a core of its own without the gate.
       const contended = cores.contended();
-      if (cores.urgentQueued() || cores.chance(contended ? gateOdds : freeOdds)) {
-        const running = this.quiesce();
-        cores.park(this.queuedInKernel(), cores.stallDue(0, contended ? parkMaxUs : stallMaxUs), this.parkSleep);
-        if (running) this.resume();
-      }
+      if (cores.urgentQueued() || cores.chance(contended ? gateOdds : freeOdds)) this.stall(cores.stallDue(0, contended ? parkMaxUs : stallMaxUs), this.queuedInKernel());
       return;
     }
     const us = cores.stallDue(stallOdds, stallMaxUs);
-    if (us === 0) return;
+    if (us !== 0) this.stall(us);
+  }
+
+  /**
+   * A window's stall of `us` µs, quiescent: under the host-core gate off
+   * every core (its core to `prefer` if queued), else spinning on the core;
+   * either way it ends early when an IPI is posted to this CPU (window).
+   */
+  stall(us: number, prefer = -1): void {
     const running = this.quiesce();
-    spinMicros(us, this.stallEnded);
+    if (this.cores.holding) this.cores.park(prefer, us, this.parkSleep);
+    else spinMicros(us, this.stallEnded);
     if (running) this.resume();
   }
 

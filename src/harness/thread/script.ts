@@ -28,6 +28,8 @@ export type ScriptCommand =
   | { op: 'waitPending' }
   /** Execute `steps` empty instruction boundaries (taking IPIs if interrupts are on). */
   | { op: 'spin'; steps: number }
+  /** Stall inside a race window for `us` µs, or until an IPI is posted to this CPU (Cpu.stall). Result: the ms it stalled. */
+  | { op: 'stall'; us: number }
   | { op: 'stop' }
   /** Take a kernel lock (machine/locks.ts): mmap_lock for read or write, a spinlock with 'spin'. */
   | ({ op: 'lock'; mode: 'read' | 'write' | 'spin' } & ScriptLock)
@@ -169,6 +171,12 @@ export function runScript(cpu: Cpu, machine: Machine, script: ScriptCommand[]): 
         waitOnDoorbell(i32, L, cpu.id, () => ipiPosted(i32, L, cpu.id), NO_POLL, 60_000, () => new Error(`CPU ${cpu.id}: no IPI arrived`), cpu.gate);
         out.push(null);
         break;
+      case 'stall': {
+        const t0 = performance.now();
+        cpu.stall(cmd.us);
+        out.push(performance.now() - t0);
+        break;
+      }
       case 'spin':
         cpu.resume();
         for (let i = 0; i < cmd.steps; i++) {
