@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { CpuPool } from '../src/harness/pool.js';
 import type { Scenario } from '../src/harness/scenario.js';
+import { armCores, coreTokens, hostCores } from '../src/machine/cores.js';
 import { FrameKind, Machine, Pte } from '../src/machine/index.js';
 
 /**
@@ -63,6 +64,19 @@ export function usePool(o: { own?: boolean } = {}): () => CpuPool {
     else releaseShared();
   });
   return () => pool!;
+}
+
+/**
+ * Arm the host-core gate for `m`'s next run as a stress run would on this
+ * host (cores.ts coreTokens: only when its CPU threads outnumber the host's
+ * cores). After m.reset(). A hand-built run of more CPU threads than cores
+ * without it leaves each wait for a thread the host descheduled to the
+ * host's time slice: a broadcast race of 400 rounds at 4 CPUs on 2 cores
+ * took 3.2 s and its workload threads filled 12-100 entries that the
+ * broadcasts dropped; under the gate 0.13-0.27 s and 1,600-2,500.
+ */
+export function gateAsStress(m: Machine): void {
+  armCores(m.i32, coreTokens(m.config.cpus, hostCores()));
 }
 
 /** Map `pages` fresh data frames at `start` in address space `asid`. */

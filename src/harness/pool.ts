@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
@@ -10,14 +10,25 @@ import type { Machine } from '../machine/machine.js';
 import type { CpuBatch, CpuBatchResult, CpuHost, CpuTask, CpuTaskResult } from './thread/worker-host.js';
 import { abortBatch, batchControl, clearBatchControl, stopBatch } from './thread/batch.js';
 
-/** The compiled worker entry point, whether this module runs from src/ (tests) or dist/. */
+/**
+ * The compiled worker entry point, whether this module runs from src/ (tests)
+ * or dist/: the one-file bundle `npm run build` makes of it
+ * (tools/bundle-worker.ts: a thread loads it in a third of the time), unless
+ * tsc has written the entry again since (a build by `tsc` alone), in which
+ * case the bundle may be stale and the modules themselves are loaded.
+ */
 function workerFile(): string {
   // This file is src/harness/pool.ts or dist/src/harness/pool.js.
   const here = dirname(fileURLToPath(import.meta.url));
-  const root = basename(resolve(here, '../..')) === 'dist' ? resolve(here, '../../..') : resolve(here, '../..');
+  return workerEntry(basename(resolve(here, '../..')) === 'dist' ? resolve(here, '../../..') : resolve(here, '../..'));
+}
+
+/** workerFile for the package at `root`. */
+export function workerEntry(root: string): string {
   const built = join(root, 'dist/workers/cpu.js');
   if (!existsSync(built)) throw new Error(`worker entry ${built} is missing: run 'npm run build' first`);
-  return built;
+  const bundle = join(root, 'dist/workers/cpu.bundle.js');
+  return existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(built).mtimeMs ? bundle : built;
 }
 
 /** A CPU's worker thread ended while it had work: the pool must be replaced. */
