@@ -44,7 +44,8 @@ export default defineConfig({
     // Each worker runs its files in turn and keeps the modules it imported: a
     // file pays for importing the sources once, not once per file (about half
     // a second each). Safe because no test mocks a module or leaves global
-    // state behind; each file starts and closes its own CPU pool.
+    // state behind. The files of a worker also share one warm CPU pool
+    // (test/helpers.ts usePool), closed after its last file.
     isolate: false,
     testTimeout: 120_000,
     hookTimeout: 60_000,
