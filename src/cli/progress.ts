@@ -23,10 +23,10 @@ interface BarOptions {
   enabled?: boolean;
 }
 
-/** One line, drawn by `line`; the ETA reads `?` until the payload says a rate is known (`etaKnown`). */
 /** cli-progress, loaded when a bar is first drawn (only on a terminal): 14 ms of every process start otherwise. */
 const requireHere = createRequire(import.meta.url);
 
+/** One line, drawn by `line`; the ETA reads `?` until the payload says a rate is known (`etaKnown`). */
 function makeBar(stream: BarStream, etaBuffer: number, line: (bar: string, eta: string, payload: Record<string, unknown>) => string): CliProgress.SingleBar {
   const cliProgress = requireHere('cli-progress') as typeof CliProgress;
   return new cliProgress.SingleBar(
