@@ -96,7 +96,7 @@ describe.skipIf(process.env.SMPSIM_PACK_TEST !== '1')('the packed tarball in a f
     const r = spawnSync(join(project, 'node_modules', '.bin', 'smpsim'), ['run', './my-scenario.ts', '--iterations', '3'], { cwd: project, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^verdict: clean: no violation in 3 iterations \(as the scenario expects\)$/m);
+    expect(r.stdout).toMatch(/^verdict: clean: no violation in 3 iterations \(as expected\)$/m);
     expect(readdirSync(project).sort()).toEqual(['library-use.ts', 'my-scenario.ts', 'node_modules', 'package-lock.json', 'package.json', 'tsconfig.json']);
   }, 120_000);
 });
