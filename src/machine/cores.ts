@@ -243,13 +243,12 @@ export class CoreGate {
    * A CPU stalled inside a race window under the gate: give the core to
    * `prefer` (or the next queued thread), stay off every core for `us`
    * microseconds (through `sleep`, which may end it early: cpu.ts
-   * window), then queue for one again. The stall a real CPU takes there,
+   * stall), then queue for one again. The stall a real CPU takes there,
    * with the other CPUs running meanwhile.
    */
-  park(prefer: number, us: number, sleep?: (ms: number) => void): void {
+  park(prefer: number, us: number, sleep: (ms: number) => void): void {
     this.release(prefer);
-    if (sleep === undefined) Atomics.wait(this.i32, this.stateAt, CoreState.OUT, us / 1000);
-    else sleep(us / 1000);
+    sleep(us / 1000);
     this.take(false);
   }
 
